@@ -1,0 +1,65 @@
+"""Address normalization: one canonical form for keys, comparisons and verdicts."""
+
+from __future__ import annotations
+
+import email.utils
+
+__all__ = ["domain_of", "local_part_of", "normalize_address"]
+
+# RFC 5321 caps a path at 256 octets; anything much longer is not an address worth parsing.
+_MAX_INPUT = 2048
+
+
+def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> str | None:
+    """Return ``local@domain`` case-folded, with an IDNA (ASCII) domain, or ``None``.
+
+    Display names, comments, angle brackets and surrounding whitespace are dropped.
+    With ``fold_subaddress``, ``user+tag@example.org`` becomes ``user@example.org``.
+    A bare local part (``MAILER-DAEMON``) is kept without a domain. Never raises.
+    """
+    if not value:
+        return None
+    text = value[:_MAX_INPUT].strip()
+    if not text or text == "<>":
+        return None
+    _, addr = email.utils.parseaddr(text)
+    addr = addr.strip().strip("<>").strip()
+    if not addr or any(ch.isspace() for ch in addr):
+        return None
+    if "@" not in addr and not _is_lone_token(text, addr):
+        return None  # "not an address" parses as "not"; only a lone token or <token> counts
+    local, sep, domain = addr.rpartition("@")
+    if not sep:
+        local, domain = addr, ""
+    local = local.strip('"').casefold()
+    if fold_subaddress and "+" in local:
+        local = local.split("+", 1)[0]
+    if not local:
+        return None
+    domain = _ascii_domain(domain.strip().rstrip("."))
+    return f"{local}@{domain}" if domain else local
+
+
+def _is_lone_token(text: str, token: str) -> bool:
+    return text == token or text.endswith(f"<{token}>")
+
+
+def _ascii_domain(domain: str) -> str:
+    folded = domain.casefold()
+    if folded.isascii():
+        return folded
+    try:
+        return folded.encode("idna").decode("ascii")
+    except UnicodeError:
+        # Not encodable as IDNA (empty label, label too long): keep the folded text.
+        return folded
+
+
+def local_part_of(address: str) -> str:
+    """The part before the last ``@`` of a normalized address."""
+    return address.rpartition("@")[0] or address
+
+
+def domain_of(address: str) -> str:
+    """The domain of a normalized address, or ``""`` for a bare local part."""
+    return address.rpartition("@")[2] if "@" in address else ""
