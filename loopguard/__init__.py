@@ -7,6 +7,7 @@ named reasons, track rates per sender/recipient pair, and decide before a trigge
 from __future__ import annotations
 
 from loopguard.address import normalize_address
+from loopguard.classify import Classifier, classify
 from loopguard.errors import ConfigurationError, LoopguardError, StoreError
 from loopguard.model import Bounce, Category, Reason, Verdict
 
@@ -15,11 +16,13 @@ __version__ = "0.1.0.dev0"
 __all__ = (
     "Bounce",
     "Category",
+    "Classifier",
     "ConfigurationError",
     "LoopguardError",
     "Reason",
     "StoreError",
     "Verdict",
     "__version__",
+    "classify",
     "normalize_address",
 )

@@ -1,0 +1,114 @@
+"""Accuracy report over a labelled folder (default ../shared/corpus).
+
+Prints per-category precision and recall, human mail wrongly flagged, bounce recipient
+coverage, and every miss. Usage: ``python benchmarks/accuracy.py [FOLDER] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import loopguard
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CATEGORIES = [c.value for c in loopguard.Category]
+
+
+@dataclass
+class Report:
+    """Confusion counts and misses of one run."""
+
+    total: int = 0
+    errors: list[str] = field(default_factory=list)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    misses: list[tuple[str, str, str, str]] = field(default_factory=list)
+    bounces_naming: int = 0
+    bounces_found: int = 0
+
+    def recall(self, label: str) -> float:
+        total = sum(n for (want, _), n in self.confusion.items() if want == label)
+        return self.confusion[(label, label)] / total if total else float("nan")
+
+    def precision(self, label: str) -> float:
+        total = sum(n for (_, got), n in self.confusion.items() if got == label)
+        return self.confusion[(label, label)] / total if total else float("nan")
+
+    def support(self, label: str) -> int:
+        return sum(n for (want, _), n in self.confusion.items() if want == label)
+
+
+def load_labels(folder: Path) -> list[dict[str, str]]:
+    """Rows of labels.jsonl, without the disputed ones of uncertain.jsonl."""
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text().splitlines()]
+    return [row for row in rows if row.get("label") in CATEGORIES]
+
+
+def names_recipients(raw: bytes) -> bool:
+    """Whether a bounce states a failed recipient in a form people can read."""
+    lowered = raw.lower()
+    return b"final-recipient" in lowered or b"@" in raw.split(b"\n\n", 1)[-1]
+
+
+def run(folder: Path) -> Report:
+    report = Report()
+    for row in load_labels(folder):
+        raw = (folder / row["file"]).read_bytes()
+        report.total += 1
+        try:
+            verdict = loopguard.classify(raw)
+        except Exception as exc:  # the report must show, not hide, an exception
+            report.errors.append(f"{row['file']}: {type(exc).__name__}: {exc}")
+            continue
+        got = verdict.category.value
+        report.confusion[(row["label"], got)] += 1
+        if got != row["label"]:
+            top = str(verdict.reasons[0]) if verdict.reasons else "(no evidence)"
+            report.misses.append((row["file"], row["label"], got, top))
+        if row["label"] == "bounce" and names_recipients(raw):
+            report.bounces_naming += 1
+            if verdict.bounce is not None and verdict.bounce.recipients:
+                report.bounces_found += 1
+    return report
+
+
+def print_report(report: Report) -> None:
+    print(f"messages: {report.total}   exceptions: {len(report.errors)}")
+    print(f"{'category':<16}{'support':>8}{'recall':>9}{'precision':>11}")
+    for label in CATEGORIES:
+        print(
+            f"{label:<16}{report.support(label):>8}{report.recall(label):>9.1%}"
+            f"{report.precision(label):>11.1%}"
+        )
+    humans = report.support("human")
+    flagged = humans - report.confusion[("human", "human")]
+    print(f"human mail wrongly flagged: {flagged}/{humans}")
+    if report.bounces_naming:
+        share = report.bounces_found / report.bounces_naming
+        print(
+            f"bounces with failed recipients found: {report.bounces_found}/"
+            f"{report.bounces_naming} ({share:.1%})"
+        )
+    for error in report.errors:
+        print("EXCEPTION", error)
+    for file, want, got, top in report.misses:
+        print(f"MISS {want:>14} -> {got:<14} {file}   [{top}]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args(argv)
+    if not (args.folder / "labels.jsonl").exists():
+        print(f"no labels.jsonl in {args.folder}", file=sys.stderr)
+        return 2
+    print_report(run(args.folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

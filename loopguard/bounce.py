@@ -1,0 +1,191 @@
+"""Failed recipients of a bounce: RFC 3464 parsing first, flufl.bounce for the rest."""
+
+from __future__ import annotations
+
+import email.message
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from loopguard.address import normalize_address
+from loopguard.bouncetext import read_text_bounce
+from loopguard.model import Bounce
+
+__all__ = ["BounceReport", "analyse_bounce"]
+
+log = logging.getLogger(__name__)
+
+_MAX_PARTS = 200  # parts walked per message: a report has a handful
+_FAILED_ACTIONS = frozenset({"failed"})
+_DELAYED_ACTIONS = frozenset({"delayed"})
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+_STATUS = re.compile(r"\s*([245])\.\d{1,3}\.\d{1,3}")
+
+
+@dataclass(frozen=True, slots=True)
+class BounceReport:
+    """What the body of a bounce candidate says."""
+
+    bounce: Bounce | None
+    """Failed recipients, or ``None`` when none were found."""
+    has_status_part: bool
+    """An RFC 3464 ``message/delivery-status`` part was found."""
+    success_only: bool
+    """Every recipient in the status part was delivered, relayed or expanded."""
+    failure: str | None = None
+    """A failure statement read in the report's own text (non-RFC bounces)."""
+    damage: str | None = None
+    """Why the body could not be read fully, if it could not."""
+
+
+def analyse_bounce(
+    message: email.message.Message, *, exclude: frozenset[str] = frozenset()
+) -> BounceReport:
+    """Read failed recipients from a (size-capped) parsed bounce candidate; never raises.
+
+    Order: the RFC 3464 delivery-status part; else flufl.bounce's detectors; else the
+    report's own text. ``exclude`` lists addresses that cannot be failed recipients
+    (the report's From and To).
+    """
+    try:
+        permanent, temporary, actions = _from_status_parts(message)
+    except Exception as exc:  # broken MIME must not break the host's pipeline
+        log.debug("delivery-status parse failed", exc_info=True)
+        return BounceReport(None, False, False, damage=f"delivery-status: {type(exc).__name__}")
+    has_status = actions is not None
+    if has_status and actions and actions <= _SUCCESS_ACTIONS:
+        return BounceReport(None, True, True)
+    damage = failure = None
+    if not permanent and not temporary:
+        permanent, temporary, damage = _from_flufl(message)
+    if not permanent and not temporary:
+        try:
+            text = read_text_bounce(message, exclude=exclude)
+        except Exception as exc:  # same shield as above, for the text reader
+            log.debug("bounce text read failed", exc_info=True)
+            damage = damage or f"bounce text: {type(exc).__name__}"
+        else:
+            failure, permanent = text.failure, set(text.recipients)
+    bounce = Bounce(frozenset(permanent), frozenset(temporary)) if permanent or temporary else None
+    return BounceReport(bounce, has_status, False, failure, damage)
+
+
+def _from_status_parts(
+    message: email.message.Message,
+) -> tuple[set[str], set[str], set[str] | None]:
+    permanent: set[str] = set()
+    temporary: set[str] = set()
+    actions: set[str] | None = None
+    for part in _walk(message):
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        actions = actions if actions is not None else set()
+        for fields in _status_blocks(part):
+            action, recipient = _action_of(fields), _recipient_of(fields)
+            actions.add(action)
+            if recipient is None:
+                continue
+            if action in _FAILED_ACTIONS:
+                permanent.add(recipient)
+            elif action in _DELAYED_ACTIONS:
+                temporary.add(recipient)
+    return permanent, temporary, actions
+
+
+def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
+    # Iterative and bounded: msg.walk() recurses and would follow 200-deep nesting.
+    stack = [message]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        yield part
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
+
+
+def _status_blocks(part: email.message.Message) -> Iterator[dict[str, str]]:
+    """Per-recipient field blocks of a delivery-status part (the first is per-message)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        # compat32 parses message/delivery-status into one Message per block.
+        for block in payload:
+            if isinstance(block, email.message.Message):
+                yield {k.lower(): str(v) for k, v in block.items()}
+        return
+    text = payload if isinstance(payload, str) else ""
+    for chunk in re.split(r"\r?\n\s*\r?\n", text[:200_000]):
+        fields: dict[str, str] = {}
+        for line in chunk.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and not key.startswith((" ", "\t")):
+                fields[key.strip().lower()] = value.strip()
+        if fields:
+            yield fields
+
+
+def _action_of(fields: dict[str, str]) -> str:
+    action = fields.get("action", "").strip().lower().split(None, 1)
+    if action:
+        return action[0].rstrip(";")
+    # Some MTAs omit Action: the status class says it (RFC 3463).
+    match = _STATUS.match(fields.get("status", ""))
+    if match is None:
+        return ""
+    return {"5": "failed", "4": "delayed", "2": "delivered"}[match.group(1)]
+
+
+def _recipient_of(fields: dict[str, str]) -> str | None:
+    for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
+        value = fields.get(name)
+        if value:
+            address = value.split(";", 1)[-1].strip()
+            normalized = normalize_address(address)
+            if normalized and "@" in normalized:
+                return normalized
+    return None
+
+
+def _from_flufl(message: email.message.Message) -> tuple[set[str], set[str], str | None]:
+    # flufl.bounce walks every body line 48 times on mail that is not a bounce, so the
+    # caller gates it to bounce candidates and caps the size. Its all_failures() stops at
+    # the first detector that raises (some do on real mail, e.g. Yale on an empty From)
+    # and logs a traceback; running the detectors one by one skips only the broken one.
+    damage = None
+    for detector in _flufl_detectors():
+        try:
+            temporary, permanent = detector().process(message)
+        except Exception as exc:
+            log.debug("flufl.bounce detector %s failed", detector.__name__, exc_info=True)
+            damage = damage or f"flufl.bounce {detector.__name__}: {type(exc).__name__}"
+            continue
+        if temporary or permanent:
+            failed = _decoded(permanent)
+            return failed, _decoded(temporary) - failed, damage
+    return set(), set(), damage
+
+
+def _flufl_detectors() -> list[type[Any]]:
+    try:
+        from flufl.bounce._scan import _DETECTORS
+    except ImportError:  # a future flufl.bounce may move its list: use the public call
+        from flufl.bounce import all_failures
+
+        class _AllFailures:
+            def process(self, msg: email.message.Message) -> tuple[Any, Any]:
+                return all_failures(msg)
+
+        return [_AllFailures]
+    return list(_DETECTORS)
+
+
+def _decoded(addresses: frozenset[bytes]) -> set[str]:
+    found: set[str] = set()
+    for raw in addresses:
+        address = normalize_address(raw.decode("utf-8", "replace"))
+        if address and "@" in address:
+            found.add(address)
+    return found

@@ -1,0 +1,154 @@
+"""Non-RFC bounces: failure phrases and the addresses beside them, in the report's own text.
+
+Many MTAs (qmail, Exim text mode, Domino, GroupWise, carrier gateways) send a plain
+message instead of an RFC 3464 report. This reads the report's own text parts (never the
+returned original) and finds the failure statement and the recipients it names.
+"""
+
+from __future__ import annotations
+
+import email.message
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from loopguard.address import normalize_address
+
+__all__ = ["TextBounce", "read_text_bounce", "report_text"]
+
+_MAX_TEXT = 32 * 1024
+_MAX_PARTS = 100
+
+# Statements of a delivery failure (Postfix, Exim, qmail, Sendmail, Exchange, Domino,
+# GroupWise, carrier gateways; RFC 3463 enhanced codes; RFC 5321 5yz replies). Literal
+# alternatives and bounded gaps only: linear time on any input.
+_FAILURE = re.compile(
+    r"could ?n[o']t be delivered|undeliverable|undelivered|delivery (?:has )?failed"
+    r"|delivery to the following recipients? failed|permanent(?:ly)? (?:error|fatal|failure)"
+    r"|fatal error|user unknown|unknown user|unknown recipient|no such (?:user|mailbox|address"
+    r"|recipient|account)|mailbox (?:is )?(?:full|unavailable|not found|does not exist)"
+    r"|over quota|quota exceeded|does ?n[o']t exist|not a valid (?:user|recipient|mailbox"
+    r"|address)|invalid (?:recipient|address|user|mailbox)|recipient (?:address )?rejected"
+    r"|address rejected|relay(?:ing)? denied|host unknown|host not found|message (?:was )?rejected"
+    r"|was not delivered|not be delivered|failed to deliver|unable to deliver|could not deliver"
+    r"|delivery to .{0,80}? failed|returned to sender|rejected your message|refused to accept"
+    r"|delivery error|account (?:has been )?(?:disabled|suspended|expired)|user not found"
+    r"|recipient not found|not our customer|hop count exceeded|mail loop"
+    r"|unzustellbar|nicht zugestellt|konnte nicht zugestellt|n'a pas pu être (?:remis|distribué)"
+    r"|adresse (?:inconnue|invalide)|no se pudo entregar|non è stato possibile recapitare"
+    r"|kon niet worden bezorgd|не может быть доставлено|не доставлено|送信できませんでした"
+    r"|配信できませんでした|宛先不明|無法傳遞|无法投递"
+    r"|\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]",
+    re.IGNORECASE,
+)
+# Where the returned original begins: nothing after this is the report's own text.
+_ORIGINAL = re.compile(
+    r"\s*(?:-{2,}\s*)?(?:original message|this is a copy of the message|below this line is a copy"
+    r"|the original message|original mail as follows|------ original|return-path:|received: from"
+    r"|unsent message below|message headers follow|included is the original)",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+# Lines naming the sender, not a failed recipient (SMTP transcripts, report headers).
+_SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
+_SYSTEM_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class TextBounce:
+    """What the report's own text says."""
+
+    failure: str | None
+    """The first failure statement found, or ``None``."""
+    recipients: frozenset[str]
+    """Addresses named beside the failure statements."""
+
+
+def read_text_bounce(message: email.message.Message, *, exclude: frozenset[str]) -> TextBounce:
+    """Find a failure statement and the failed recipients in the report's own text.
+
+    Args:
+        message: the (size-capped) parsed bounce candidate.
+        exclude: normalized addresses that cannot be failed recipients (the report's
+            own From and To: the original sender).
+    """
+    lines = report_text(message).splitlines()
+    failure: str | None = None
+    recipients: set[str] = set()
+    for index, line in enumerate(lines):
+        match = _FAILURE.search(line)
+        if match is None:
+            continue
+        failure = failure or line.strip()[:160]
+        for nearby in lines[max(0, index - 3) : index + 4]:
+            recipients.update(_addresses(nearby, exclude))
+    return TextBounce(failure, frozenset(recipients))
+
+
+def _addresses(line: str, exclude: frozenset[str]) -> Iterator[str]:
+    if _SENDER_LINE.match(line):
+        return
+    for raw in _ADDRESS.findall(line):
+        address = normalize_address(raw.strip(".=-"))
+        if address and address not in exclude and not _SYSTEM_LOCAL.match(address):
+            yield address
+
+
+def report_text(message: email.message.Message) -> str:
+    """The decoded text of a report's own text parts, up to the returned original."""
+    chunks: list[str] = []
+    size = 0
+    for part in _own_text_parts(message):
+        text = _decoded(part)
+        cut = _cut_original(text)
+        chunks.append(cut)
+        size += len(cut)
+        if size >= _MAX_TEXT or len(cut) < len(text):
+            break
+    return "\n".join(chunks)[:_MAX_TEXT]
+
+
+def _own_text_parts(message: email.message.Message) -> Iterator[email.message.Message]:
+    # Depth-first, bounded, and never into message/* or rfc822-headers parts: those hold
+    # the returned original, whose addresses are not failures.
+    stack = [message]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        ctype = part.get_content_type()
+        if ctype.startswith("message/") or ctype == "text/rfc822-headers":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
+        elif part.get_content_maintype() == "text" or ctype == "application/octet-stream":
+            if ctype != "application/octet-stream" or part is message:
+                yield part
+
+
+def _decoded(part: email.message.Message) -> str:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # broken base64/QP: fall back to the raw text
+        data = None
+    if not isinstance(data, bytes):
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = data[: _MAX_TEXT * 2].decode(charset, "replace")
+    except LookupError:  # unknown charset name
+        text = data[: _MAX_TEXT * 2].decode("utf-8", "replace")
+    if part.get_content_subtype() == "html":
+        text = re.sub(r"<[^<>]{0,2000}>", " ", text)
+    return text
+
+
+def _cut_original(text: str) -> str:
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if _ORIGINAL.match(line):
+            return text[:offset]
+        offset += len(line)
+    return text

@@ -1,0 +1,222 @@
+"""classify(): a header-first verdict for every incoming message, with reasons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from loopguard.address import normalize_address
+from loopguard.bounce import BounceReport, analyse_bounce
+from loopguard.errors import ConfigurationError
+from loopguard.message import MessageView
+from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
+from loopguard.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
+
+__all__ = ["DECIDING_CONFIDENCE", "MARK_CONFIDENCE", "Classifier", "classify"]
+
+log = logging.getLogger(__name__)
+
+#: Evidence below this confidence is reported but never decides a category alone.
+DECIDING_CONFIDENCE = 0.5
+#: Evidence at or above this is a *mark* (a header a machine put there on purpose). When
+#: marks exist, only marks compete, by :data:`loopguard.model.PRECEDENCE`; weaker evidence
+#: competes only when there is no mark. So a newsletter's List-Unsubscribe (a mark) beats
+#: its no-reply sender (a hint), and a bounce's DSN beats the Auto-Submitted it carries.
+MARK_CONFIDENCE = 0.9
+_HUMAN_CONFIDENCE = 0.9
+
+# Rules whose hit makes the body worth reading for failed recipients.
+_BOUNCE_HINTS = frozenset(
+    {"multipart-report-dsn", "bounce-subject", "mailer-daemon-sender", "null-return-path"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Classifier:
+    """A configured classifier; :func:`classify` uses one with the defaults.
+
+    Args:
+        rules: header rules, in order (defaults to :data:`loopguard.rules.DEFAULT_RULES`).
+        hop_limit: more ``Received`` headers than this is evidence of a loop.
+
+    Raises:
+        ConfigurationError: a bad setting (checked at construction).
+    """
+
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    hop_limit: int = 30
+
+    def __post_init__(self) -> None:
+        hop_limit: object = self.hop_limit  # checked at run time: configs come from files too
+        if not isinstance(hop_limit, int) or isinstance(hop_limit, bool) or hop_limit < 1:
+            raise ConfigurationError(f"hop_limit must be a positive int, not {self.hop_limit!r}")
+        check_unique_names(tuple(self.rules))
+
+    @property
+    def settings(self) -> RuleSettings:
+        """The tunables handed to every rule."""
+        return RuleSettings(hop_limit=self.hop_limit)
+
+    def classify(
+        self,
+        message: object,
+        *,
+        envelope_sender: str | None = None,
+        recipient: str | None = None,
+    ) -> Verdict:
+        """Classify one message; see :func:`loopguard.classify`."""
+        if envelope_sender is not None and not isinstance(envelope_sender, str):
+            raise TypeError(f"envelope_sender must be a str, not {type(envelope_sender).__name__}")
+        if recipient is not None and not isinstance(recipient, str):
+            raise TypeError(f"recipient must be a str, not {type(recipient).__name__}")
+        view = MessageView.from_input(message, envelope_sender=envelope_sender)
+        return self.classify_view(view)
+
+    def classify_view(self, view: MessageView) -> Verdict:
+        """Classify an already built :class:`~loopguard.message.MessageView`."""
+        reasons = [*self._damage(view), *self._run_rules(view)]
+        bounce: Bounce | None = None
+        if _needs_bounce_stage(reasons):
+            report = self._read_bounce(view)
+            bounce = report.bounce
+            reasons = _apply_bounce_report(reasons, report, view)
+        category, confidence = decide(reasons)
+        no_autoreply = any(r.rule in self._no_autoreply_rules for r in reasons)
+        if category is not Category.BOUNCE:
+            bounce = None
+        return Verdict(
+            category=category,
+            confidence=confidence,
+            reasons=tuple(reasons),
+            no_autoreply=no_autoreply,
+            bounce=bounce,
+            sender=view.sender,
+        )
+
+    @property
+    def _no_autoreply_rules(self) -> frozenset[str]:
+        return frozenset(r.name for r in self.rules if r.no_autoreply)
+
+    def _run_rules(self, view: MessageView) -> Iterable[Reason]:
+        settings = self.settings
+        for item in self.rules:
+            try:
+                reason = item(view, settings)
+            except Exception as exc:  # a rule bug must never break the host's pipeline
+                log.exception("rule %s failed", item.name)
+                yield Reason("rule-error", None, f"{item.name}: {type(exc).__name__}", 0.0)
+                continue
+            if reason is not None:
+                yield reason
+
+    @staticmethod
+    def _damage(view: MessageView) -> Iterable[Reason]:
+        for note in view.headers.damage:
+            yield Reason("malformed-headers", None, note, 0.0)
+
+    @staticmethod
+    def _read_bounce(view: MessageView) -> BounceReport:
+        try:
+            parsed = view.parsed
+        except Exception as exc:  # the stdlib parser on hostile bytes
+            log.debug("body parse failed", exc_info=True)
+            return BounceReport(None, False, False, damage=f"MIME parse: {type(exc).__name__}")
+        # The report's own From and To (the original sender) are never failed recipients.
+        exclude = {view.from_address, normalize_address(view.get("to"))}
+        return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a))
+
+
+def _needs_bounce_stage(reasons: list[Reason]) -> bool:
+    return any(r.rule in _BOUNCE_HINTS for r in reasons)
+
+
+def _apply_bounce_report(
+    reasons: list[Reason], report: BounceReport, view: MessageView
+) -> list[Reason]:
+    """Turn what the body said into reasons: confirm, refine or demote the bounce evidence."""
+    rules = {r.rule for r in reasons}
+    out = list(reasons)
+    if report.damage:
+        out.append(Reason("malformed-mime", None, report.damage, 0.0))
+    if report.success_only:
+        # A DSN that reports only deliveries is a notification, not a failure.
+        out = [r for r in out if r.rule != "multipart-report-dsn"]
+        out.append(
+            Reason(
+                "delivery-report-success",
+                Category.AUTO_GENERATED,
+                "delivery-status: every recipient delivered, relayed or expanded",
+                0.95,
+            )
+        )
+        return out
+    if report.bounce is not None:
+        failed = sorted(report.bounce.recipients)
+        shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
+        source = "delivery-status" if report.has_status_part else "bounce text"
+        out.append(Reason("failed-recipients", Category.BOUNCE, f"{source}: {shown}", 0.95))
+    elif report.failure and rules & _BOUNCE_HINTS:
+        out.append(Reason("bounce-text", Category.BOUNCE, report.failure, 0.9))
+    elif "bounce-subject" in rules and rules & {"mailer-daemon-sender", "null-return-path"}:
+        out.append(
+            Reason(
+                "bounce-text",
+                Category.BOUNCE,
+                f"report subject from a mail system: {view.subject[:80]}",
+                0.9,
+            )
+        )
+    return out
+
+
+def decide(reasons: Iterable[Reason]) -> tuple[Category, float]:
+    """Pick the category from the evidence, with its confidence (see MARK_CONFIDENCE)."""
+    by_category: dict[Category, list[float]] = {}
+    for reason in reasons:
+        if reason.category is not None and reason.confidence >= DECIDING_CONFIDENCE:
+            by_category.setdefault(reason.category, []).append(reason.confidence)
+    marked = {c for c, values in by_category.items() if max(values) >= MARK_CONFIDENCE}
+    candidates = marked or set(by_category)
+    for category in PRECEDENCE:
+        if category in candidates:
+            return category, _combined(by_category[category])
+    return Category.HUMAN, _HUMAN_CONFIDENCE
+
+
+def _combined(confidences: list[float]) -> float:
+    # Independent pieces of evidence for the same category reinforce each other.
+    doubt = 1.0
+    for value in confidences:
+        doubt *= 1.0 - value
+    return round(min(0.999, 1.0 - doubt), 3)
+
+
+_DEFAULT = Classifier()
+
+
+def classify(
+    message: object,
+    *,
+    envelope_sender: str | None = None,
+    recipient: str | None = None,
+) -> Verdict:
+    """Classify an incoming message: who wrote it, a person or which kind of machine, and why.
+
+    Args:
+        message: ``bytes``, ``str``, an :class:`email.message.Message` of any policy,
+            a ``mailparser.MailParser``, or an :class:`os.PathLike` to a ``.eml`` file.
+        envelope_sender: the SMTP ``MAIL FROM`` when the host knows it (``""`` or
+            ``"<>"`` for a null path); it takes precedence over From for ``sender``.
+        recipient: our address that received the message (kept for the guard's
+            checks; the verdict does not depend on it yet).
+
+    Returns:
+        A frozen :class:`~loopguard.model.Verdict`. Never raises on malformed mail:
+        damage shows up as ``malformed-*`` reasons.
+
+    Raises:
+        TypeError: ``message`` is not one of the accepted types.
+        OSError: a path that cannot be read.
+    """
+    return _DEFAULT.classify(message, envelope_sender=envelope_sender, recipient=recipient)

@@ -1,0 +1,89 @@
+"""Who sent the message: null return paths, mail system daemons, no-reply addresses."""
+
+from __future__ import annotations
+
+import re
+
+from loopguard.address import local_part_of
+from loopguard.message import MessageView
+from loopguard.model import Category, Reason
+from loopguard.rules.base import Rule, RuleSettings, rule
+
+__all__ = ["SENDER_RULES", "is_system_sender"]
+
+# Local parts of the accounts mail systems send reports from (RFC 3834 section 2,
+# Sieve vacation, BSD vacation junkmail(), Request Tracker, Zammad, Discourse).
+_SYSTEM_LOCAL = re.compile(
+    r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|maildaemon|post[-_.]?master|mdaemon"
+    r"|mail[-_.]?delivery[-_.]?(?:sub)?system|mmdf|smtp[-_.]?gateway)",
+    re.IGNORECASE,
+)
+_SYSTEM_NAMES = re.compile(
+    r"mail delivery (?:sub)?system|mailer[-_ ]daemon|postmaster|mail administrator",
+    re.IGNORECASE,
+)
+# "noreply", "no-reply", "do_not_reply", "donotreply", "noreply-dmarc-support", "bounce-noreply"
+_NOREPLY_LOCAL = re.compile(
+    r"(?:^|[-_.+])(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply)(?:$|[-_.+])",
+    re.IGNORECASE,
+)
+
+
+def is_system_sender(address: str | None) -> bool:
+    """Whether a normalized address is a mail system's own (MAILER-DAEMON, postmaster...)."""
+    return bool(address) and _SYSTEM_LOCAL.fullmatch(local_part_of(address or "")) is not None
+
+
+@rule(
+    "null-return-path",
+    Category.AUTO_GENERATED,
+    0.75,
+    evidence="Return-Path: <> or an empty envelope sender given by the host",
+    source="RFC 5321 section 4.5.5 (reports use a null reverse-path); RFC 3834 section 2; "
+    "Request Tracker; Sieve vacation",
+    false_positives="none for person-written mail; auto-replies may use it too (their marks win)",
+)
+def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    envelope = view.envelope_sender
+    if envelope is not None and envelope.strip() in ("", "<>"):
+        return self.hit("envelope sender <>")
+    path = view.return_path
+    if path is not None and path.replace(" ", "") in ("<>", ""):
+        return self.hit(f"Return-Path: {path or '(empty)'}")
+    return None
+
+
+@rule(
+    "mailer-daemon-sender",
+    Category.AUTO_GENERATED,
+    0.85,
+    evidence="From (or Return-Path) is MAILER-DAEMON, postmaster, Mail Delivery System ...",
+    source="RFC 3834 section 2; Sieve vacation; Request Tracker; Zammad; Discourse",
+    false_positives="a postmaster writing by hand (rare; that mail is not a trigger's business)",
+)
+def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    sender = view.from_address
+    if is_system_sender(sender):
+        return self.hit(f"From: {view.get('from')}")
+    from_header = view.get("from") or ""
+    if _SYSTEM_NAMES.search(from_header[:300]):
+        return self.hit(f"From: {from_header}", confidence=0.7)
+    return None
+
+
+@rule(
+    "noreply-sender",
+    Category.AUTO_GENERATED,
+    0.6,
+    evidence="sender local part like noreply, no-reply, do-not-reply, donotreply",
+    source="Zammad send_no_auto_response_reg_exp; Discourse is_auto_generated?",
+    false_positives="evidence, not proof: a person may answer from a no-reply alias",
+)
+def noreply_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for candidate in (view.from_address, view.sender):
+        if candidate and _NOREPLY_LOCAL.search(local_part_of(candidate)):
+            return self.hit(f"sender {candidate}")
+    return None
+
+
+SENDER_RULES: tuple[Rule, ...] = (null_return_path, mailer_daemon_sender, noreply_sender)
