@@ -45,15 +45,16 @@ def parse_duration(value: float | str) -> float:
     Raises:
         ConfigurationError: Not a positive, finite duration.
     """
-    if isinstance(value, str):
-        match = _DURATION.fullmatch(value.strip().lower())
+    raw: object = value  # checked at run time: configuration often comes from files
+    if isinstance(raw, str):
+        match = _DURATION.fullmatch(raw.strip().lower())
         if match is None:
             raise ConfigurationError(
                 f"bad duration {value!r}: expected seconds or a number with s, m, h or d"
             )
         seconds = float(match[1]) * _UNITS[match[2]]
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        seconds = float(raw)
     else:
         raise ConfigurationError(f"bad duration {value!r}: expected seconds or a string")
     if not (seconds > 0 and math.isfinite(seconds)):
@@ -80,7 +81,7 @@ class Limit:
     key: Scope
 
     def __init__(self, count: int, per: float | str, key: Scope = "pair") -> None:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        if not _is_positive_int(count):
             raise ConfigurationError(f"a limit's count must be an integer >= 1, got {count!r}")
         if key not in SCOPES:
             raise ConfigurationError(f"a limit's key must be one of {SCOPES}, got {key!r}")
@@ -90,6 +91,10 @@ class Limit:
 
     def __str__(self) -> str:
         return f"{self.count} per {self.per:g}s by {self.key}"
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 #: The default ladder; docs/rate-tracking.md justifies each rung from Zammad and Znuny.

@@ -41,7 +41,7 @@ class MemoryStore:
     """
 
     def __init__(self, max_keys: int = _DEFAULT_MAX_KEYS) -> None:
-        if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 1:
+        if not _is_positive_int(max_keys):
             raise ConfigurationError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
         self._logs: OrderedDict[str, array[float]] = OrderedDict()
@@ -152,3 +152,7 @@ class MemoryStore:
                 return
             del logs[oldest]
             self._expirations += 1
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
