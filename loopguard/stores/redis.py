@@ -1,0 +1,284 @@
+"""The multi-host store: one atomic Lua script per decision (or per batch) on Redis or Valkey.
+
+The script (``sliding_log.lua``) reads and records every key of a decision in one
+server-side step, so concurrent clients cannot interleave a read and a write. Keys
+carry their digest as a Cluster hash tag (``loopguard:v1:pair:{3f9a…}``); in cluster
+mode a batch is split into one script call per hash slot. ``redis`` is imported only
+when a Redis store is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from loopguard.errors import ConfigurationError, StoreError
+from loopguard.stores import Touch
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+__all__ = ["AsyncRedisStore", "RedisStore"]
+
+_SCRIPT: Final = resources.files(__package__).joinpath("sliding_log.lua").read_text("utf-8")
+_DEFAULT_PREFIX: Final = "loopguard"
+_OWN_QUERY_OPTIONS: Final = frozenset({"prefix", "cluster"})
+
+
+def import_redis() -> ModuleType:
+    """The ``redis`` package, or a ConfigurationError that says how to install it."""
+    try:
+        import redis
+    except ImportError as exc:
+        raise ConfigurationError(
+            "the Redis store needs the redis package: pip install 'loopguard[redis]'"
+        ) from exc
+    return redis
+
+
+class _Layout:
+    """Key names, script arguments, hash-slot grouping and answer parsing of both stores."""
+
+    def __init__(self, prefix: str, *, cluster: bool) -> None:
+        if not prefix or "{" in prefix or "}" in prefix:
+            raise ConfigurationError(
+                f"a Redis key prefix must be non-empty and free of braces, got {prefix!r}"
+            )
+        self.prefix = prefix
+        self.cluster = cluster
+
+    def full_key(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
+
+    def groups(self, keys: Sequence[str]) -> list[list[int]]:
+        """Indices of ``keys`` per script call: all at once, or one call per hash slot."""
+        if not self.cluster:
+            return [list(range(len(keys)))] if keys else []
+        from redis.crc import key_slot
+
+        by_slot: dict[int, list[int]] = {}
+        for index, key in enumerate(keys):
+            by_slot.setdefault(key_slot(key.encode()), []).append(index)
+        return list(by_slot.values())
+
+    def script_args(
+        self, touches: Sequence[Touch], indices: Sequence[int], now: float, *, record: bool
+    ) -> tuple[list[str], list[str]]:
+        keys = [self.full_key(touches[i].key) for i in indices]
+        args = [repr(float(now)), "1" if record else "0"]
+        for i in indices:
+            args += (repr(float(touches[i].window)), str(touches[i].keep))
+        return keys, args
+
+    @staticmethod
+    def place(answers: list[list[float]], indices: Sequence[int], raw: Any) -> None:
+        """Put one script call's answer into ``answers`` at ``indices``."""
+        # The script returns stamps newest first, as recorded; the contract wants ascending.
+        for index, stamps in zip(indices, raw, strict=True):
+            answers[index] = sorted(float(stamp) for stamp in stamps)
+
+
+class RedisStore:
+    """Store on Redis (or Valkey) for hosts on many machines.
+
+    Args:
+        client_or_url: A ``redis.Redis`` (or ``redis.RedisCluster``) client, or a URL
+            such as ``redis://host:6379/0``; a client built from a URL is closed by
+            :meth:`close`, a client passed in is not.
+        prefix: Prepended to every key, to share a database with other data.
+        cluster: Split batches by hash slot; guessed from the client type when ``None``.
+        timeout: Socket timeout in seconds for a client built from a URL.
+
+    Raises:
+        ConfigurationError: The redis package is missing, or a bad URL or prefix.
+    """
+
+    def __init__(
+        self,
+        client_or_url: redis.Redis | redis.RedisCluster | str,
+        *,
+        prefix: str = _DEFAULT_PREFIX,
+        cluster: bool | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        module = import_redis()
+        self._errors: type[Exception] = module.RedisError
+        self._owns_client = isinstance(client_or_url, str)
+        if isinstance(client_or_url, str):
+            client = _client_from_url(module.Redis, client_or_url, timeout)
+        else:
+            client = client_or_url
+        self.client: redis.Redis | redis.RedisCluster = client
+        if cluster is None:
+            cluster = isinstance(client, module.RedisCluster)
+        self._layout = _Layout(prefix, cluster=cluster)
+        self._script = client.register_script(_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisStore:
+        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``)."""
+        redis_url, prefix, cluster = _split_url(url)
+        return cls(redis_url, prefix=prefix, cluster=cluster)
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._layout.prefix
+
+    def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
+        return self._run(touches, now, record=True)
+
+    def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps without recording anything."""
+        return self._run(touches, now, record=False)
+
+    def reset(self, keys: Sequence[str]) -> None:
+        """Forget everything recorded under ``keys``."""
+        with self._wrap("reset"):
+            for indices in self._layout.groups(keys):
+                self.client.delete(*(self._layout.full_key(keys[i]) for i in indices))
+
+    def close(self) -> None:
+        """Close the client if this store created it."""
+        if self._owns_client:
+            with self._wrap("close"):
+                self.client.close()
+
+    def __enter__(self) -> RedisStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _run(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[list[float]]:
+        answers: list[list[float]] = [[] for _ in touches]
+        with self._wrap("record" if record else "read"):
+            for indices in self._layout.groups([touch.key for touch in touches]):
+                keys, args = self._layout.script_args(touches, indices, now, record=record)
+                self._layout.place(answers, indices, self._script(keys, args))
+        return answers
+
+    @contextmanager
+    def _wrap(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except self._errors as exc:
+            raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
+
+
+class AsyncRedisStore:
+    """The awaitable twin of :class:`RedisStore`, on ``redis.asyncio``.
+
+    Args:
+        client_or_url: A ``redis.asyncio.Redis`` (or ``RedisCluster``) client, or a URL.
+        prefix: Prepended to every key.
+        cluster: Split batches by hash slot; guessed from the client type when ``None``.
+        timeout: Socket timeout in seconds for a client built from a URL.
+
+    Raises:
+        ConfigurationError: The redis package is missing, or a bad URL or prefix.
+    """
+
+    def __init__(
+        self,
+        client_or_url: redis.asyncio.Redis | redis.asyncio.RedisCluster | str,
+        *,
+        prefix: str = _DEFAULT_PREFIX,
+        cluster: bool | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        module = import_redis()
+        import redis.asyncio
+
+        self._errors: type[Exception] = module.RedisError
+        self._owns_client = isinstance(client_or_url, str)
+        if isinstance(client_or_url, str):
+            client = _client_from_url(redis.asyncio.Redis, client_or_url, timeout)
+        else:
+            client = client_or_url
+        self.client: redis.asyncio.Redis | redis.asyncio.RedisCluster = client
+        if cluster is None:
+            cluster = isinstance(client, redis.asyncio.RedisCluster)
+        self._layout = _Layout(prefix, cluster=cluster)
+        self._script = client.register_script(_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str) -> AsyncRedisStore:
+        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``)."""
+        redis_url, prefix, cluster = _split_url(url)
+        return cls(redis_url, prefix=prefix, cluster=cluster)
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._layout.prefix
+
+    async def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
+        return await self._run(touches, now, record=True)
+
+    async def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps without recording anything."""
+        return await self._run(touches, now, record=False)
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        """Forget everything recorded under ``keys``."""
+        try:
+            for indices in self._layout.groups(keys):
+                await self.client.delete(*(self._layout.full_key(keys[i]) for i in indices))
+        except self._errors as exc:
+            raise StoreError(f"Redis rate store failed to reset: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close the client if this store created it."""
+        if self._owns_client:
+            try:
+                await self.client.aclose()
+            except self._errors as exc:
+                raise StoreError(f"Redis rate store failed to close: {exc}") from exc
+
+    async def __aenter__(self) -> AsyncRedisStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _run(
+        self, touches: Sequence[Touch], now: float, *, record: bool
+    ) -> list[list[float]]:
+        answers: list[list[float]] = [[] for _ in touches]
+        try:
+            for indices in self._layout.groups([touch.key for touch in touches]):
+                keys, args = self._layout.script_args(touches, indices, now, record=record)
+                self._layout.place(answers, indices, await self._script(keys, args))
+        except self._errors as exc:
+            action = "record" if record else "read"
+            raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
+        return answers
+
+
+def _client_from_url(client_class: Any, url: str, timeout: float) -> Any:
+    try:
+        return client_class.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as exc:
+        raise ConfigurationError(f"bad Redis URL {url!r}: {exc}") from exc
+
+
+def _split_url(url: str) -> tuple[str, str, bool | None]:
+    """Separate loopguard's own query options (prefix, cluster) from redis-py's."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    own = {name: value for name, value in query if name in _OWN_QUERY_OPTIONS}
+    rest = [(name, value) for name, value in query if name not in _OWN_QUERY_OPTIONS]
+    cluster = own.get("cluster")
+    if cluster not in (None, "yes", "no"):
+        raise ConfigurationError(f"cluster must be yes or no in {url!r}")
+    redis_url = urlunsplit(parts._replace(query=urlencode(rest)))
+    prefix = own.get("prefix", _DEFAULT_PREFIX)
+    return redis_url, prefix, None if cluster is None else cluster == "yes"

@@ -1,0 +1,182 @@
+"""The single-host store: one SQLite row per key, shared safely by several processes.
+
+Each row holds the key's newest timestamps as one little-endian blob of doubles, so a
+decision reads and writes one row per key. Writers take the lock up front with
+``BEGIN IMMEDIATE`` (a deferred transaction that later upgrades can fail with "database
+is locked" instead of waiting) and hold it for a few statements only; WAL lets readers
+run meanwhile, and the busy timeout makes concurrent writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+import threading
+from bisect import bisect_right, insort
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+from loopguard.errors import ConfigurationError, StoreError
+from loopguard.stores import Touch
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS loopguard_rates (
+    key TEXT PRIMARY KEY,
+    stamps BLOB NOT NULL,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS loopguard_rates_expires ON loopguard_rates (expires);
+"""
+_UPSERT: Final = (
+    "INSERT INTO loopguard_rates (key, stamps, expires) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET stamps = excluded.stamps, expires = excluded.expires"
+)
+# Pruning scans the expiry index; doing it once per this many hits keeps it off the
+# common path while bounding the dead rows to roughly what that many hits can create.
+_PRUNE_EVERY: Final = 1000
+
+
+class SQLiteStore:
+    """Persistent store for several processes on one host.
+
+    Args:
+        path: The database file (created if missing); ``":memory:"`` for a private one.
+        timeout: Seconds to wait for another process's write lock before failing.
+
+    Raises:
+        ConfigurationError: A non-positive timeout.
+        StoreError: The database cannot be opened or initialized.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+        if not timeout > 0:
+            raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._hits_since_prune = 0
+        try:
+            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is safe with WAL (no corruption); a power cut may lose the last
+            # few counts, which a rate limiter can afford.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite rate store {self.path!r}: {exc}") from exc
+
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteStore:
+        """Build from ``sqlite:///relative.db``, ``sqlite:////abs.db`` or ``sqlite:///:memory:``."""
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+            raise ConfigurationError(
+                f"bad SQLite URL {url!r}: expected sqlite:///relative.db or sqlite:////abs.db"
+            )
+        return cls(Path(unquote(parts.path[1:])) if parts.path != "/:memory:" else ":memory:")
+
+    def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
+        with self._lock, self._wrap("record"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                answers = [self._hit_one(touch, now) for touch in touches]
+                self._hits_since_prune += 1
+                if self._hits_since_prune >= _PRUNE_EVERY:
+                    self._prune(now)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return answers
+
+    def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        """Read each key's live timestamps without recording anything."""
+        with self._lock, self._wrap("read"):
+            # One read transaction, so a batch sees one consistent snapshot.
+            self._db.execute("BEGIN")
+            try:
+                return [_live(self._read(touch.key), now - touch.window) for touch in touches]
+            finally:
+                self._db.execute("COMMIT")
+
+    def reset(self, keys: Sequence[str]) -> None:
+        """Forget everything recorded under ``keys``."""
+        with self._lock, self._wrap("reset"):
+            self._db.executemany(
+                "DELETE FROM loopguard_rates WHERE key = ?", [(key,) for key in keys]
+            )
+
+    def prune(self, now: float) -> int:
+        """Delete rows idle past their window; returns how many. Runs by itself now and then."""
+        with self._lock, self._wrap("prune"):
+            return self._prune(now)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _hit_one(self, touch: Touch, now: float) -> list[float]:
+        key, window, keep = touch
+        log = self._read(key)
+        live = _live(log, now - window)
+        stored = list(live)
+        insort(stored, now)
+        del stored[: max(0, len(stored) - keep)]
+        self._db.execute(_UPSERT, (key, _pack(stored), now + window))
+        return live
+
+    def _read(self, key: str) -> list[float]:
+        row = self._db.execute(
+            "SELECT stamps FROM loopguard_rates WHERE key = ?", (key,)
+        ).fetchone()
+        return [] if row is None else _unpack(row[0])
+
+    def _prune(self, now: float) -> int:
+        self._hits_since_prune = 0
+        return self._db.execute("DELETE FROM loopguard_rates WHERE expires <= ?", (now,)).rowcount
+
+    def _wrap(self, action: str) -> _SQLiteErrors:
+        return _SQLiteErrors(f"SQLite rate store {self.path!r} failed to {action}")
+
+
+class _SQLiteErrors:
+    """Turns sqlite3 errors into StoreError, chained to the cause."""
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"{self._message}: {exc}") from exc
+
+
+def _live(log: list[float], horizon: float) -> list[float]:
+    return log[bisect_right(log, horizon) :]
+
+
+def _pack(stamps: Sequence[float]) -> bytes:
+    return struct.pack(f"<{len(stamps)}d", *stamps)
+
+
+def _unpack(blob: bytes) -> list[float]:
+    return list(struct.unpack(f"<{len(blob) // 8}d", blob))
