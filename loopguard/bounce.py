@@ -41,13 +41,17 @@ class BounceReport:
 
 
 def analyse_bounce(
-    message: email.message.Message, *, exclude: frozenset[str] = frozenset()
+    message: email.message.Message,
+    *,
+    exclude: frozenset[str] = frozenset(),
+    thorough: bool = True,
 ) -> BounceReport:
     """Read failed recipients from a (size-capped) parsed bounce candidate; never raises.
 
     Order: the RFC 3464 delivery-status part; else flufl.bounce's detectors; else the
     report's own text. ``exclude`` lists addresses that cannot be failed recipients
-    (the report's From and To).
+    (the report's From and To). With ``thorough=False`` (weak evidence of a bounce)
+    flufl.bounce is skipped and the text must state the failure in words.
     """
     try:
         permanent, temporary, actions = _from_status_parts(message)
@@ -58,11 +62,11 @@ def analyse_bounce(
     if has_status and actions and actions <= _SUCCESS_ACTIONS:
         return BounceReport(None, True, True)
     damage = failure = None
-    if not permanent and not temporary:
+    if thorough and not permanent and not temporary:
         permanent, temporary, damage = _from_flufl(message)
     if not permanent and not temporary:
         try:
-            text = read_text_bounce(message, exclude=exclude)
+            text = read_text_bounce(message, exclude=exclude, strict=not thorough)
         except Exception as exc:  # same shield as above, for the text reader
             log.debug("bounce text read failed", exc_info=True)
             damage = damage or f"bounce text: {type(exc).__name__}"
@@ -84,6 +88,8 @@ def _from_status_parts(
         actions = actions if actions is not None else set()
         for fields in _status_blocks(part):
             action, recipient = _action_of(fields), _recipient_of(fields)
+            if not action:
+                continue  # the per-message block (Reporting-MTA, Arrival-Date)
             actions.add(action)
             if recipient is None:
                 continue

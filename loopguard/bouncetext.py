@@ -33,23 +33,30 @@ _FAILURE = re.compile(
     r"|was not delivered|not be delivered|failed to deliver|unable to deliver|could not deliver"
     r"|delivery to .{0,80}? failed|returned to sender|rejected your message|refused to accept"
     r"|delivery error|account (?:has been )?(?:disabled|suspended|expired)|user not found"
-    r"|recipient not found|not our customer|hop count exceeded|mail loop"
+    r"|recipient not found|not our customer|hop count exceeded|mail loop|rejected by"
+    r"|following (?:addresses|recipients) (?:had|have|were|was)|failure reasons?"
+    r"|are not (?:a )?member|non-member|loop alert|duplicated message-id|no valid recipients"
     r"|unzustellbar|nicht zugestellt|konnte nicht zugestellt|n'a pas pu être (?:remis|distribué)"
     r"|adresse (?:inconnue|invalide)|no se pudo entregar|non è stato possibile recapitare"
     r"|kon niet worden bezorgd|не может быть доставлено|не доставлено|送信できませんでした"
-    r"|配信できませんでした|宛先不明|無法傳遞|无法投递"
-    r"|\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]",
+    r"|配信できませんでした|宛先不明|無法傳遞|无法投递",
     re.IGNORECASE,
 )
+# RFC 3463 enhanced status codes and RFC 5321 5yz replies: failure statements too, but
+# only where other evidence says the message is a report (an invoice says "550 EUR").
+_CODES = re.compile(r"\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]")
 # Where the returned original begins: nothing after this is the report's own text.
 _ORIGINAL = re.compile(
-    r"\s*(?:-{2,}\s*)?(?:original message|this is a copy of the message|below this line is a copy"
-    r"|the original message|original mail as follows|------ original|return-path:|received: from"
-    r"|unsent message below|message headers follow|included is the original)",
+    r"\s*-{2,}[^\n]{0,20}(?:original|returned message|unsent message|copy of)"
+    r"|\s*(?:the )?original message (?:follows|below|is attached)|\s*this is a copy of the message"
+    r"|\s*below this line is a copy|\s*original mail as follows|\s*included is the original"
+    r"|\s*unsent message (?:below|follows)|\s*message headers follow|(?:return-path|received):\s",
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 # Lines naming the sender, not a failed recipient (SMTP transcripts, report headers).
+# SMTP transcripts name the failed recipient after RCPT TO.
+_RCPT = re.compile(r"rcpt to:\s*<?([\w.+=-]{1,64}@[\w.-]{1,253})", re.IGNORECASE)
 _SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
 _SYSTEM_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
 
@@ -64,20 +71,24 @@ class TextBounce:
     """Addresses named beside the failure statements."""
 
 
-def read_text_bounce(message: email.message.Message, *, exclude: frozenset[str]) -> TextBounce:
+def read_text_bounce(
+    message: email.message.Message, *, exclude: frozenset[str], strict: bool = False
+) -> TextBounce:
     """Find a failure statement and the failed recipients in the report's own text.
 
     Args:
         message: the (size-capped) parsed bounce candidate.
         exclude: normalized addresses that cannot be failed recipients (the report's
             own From and To: the original sender).
+        strict: only failures stated in words count, not bare status codes.
     """
     lines = report_text(message).splitlines()
     failure: str | None = None
     recipients: set[str] = set()
     for index, line in enumerate(lines):
-        match = _FAILURE.search(line)
-        if match is None:
+        for rcpt in _RCPT.findall(line):
+            recipients.update(_addresses(rcpt, exclude))
+        if _FAILURE.search(line) is None and (strict or _CODES.search(line) is None):
             continue
         failure = failure or line.strip()[:160]
         for nearby in lines[max(0, index - 3) : index + 4]:
@@ -122,9 +133,11 @@ def _own_text_parts(message: email.message.Message) -> Iterator[email.message.Me
         payload = part.get_payload()
         if isinstance(payload, list):
             stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
-        elif part.get_content_maintype() == "text" or ctype == "application/octet-stream":
-            if ctype != "application/octet-stream" or part is message:
-                yield part
+        elif part.get_content_maintype() in ("text", "multipart") or (
+            ctype == "application/octet-stream" and part is message
+        ):
+            # A multipart whose boundary did not parse holds its parts as plain text.
+            yield part
 
 
 def _decoded(part: email.message.Message) -> str:

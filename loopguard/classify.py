@@ -12,6 +12,7 @@ from loopguard.errors import ConfigurationError
 from loopguard.message import MessageView
 from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
 from loopguard.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
+from loopguard.rules.content import BODY_RULES, BodyRule, BodySnapshot
 
 __all__ = ["DECIDING_CONFIDENCE", "MARK_CONFIDENCE", "Classifier", "classify"]
 
@@ -26,9 +27,19 @@ DECIDING_CONFIDENCE = 0.5
 MARK_CONFIDENCE = 0.9
 _HUMAN_CONFIDENCE = 0.9
 
+# Carrier gateways send reports from no-reply addresses, list managers their rejections
+# from admin addresses: for these only the report's own
+# text is read, with the strict phrase list (flufl.bounce is too slow for every no-reply).
+_WEAK_BOUNCE_HINTS = frozenset({"noreply-sender", "list-admin-sender"})
 # Rules whose hit makes the body worth reading for failed recipients.
 _BOUNCE_HINTS = frozenset(
-    {"multipart-report-dsn", "bounce-subject", "mailer-daemon-sender", "null-return-path"}
+    {
+        "multipart-report-dsn",
+        "report-part-delivery-status",
+        "bounce-subject",
+        "mailer-daemon-sender",
+        "null-return-path",
+    }
 )
 
 
@@ -39,6 +50,8 @@ class Classifier:
     Args:
         rules: header rules, in order (defaults to :data:`loopguard.rules.DEFAULT_RULES`).
         hop_limit: more ``Received`` headers than this is evidence of a loop.
+        body_rules: rules read from the size-capped body when the headers are
+            inconclusive (``()`` turns the body step off: headers only).
 
     Raises:
         ConfigurationError: a bad setting (checked at construction).
@@ -46,6 +59,7 @@ class Classifier:
 
     rules: tuple[Rule, ...] = DEFAULT_RULES
     hop_limit: int = 30
+    body_rules: tuple[BodyRule, ...] = BODY_RULES
 
     def __post_init__(self) -> None:
         hop_limit: object = self.hop_limit  # checked at run time: configs come from files too
@@ -76,11 +90,16 @@ class Classifier:
     def classify_view(self, view: MessageView) -> Verdict:
         """Classify an already built :class:`~loopguard.message.MessageView`."""
         reasons = [*self._damage(view), *self._run_rules(view)]
+        if self.body_rules and not _has_mark(reasons):
+            # Headers are inconclusive (no mark): read the size-capped body once.
+            reasons.extend(self._run_body_rules(view))
         bounce: Bounce | None = None
         if _needs_bounce_stage(reasons):
-            report = self._read_bounce(view)
+            thorough = any(r.rule in _BOUNCE_HINTS for r in reasons)
+            report = self._read_bounce(view, thorough=thorough)
             bounce = report.bounce
             reasons = _apply_bounce_report(reasons, report, view)
+        reasons = _reports_are_not_replies(reasons)
         category, confidence = decide(reasons)
         no_autoreply = any(r.rule in self._no_autoreply_rules for r in reasons)
         if category is not Category.BOUNCE:
@@ -110,13 +129,33 @@ class Classifier:
             if reason is not None:
                 yield reason
 
+    def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
+        try:
+            body = BodySnapshot(view.parsed, view.subject)
+            defects = len(body.message.defects)
+        except Exception as exc:  # the stdlib parser on hostile bytes
+            log.debug("body parse failed", exc_info=True)
+            yield Reason("malformed-mime", None, f"MIME parse: {type(exc).__name__}", 0.0)
+            return
+        if defects:
+            yield Reason("malformed-mime", None, f"{defects} MIME defect(s) at top level", 0.0)
+        for item in self.body_rules:
+            try:
+                reason = item(body)
+            except Exception as exc:  # a rule bug must never break the host's pipeline
+                log.exception("body rule %s failed", item.name)
+                yield Reason("rule-error", None, f"{item.name}: {type(exc).__name__}", 0.0)
+                continue
+            if reason is not None:
+                yield reason
+
     @staticmethod
     def _damage(view: MessageView) -> Iterable[Reason]:
         for note in view.headers.damage:
             yield Reason("malformed-headers", None, note, 0.0)
 
     @staticmethod
-    def _read_bounce(view: MessageView) -> BounceReport:
+    def _read_bounce(view: MessageView, *, thorough: bool) -> BounceReport:
         try:
             parsed = view.parsed
         except Exception as exc:  # the stdlib parser on hostile bytes
@@ -124,11 +163,45 @@ class Classifier:
             return BounceReport(None, False, False, damage=f"MIME parse: {type(exc).__name__}")
         # The report's own From and To (the original sender) are never failed recipients.
         exclude = {view.from_address, normalize_address(view.get("to"))}
-        return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a))
+        return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
+
+
+# Evidence that the message is a machine report (delivery, feedback, disposition).
+_REPORT_EVIDENCE = frozenset(
+    {
+        "multipart-report-dsn",
+        "report-part-delivery-status",
+        "delivery-report-success",
+        "failed-recipients",
+        "bounce-text",
+        "feedback-report",
+        "report-part-feedback",
+        "complaint-report",
+        "mdn-report",
+        "report-part-disposition",
+    }
+)
+
+
+def _reports_are_not_replies(reasons: list[Reason]) -> list[Reason]:
+    """Postfix and many report generators stamp ``Auto-Submitted: auto-replied`` on their
+    reports (RFC 3834 allows it); on a report it does not mean an auto-reply."""
+    if not any(r.rule in _REPORT_EVIDENCE for r in reasons):
+        return reasons
+    return [
+        Reason(r.rule, Category.AUTO_GENERATED, f"{r.detail} (on a machine report)", r.confidence)
+        if r.rule == "auto-submitted" and r.category is Category.AUTO_REPLY
+        else r
+        for r in reasons
+    ]
+
+
+def _has_mark(reasons: list[Reason]) -> bool:
+    return any(r.category is not None and r.confidence >= MARK_CONFIDENCE for r in reasons)
 
 
 def _needs_bounce_stage(reasons: list[Reason]) -> bool:
-    return any(r.rule in _BOUNCE_HINTS for r in reasons)
+    return any(r.rule in _BOUNCE_HINTS or r.rule in _WEAK_BOUNCE_HINTS for r in reasons)
 
 
 def _apply_bounce_report(
@@ -156,7 +229,7 @@ def _apply_bounce_report(
         shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
         source = "delivery-status" if report.has_status_part else "bounce text"
         out.append(Reason("failed-recipients", Category.BOUNCE, f"{source}: {shown}", 0.95))
-    elif report.failure and rules & _BOUNCE_HINTS:
+    elif report.failure:
         out.append(Reason("bounce-text", Category.BOUNCE, report.failure, 0.9))
     elif "bounce-subject" in rules and rules & {"mailer-daemon-sender", "null-return-path"}:
         out.append(

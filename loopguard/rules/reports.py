@@ -143,11 +143,32 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
     return None
 
 
+@rule(
+    "complaint-report",
+    Category.AUTO_GENERATED,
+    0.9,
+    evidence="Subject of a feedback-loop complaint sent without ARF: 'complaint about message "
+    "from <ip>' (Hotmail/Outlook.com JMRP), 'Abuse Report', 'Spam report'",
+    source="Microsoft JMRP; Sisimai ARF detector (Hotmail complaint senders)",
+)
+def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    if _COMPLAINT_SUBJECT.match(view.subject[:200]):
+        return self.hit(f"Subject: {view.subject}")
+    return None
+
+
+_COMPLAINT_SUBJECT = re.compile(
+    r"\s*(?:complaint about message from|abuse report\b|spam report\b|fbl report\b)",
+    re.IGNORECASE,
+)
+
+
 REPORT_RULES: tuple[Rule, ...] = (
     multipart_report_dsn,
     mdn_report,
     feedback_report,
     bounce_subject,
     outlook_read_receipt,
+    complaint_report,
     hop_count,
 )

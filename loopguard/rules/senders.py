@@ -86,4 +86,58 @@ def noreply_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | N
     return None
 
 
-SENDER_RULES: tuple[Rule, ...] = (null_return_path, mailer_daemon_sender, noreply_sender)
+# Unix accounts that daemons, cron jobs and web applications run as.
+_SYSTEM_ACCOUNTS = frozenset(
+    {"root", "nobody", "daemon", "cron", "www-data", "www", "wwwrun", "apache", "httpd", "nginx"}
+)
+_AUTH_WARNING = re.compile(r"\s*\S{1,200}: ([\w.-]{1,64}) set sender to", re.IGNORECASE)
+
+
+@rule(
+    "system-account-sender",
+    Category.AUTO_GENERATED,
+    0.65,
+    evidence="From is a Unix system account (root, nobody, daemon, cron, www-data, apache ...) "
+    "or sendmail's X-Authentication-Warning says such an account set the sender (a web "
+    "application or cron job sending mail)",
+    source="BSD vacation junkmail(); Sisimai RFC3834 exclusions; sendmail "
+    "X-Authentication-Warning (sendmail -f by an untrusted user)",
+    false_positives="an administrator writing by hand as root",
+)
+def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    sender = view.from_address
+    if sender and local_part_of(sender) in _SYSTEM_ACCOUNTS:
+        return self.hit(f"From: {view.get('from')}")
+    for warning in view.get_all("x-authentication-warning"):
+        match = _AUTH_WARNING.match(warning)
+        if match and match.group(1).lower() in _SYSTEM_ACCOUNTS:
+            return self.hit(f"X-Authentication-Warning: {warning}")
+    return None
+
+
+_LIST_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request|bounces?|admin)", re.IGNORECASE)
+
+
+@rule(
+    "list-admin-sender",
+    None,
+    0.0,
+    evidence="From is a list's administrative address (owner-*, *-owner, *-request, "
+    "*-bounces, *-admin): names no category alone, but makes the body worth reading "
+    "for a rejection notice",
+    source="RFC 3834 section 2 (owner-*, *-request); Mailman 2 and fml <list>-admin",
+)
+def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    sender = view.from_address
+    if sender and _LIST_ADMIN_LOCAL.fullmatch(local_part_of(sender)[:128]):
+        return self.hit(f"From: {view.get('from')}")
+    return None
+
+
+SENDER_RULES: tuple[Rule, ...] = (
+    null_return_path,
+    mailer_daemon_sender,
+    noreply_sender,
+    system_account_sender,
+    list_admin_sender,
+)

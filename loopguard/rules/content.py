@@ -1,0 +1,158 @@
+"""Body rules: read only when the headers are inconclusive, from a size-capped parse."""
+
+from __future__ import annotations
+
+import email.message
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from loopguard.bouncetext import report_text
+from loopguard.model import Category, Reason
+
+__all__ = ["BODY_RULES", "BodyRule", "BodySnapshot"]
+
+_MAX_PARTS = 200
+_FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
+
+
+@dataclass
+class BodySnapshot:
+    """What the body rules may look at: the capped parse and its decoded own text."""
+
+    message: email.message.Message
+    subject: str
+
+    @cached_property
+    def part_types(self) -> frozenset[str]:
+        """Content types of every part (bounded walk, into attached messages too)."""
+        return frozenset(part.get_content_type() for part in _walk(self.message))
+
+    @cached_property
+    def text(self) -> str:
+        """The decoded text of the message's own text parts (not attached originals)."""
+        return report_text(self.message)
+
+    @cached_property
+    def unquoted_lines(self) -> list[str]:
+        """Text lines, without lines quoted from earlier mail (``>``)."""
+        return [line for line in self.text.splitlines() if not line.lstrip().startswith(">")]
+
+    @property
+    def is_forward(self) -> bool:
+        """A person forwarding mail: machine text inside is not theirs."""
+        return _FORWARD.match(self.subject) is not None
+
+
+def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
+    stack, seen = [message], 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        yield part
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, email.message.Message))
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRule:
+    """A documented check over a :class:`BodySnapshot` (same fields as a header rule)."""
+
+    name: str
+    category: Category
+    confidence: float
+    evidence: str
+    source: str
+    pattern: re.Pattern[str] | None = None
+    part_type: str | None = None
+    false_positives: str = "none known"
+    skip_forwards: bool = True
+
+    def __call__(self, body: BodySnapshot) -> Reason | None:
+        if self.part_type is not None:
+            if self.part_type in body.part_types:
+                return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
+            return None
+        if self.pattern is None or (self.skip_forwards and body.is_forward):
+            return None
+        for line in body.unquoted_lines:
+            match = self.pattern.search(line)
+            if match is not None:
+                detail = " ".join(line.split())[:160]
+                return Reason(self.name, self.category, detail, self.confidence)
+        return None
+
+
+BODY_RULES: tuple[BodyRule, ...] = (
+    BodyRule(
+        "report-part-delivery-status",
+        Category.BOUNCE,
+        0.9,
+        "a message/delivery-status part inside another container than multipart/report",
+        "RFC 3464; MTAs that wrap their DSN in multipart/mixed",
+        part_type="message/delivery-status",
+    ),
+    BodyRule(
+        "report-part-feedback",
+        Category.AUTO_GENERATED,
+        0.9,
+        "a message/feedback-report part (ARF) in any container",
+        "RFC 5965; RFC 6591 (authentication failure reports)",
+        part_type="message/feedback-report",
+    ),
+    BodyRule(
+        "report-part-disposition",
+        Category.RECEIPT,
+        0.9,
+        "a message/disposition-notification part in any container",
+        "RFC 8098",
+        part_type="message/disposition-notification",
+    ),
+    BodyRule(
+        "body-automatic-notice",
+        Category.AUTO_GENERATED,
+        0.7,
+        "the author's text says it was sent by a machine: 'please do not reply to this "
+        "e-mail', 'this message was generated automatically' (en, de, fr, es, it, nl, ru, "
+        "ja, zh)",
+        "transactional mail conventions (PayPal, shops, ticket systems, monitoring)",
+        pattern=re.compile(
+            r"(?:please )?do not reply to this (?:e-?mail|message|notification)"
+            r"|(?:e-?mail|message|notification|mailbox) (?:is|was|has been) (?:sent |generated )?"
+            r"automatically|automatically (?:generated|sent) (?:e-?mail|message|notification)"
+            r"|this is an automated (?:message|e-?mail|notification)|mailbox is not monitored"
+            r"|this is a system[- ]generated|replies to this (?:e-?mail|message) (?:are|will) not"
+            r"|bitte antworten sie nicht auf diese|automatisch (?:generiert|erstellt|versendet)e"
+            r"|ne (?:pas )?répondez pas à ce|ne pas répondre à ce|généré automatiquement"
+            r"|no responda a este|generado automáticamente|non rispondere a questa"
+            r"|generato automaticamente|niet beantwoorden|automatisch gegenereerd"
+            r"|не отвечайте на (?:это|данное) (?:письмо|сообщение)|(?:письмо|сообщение) "
+            r"(?:сформировано|отправлено|создано) автоматически|返信しないで|自動送信"
+            r"|请勿回复|自动发送|自動發送|請勿回覆",
+            re.IGNORECASE,
+        ),
+        false_positives="a person quoting such a notice in their own words (quoted '>' lines "
+        "and forwards are skipped)",
+    ),
+    BodyRule(
+        "body-list-footer",
+        Category.BULK,
+        0.7,
+        "unsubscribe or subscription-management text in the message's own text",
+        "RFC 2369 practice and CAN-SPAM/GDPR footers of newsletters and list managers",
+        pattern=re.compile(
+            r"unsubscribe|opt[- ]out|to be removed from (?:this|our|the) (?:mailing )?list"
+            r"|remove yourself from|you are receiving this|you received this (?:e-?mail|message)"
+            r"|(?:manage|update) (?:your )?(?:e-?mail |subscription )?(?:preferences|subscriptions)"
+            r"|view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser|abbestellen|abmelden"
+            r"|newsletter abbestellen|se désabonner|désinscri|darse de baja|cancelar suscripci"
+            r"|disiscriv|cancellare l'iscrizione|afmelden|uitschrijven|отписаться|退订|配信停止"
+            r"|取消订阅|구독 취소|수신거부",
+            re.IGNORECASE,
+        ),
+        false_positives="a person asking how to unsubscribe (usually through the list, which "
+        "is bulk anyway); forwards are skipped",
+    ),
+)
