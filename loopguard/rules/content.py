@@ -26,7 +26,8 @@ class BodySnapshot:
 
     @cached_property
     def part_types(self) -> frozenset[str]:
-        """Content types of every part (bounded walk, into attached messages too)."""
+        """Content types of the message's own parts (bounded walk; attached messages
+        are listed but not entered: a report inside a forward is not this message's)."""
         return frozenset(part.get_content_type() for part in _walk(self.message))
 
     @cached_property
@@ -52,7 +53,7 @@ def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
         seen += 1
         yield part
         payload = part.get_payload()
-        if isinstance(payload, list):
+        if isinstance(payload, list) and part.get_content_maintype() != "message":
             stack.extend(p for p in payload if isinstance(p, email.message.Message))
 
 
@@ -71,11 +72,13 @@ class BodyRule:
     skip_forwards: bool = True
 
     def __call__(self, body: BodySnapshot) -> Reason | None:
+        if self.skip_forwards and body.is_forward:
+            return None
         if self.part_type is not None:
             if self.part_type in body.part_types:
                 return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
             return None
-        if self.pattern is None or (self.skip_forwards and body.is_forward):
+        if self.pattern is None:
             return None
         for line in body.unquoted_lines:
             match = self.pattern.search(line)

@@ -1,0 +1,34 @@
+"""Helpers for testing an integration: build messages without writing .eml files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+__all__ = ["build_message"]
+
+
+def build_message(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    body: str = "Hello,\n\nsee you tomorrow.\n\nAnn\n",
+    *,
+    sender: str = "Ann Example <ann@example.com>",
+    to: str = "help@example.org",
+    subject: str = "Question about my order",
+    crlf: bool = False,
+) -> bytes:
+    """Raw bytes of a simple text message with the given extra headers.
+
+    ``From``, ``To`` and ``Subject`` come from the keyword arguments unless ``headers``
+    sets them; ``headers`` may repeat a name when given as pairs.
+    """
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    given = {name.lower() for name, _ in pairs}
+    defaults = [("From", sender), ("To", to), ("Subject", subject)]
+    lines = [f"{name}: {value}" for name, value in defaults if name.lower() not in given]
+    lines += [f"{name}: {value}" for name, value in pairs]
+    lines += ["Message-ID: <test.1@example.com>", "MIME-Version: 1.0"]
+    if "content-type" not in given:
+        lines.append("Content-Type: text/plain; charset=utf-8")
+    newline = "\r\n" if crlf else "\n"
+    text = newline.join(lines) + newline + newline + body.replace("\n", newline)
+    return text.encode("utf-8")

@@ -1,0 +1,149 @@
+"""Bounces, delivery reports and receipts: categories and failed recipients."""
+
+from __future__ import annotations
+
+from loopguard import Category, classify
+from loopguard.testing import build_message
+
+DSN_BODY = """--b
+Content-Type: text/plain
+
+This is the mail system at host mx.example.com.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; Gone@Example.ORG
+Action: failed
+Status: 5.1.1
+
+Final-Recipient: rfc822; slow@example.net
+Action: delayed
+Status: 4.4.1
+
+--b
+Content-Type: message/rfc822
+
+From: ann@example.com
+To: gone@example.org
+Subject: hello
+
+hi
+--b--
+"""
+
+
+def dsn(body: str = DSN_BODY, **headers: str) -> bytes:
+    base = {
+        "Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"',
+        "Return-Path": "<>",
+    }
+    return build_message(
+        {**base, **headers},
+        body=body,
+        sender="Mail Delivery System <MAILER-DAEMON@mx.example.com>",
+        subject="Undelivered Mail Returned to Sender",
+    )
+
+
+def test_rfc3464_dsn_failed_and_delayed_recipients() -> None:
+    verdict = classify(dsn())
+    assert verdict.category is Category.BOUNCE
+    assert verdict.bounce is not None
+    assert verdict.bounce.permanent == {"gone@example.org"}
+    assert verdict.bounce.temporary == {"slow@example.net"}
+    assert verdict.confidence > 0.99
+
+
+def test_delay_notice_is_a_bounce_with_temporary_failures_only() -> None:
+    body = DSN_BODY.replace("Action: failed\nStatus: 5.1.1", "Action: delayed\nStatus: 4.4.7")
+    verdict = classify(dsn(body))
+    assert verdict.category is Category.BOUNCE
+    assert verdict.bounce is not None
+    assert not verdict.bounce.permanent
+    assert verdict.bounce.temporary == {"gone@example.org", "slow@example.net"}
+
+
+def test_success_only_dsn_is_auto_generated_even_with_auto_replied() -> None:
+    body = DSN_BODY.replace("Action: failed", "Action: delivered").replace(
+        "Action: delayed", "Action: relayed"
+    )
+    verdict = classify(dsn(body, **{"Auto-Submitted": "auto-replied"}))
+    assert verdict.category is Category.AUTO_GENERATED
+    assert verdict.bounce is None
+    assert "delivery-report-success" in {r.rule for r in verdict.reasons}
+
+
+def test_postfix_bounce_with_auto_replied_stays_a_bounce() -> None:
+    verdict = classify(dsn(**{"Auto-Submitted": "auto-replied"}))
+    assert verdict.category is Category.BOUNCE
+
+
+def test_qmail_text_bounce() -> None:
+    body = (
+        "Hi. This is the qmail-send program at mx.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        "<nobody@example.net>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+        "--- Below this line is a copy of the message.\n\nReturn-Path: <ann@example.com>\n"
+        "To: other@example.org\n"
+    )
+    raw = build_message(
+        {"Return-Path": "<>"},
+        body=body,
+        sender="MAILER-DAEMON@mx.example.net",
+        subject="failure notice",
+        to="ann@example.com",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.BOUNCE
+    assert verdict.bounce is not None
+    assert verdict.bounce.recipients == {"nobody@example.net"}
+
+
+def test_forwarded_bounce_from_a_person_is_human() -> None:
+    body = "Hi support, I got this, can you check?\n\n" + DSN_BODY
+    raw = build_message(
+        {"Content-Type": 'multipart/mixed; boundary="b"'},
+        body=body,
+        subject="Fwd: Undelivered Mail Returned to Sender",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.HUMAN
+
+
+def test_mdn_is_a_receipt() -> None:
+    body = (
+        "--b\nContent-Type: text/plain\n\nYour message was displayed.\n"
+        "--b\nContent-Type: message/disposition-notification\n\n"
+        "Final-Recipient: rfc822; bob@example.org\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\n--b--\n"
+    )
+    raw = build_message(
+        {"Content-Type": 'multipart/report; report-type=disposition-notification; boundary="b"'},
+        body=body,
+        subject="Read: hello",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.RECEIPT
+    assert verdict.bounce is None
+
+
+def test_a_request_for_a_receipt_is_not_a_receipt() -> None:
+    raw = build_message({"Disposition-Notification-To": "ann@example.com"})
+    assert classify(raw).category is Category.HUMAN
+
+
+def test_outlook_read_receipt_needs_its_body() -> None:
+    receipt = build_message(
+        subject="Read: Budget",
+        body="Your message\n\n  To: Bob\n  Subject: Budget\n\nwas read on 3/4/2026 10:01 AM.\n",
+    )
+    assert classify(receipt).category is Category.RECEIPT
+    person = build_message(subject="Read: chapter 3 before Monday", body="Thanks, Bob")
+    assert classify(person).category is Category.HUMAN
