@@ -35,7 +35,8 @@ def check(verdict: Verdict) -> None:
     assert isinstance(verdict.category, Category)
     assert 0.0 <= verdict.confidence <= 1.0
     for reason in verdict.reasons:
-        assert "\n" not in reason.detail and len(reason.detail) <= 200
+        assert "\n" not in reason.detail
+        assert len(reason.detail) <= 200
 
 
 @given(st.binary(max_size=4000))

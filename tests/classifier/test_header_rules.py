@@ -238,6 +238,8 @@ def test_complaint_without_arf() -> None:
 
 def test_every_rule_is_documented() -> None:
     for item in DEFAULT_RULES:
-        assert item.name == item.name.lower() and " " not in item.name
-        assert item.evidence and item.source
+        assert item.name == item.name.lower()
+        assert " " not in item.name
+        assert item.evidence
+        assert item.source
         assert 0.0 <= item.confidence <= 1.0
