@@ -1,0 +1,459 @@
+"""Multilingual phrase data for out-of-office detection, compiled into linear-time regexes.
+
+The phrases live in one TOML file per language under ``loopguard/data/languages``; users
+extend or override them at run time with :func:`load_patterns`. Nobody writes a raw regular
+expression: every entry uses the small phrase syntax below, which this module compiles into
+patterns that cannot backtrack catastrophically.
+
+Phrase syntax (documented for users in ``docs/languages.md``):
+
+* literal text, matched case-insensitively;
+* a run of whitespace matches any run of whitespace, line breaks included;
+* ``:`` matches an ASCII or full-width colon, with optional whitespace before it;
+* an apostrophe matches ``'`` and the typographic ``’``;
+* ``*`` matches at most 60 characters without a line break (200 in line markers), at most
+  two stars per phrase; whitespace next to a star is optional.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from loopguard.errors import ConfigurationError
+
+__all__ = [
+    "CompiledPhrase",
+    "LanguageData",
+    "LineKind",
+    "PatternSet",
+    "PhraseKind",
+    "PhraseMatch",
+    "default_patterns",
+    "load_patterns",
+]
+
+#: Body phrase lists, searched anywhere in the author's text.
+PhraseKind = Literal[
+    "autoreply_statements", "absence_phrases", "return_phrases", "ack_phrases", "person_phrases"
+]
+_PHRASE_KINDS: tuple[PhraseKind, ...] = (
+    "autoreply_statements",
+    "absence_phrases",
+    "return_phrases",
+    "ack_phrases",
+    "person_phrases",
+)
+#: Line markers: each must match a whole (trimmed) line.
+LineKind = Literal["quote_markers", "forward_markers", "signature_markers"]
+_LINE_KINDS: tuple[LineKind, ...] = ("quote_markers", "forward_markers", "signature_markers")
+#: Literal lists: no ``*`` allowed.
+_LITERAL_KINDS = (
+    "reply_prefixes",
+    "autoreply_subjects",
+    "autoreply_subject_suffixes",
+    "header_fields",
+)
+_LIST_FIELDS = _LITERAL_KINDS + _PHRASE_KINDS + _LINE_KINDS
+_SCALAR_FIELDS = ("language", "name", "word_boundaries", "mode")
+
+_BODY_STAR = r"[^\n]{0,60}?"
+_LINE_STAR = r"[^\n]{0,200}?"
+_MAX_STARS = 2
+_MAX_ENTRY_CHARS = 200
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*")
+_APOSTROPHES = "'’‘`"
+# Characters that end an auto-reply subject prefix written without its own colon.
+_SUBJECT_PREFIX_END = r"(?=\s*+(?:[:：\-–—|\]\)】」]|$))"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageData:
+    """The phrase lists of one language, as read from its TOML file (validated, uncompiled)."""
+
+    language: str
+    name: str
+    word_boundaries: bool = True
+    reply_prefixes: tuple[str, ...] = ()
+    autoreply_subjects: tuple[str, ...] = ()
+    autoreply_subject_suffixes: tuple[str, ...] = ()
+    header_fields: tuple[str, ...] = ()
+    autoreply_statements: tuple[str, ...] = ()
+    absence_phrases: tuple[str, ...] = ()
+    return_phrases: tuple[str, ...] = ()
+    ack_phrases: tuple[str, ...] = ()
+    person_phrases: tuple[str, ...] = ()
+    quote_markers: tuple[str, ...] = ()
+    forward_markers: tuple[str, ...] = ()
+    signature_markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseMatch:
+    """One phrase found in a text: which list, which language, and the matched text."""
+
+    kind: PhraseKind
+    language: str
+    text: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PatternSet:
+    """Compiled, merged view of every loaded language; immutable and safe to share.
+
+    Build it with :func:`load_patterns` or :func:`default_patterns`. Each regex carries one
+    named group per language (``l_<code>``) so a match tells which language fired.
+    """
+
+    languages: tuple[LanguageData, ...]
+    reply_prefix: re.Pattern[str]
+    reply_run: re.Pattern[str]
+    subject_tag: re.Pattern[str]
+    autoreply_subject: re.Pattern[str]
+    autoreply_subject_suffix: re.Pattern[str]
+    header_field: re.Pattern[str]
+    lines: Mapping[LineKind, tuple[CompiledPhrase, ...]] = field(repr=False)
+    phrases: Mapping[PhraseKind, tuple[CompiledPhrase, ...]] = field(repr=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The language codes loaded, in load order."""
+        return tuple(data.language for data in self.languages)
+
+    def find(
+        self, kind: PhraseKind, text: str, lowered: str | None = None
+    ) -> tuple[PhraseMatch, ...]:
+        """Matches of one phrase list in ``text``, left to right, overlaps dropped.
+
+        Args:
+            kind: Which list to search.
+            text: The text to search.
+            lowered: ``text.lower()``, when the caller already has it (saves a copy per list).
+        """
+        lowered = text.lower() if lowered is None else lowered
+        hits = [
+            PhraseMatch(kind, phrase.language, match.group(), match.start())
+            for phrase in self.phrases[kind]
+            if phrase.anchor in lowered
+            for match in phrase.regex.finditer(text)
+        ]
+        return _without_overlaps(hits)
+
+    def line_markers(self, kind: LineKind, lowered: str) -> tuple[CompiledPhrase, ...]:
+        """The markers of one line list that can occur in a text whose lowercase form is given.
+
+        Callers test each candidate with ``regex.fullmatch(line)`` on trimmed lines; the anchor
+        filter leaves only a handful of candidates per message.
+        """
+        return tuple(marker for marker in self.lines[kind] if marker.anchor in lowered)
+
+
+def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
+    # Two phrases of one statement ("I am out of the office" and "out of the office until")
+    # must count once: keep the earliest, then the longest, of overlapping matches.
+    kept: list[PhraseMatch] = []
+    for hit in sorted(hits, key=lambda item: (item.start, -len(item.text))):
+        if not kept or hit.start >= kept[-1].start + len(kept[-1].text):
+            kept.append(hit)
+    return tuple(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPhrase:
+    """One body phrase: its language, its regex, and a lowercase literal every match contains.
+
+    The anchor is a cheap substring test that skips the regex for almost every phrase: running
+    a thousand alternatives over every position of a long text is what made one combined
+    regex slow.
+    """
+
+    language: str
+    regex: re.Pattern[str]
+    anchor: str
+
+
+def language_of(match: re.Match[str]) -> str:
+    """The language code of the named group that produced ``match``."""
+    group = match.lastgroup or ""
+    return group.removeprefix("l_").replace("_", "-")
+
+
+def load_patterns(
+    *extra: str | os.PathLike[str] | Mapping[str, object],
+    languages: Iterable[str] | None = None,
+) -> PatternSet:
+    """Load the packaged languages, apply ``extra`` files or dicts in order, and compile.
+
+    Args:
+        *extra: TOML paths or dicts with the same fields as a language file. An entry for a
+            known language extends its lists (``mode = "extend"``, the default) or replaces
+            the language (``mode = "replace"``); an unknown code adds a language.
+        languages: If given, keep only these language codes (after applying ``extra``).
+
+    Returns:
+        The compiled pattern set.
+
+    Raises:
+        ConfigurationError: A file is unreadable, or a field is unknown, mistyped, or holds
+            a phrase the syntax rejects; the message names the source and the field.
+    """
+    merged: dict[str, LanguageData] = {}
+    for source, table in _packaged_tables():
+        _merge(merged, _parse_table(table, source))
+    for item in extra:
+        source, table = _read_extra(item)
+        _merge(merged, _parse_table(table, source))
+    if languages is not None:
+        wanted = tuple(languages)
+        unknown = sorted(set(wanted) - merged.keys())
+        if unknown:
+            raise ConfigurationError(f"languages: unknown language code(s) {unknown}")
+        merged = {code: merged[code] for code in wanted}
+    return _compile(tuple(merged.values()))
+
+
+@functools.cache
+def default_patterns() -> PatternSet:
+    """The packaged languages, compiled once per process."""
+    return load_patterns()
+
+
+def _packaged_tables() -> Iterable[tuple[str, Mapping[str, object]]]:
+    folder = resources.files("loopguard") / "data" / "languages"
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".toml"):
+            yield (
+                f"loopguard/data/languages/{entry.name}",
+                _parse_toml(entry.read_text(encoding="utf-8"), entry.name),
+            )
+
+
+def _read_extra(
+    item: str | os.PathLike[str] | Mapping[str, object],
+) -> tuple[str, Mapping[str, object]]:
+    if isinstance(item, Mapping):
+        return f"dict for {item.get('language', '?')!r}", item
+    path = Path(item)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"{path}: cannot read language file: {error}") from error
+    return str(path), _parse_toml(text, str(path))
+
+
+def _parse_toml(text: str, source: str) -> Mapping[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"{source}: invalid TOML: {error}") from error
+
+
+def _parse_table(table: Mapping[str, object], source: str) -> tuple[LanguageData, bool]:
+    """Validate one table; returns the data and whether it replaces (not extends) a language."""
+    unknown = sorted(set(table) - set(_LIST_FIELDS) - set(_SCALAR_FIELDS))
+    if unknown:
+        raise ConfigurationError(f"{source}: unknown field(s) {unknown}")
+    code = table.get("language")
+    if not isinstance(code, str) or not _LANGUAGE_CODE.fullmatch(code):
+        raise ConfigurationError(
+            f"{source}: field 'language' must be a code such as 'de' or 'pt-br'"
+        )
+    name = table.get("name", code)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError(f"{source}: field 'name' must be a non-empty string")
+    boundaries = table.get("word_boundaries", True)
+    if not isinstance(boundaries, bool):
+        raise ConfigurationError(f"{source}: field 'word_boundaries' must be true or false")
+    mode = table.get("mode", "extend")
+    if mode not in ("extend", "replace"):
+        raise ConfigurationError(f"{source}: field 'mode' must be 'extend' or 'replace'")
+    lists = {key: _parse_list(table.get(key, []), source, key) for key in _LIST_FIELDS}
+    data = LanguageData(language=code, name=name, word_boundaries=boundaries, **lists)
+    return data, mode == "replace"
+
+
+def _parse_list(value: object, source: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise ConfigurationError(f"{source}: field {key!r} must be a list of strings")
+    return tuple(_check_entry(entry, source, key) for entry in value)
+
+
+def _check_entry(entry: str, source: str, key: str) -> str:
+    text = _normalize(entry)
+    problem = _entry_problem(text, key)
+    if problem:
+        raise ConfigurationError(f"{source}: field {key!r}: entry {entry!r} {problem}")
+    return text
+
+
+def _entry_problem(text: str, key: str) -> str | None:
+    if not text.replace("*", "").strip():
+        return "has no literal text"
+    if len(text) > _MAX_ENTRY_CHARS:
+        return f"is longer than {_MAX_ENTRY_CHARS} characters"
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        return "contains a control character"
+    stars = text.count("*")
+    if key in _LITERAL_KINDS and stars:
+        return "may not contain '*' (this list is literal)"
+    if stars > _MAX_STARS:
+        return f"has more than {_MAX_STARS} '*'"
+    if re.search(r"\*\s*\*", text):
+        return "has two '*' in a row"
+    if key in _PHRASE_KINDS and (text.startswith("*") or text.endswith("*")):
+        return "may not start or end with '*' in a body phrase"
+    return None
+
+
+def _normalize(text: str) -> str:
+    """NFC, single spaces, no space before a colon: the canonical form of an entry."""
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    return re.sub(r" (?=[:：])", "", text)
+
+
+def _merge(merged: dict[str, LanguageData], parsed: tuple[LanguageData, bool]) -> None:
+    data, replaces = parsed
+    old = merged.get(data.language)
+    if old is None or replaces:
+        merged[data.language] = data
+        return
+    changes: dict[str, Any] = {
+        key: tuple(dict.fromkeys(getattr(old, key) + getattr(data, key))) for key in _LIST_FIELDS
+    }
+    changes["name"] = data.name if data.name != data.language else old.name
+    changes["word_boundaries"] = data.word_boundaries and old.word_boundaries
+    merged[data.language] = replace(old, **changes)
+
+
+# --- compilation -------------------------------------------------------------------------
+
+
+def _compile(languages: tuple[LanguageData, ...]) -> PatternSet:
+    flags = re.IGNORECASE
+    prefixes = [entry for data in languages for entry in data.reply_prefixes]
+    fields_ = [entry for data in languages for entry in data.header_fields]
+    return PatternSet(
+        languages=languages,
+        reply_prefix=re.compile(_reply_prefix_regex(prefixes), flags),
+        reply_run=re.compile(f"(?:{_reply_prefix_regex(prefixes)})++", flags),
+        subject_tag=re.compile(r"[\[【][^\[\]【】\n]{1,30}[\]】]\s*+"),
+        autoreply_subject=re.compile(
+            r"[\[(【「]?\s*+" + _grouped(languages, "autoreply_subjects", _subject_entry), flags
+        ),
+        autoreply_subject_suffix=re.compile(
+            _grouped(languages, "autoreply_subject_suffixes", _literal_entry) + r"\s*+$", flags
+        ),
+        header_field=re.compile(
+            r"[*\s]{0,3}(?:" + _alternation(fields_, _literal) + r")[*\s]{0,3}[:：]", flags
+        ),
+        lines={kind: _compiled_lines(languages, kind) for kind in _LINE_KINDS},
+        phrases={kind: _compiled_phrases(languages, kind) for kind in _PHRASE_KINDS},
+    )
+
+
+def _reply_prefix_regex(prefixes: list[str]) -> str:
+    # One prefix such as "Re:", "AW :", "Re[2]:", "RE(3):". Possessive quantifiers keep the
+    # match linear even on "Re" followed by a megabyte of spaces.
+    names = _alternation(prefixes, _literal) if prefixes else r"(?!)"
+    counter = r"(?:\[\d{1,4}\][ \t]*+|\(\d{1,4}\)[ \t]*+)?"
+    return rf"(?:{names})[ \t]*+{counter}[:：]\s*+"
+
+
+def _grouped(
+    languages: tuple[LanguageData, ...], kind: str, build: Callable[[str, bool], str]
+) -> str:
+    groups = []
+    for data in languages:
+        entries: tuple[str, ...] = getattr(data, kind)
+        if entries:
+            body = "|".join(build(entry, data.word_boundaries) for entry in _longest_first(entries))
+            groups.append(f"(?P<l_{data.language.replace('-', '_')}>{body})")
+    return "(?:" + "|".join(groups) + ")" if groups else r"(?!)"
+
+
+def _longest_first(entries: Iterable[str]) -> list[str]:
+    return sorted(entries, key=len, reverse=True)
+
+
+def _alternation(entries: Iterable[str], build: Callable[[str], str]) -> str:
+    return "|".join(build(entry) for entry in _longest_first(entries))
+
+
+def _literal(text: str) -> str:
+    """A literal piece: whitespace runs, colons and apostrophes get their flexible forms."""
+    out = []
+    for token in re.split(r"(\s+|[:：]|['’‘`])", text):
+        if not token:
+            continue
+        if token.isspace():
+            out.append(r"\s+")
+        elif token in (":", "："):
+            out.append(r"\s*+[:：]")
+        elif token in _APOSTROPHES:
+            out.append("['’‘`]")
+        else:
+            out.append(re.escape(token))
+    return "".join(out)
+
+
+def _starred(text: str, star: str) -> str:
+    pieces = [piece.strip() for piece in text.split("*")]
+    return star.join(_literal(piece) for piece in pieces)
+
+
+def _word_start(text: str, boundaries: bool) -> str:
+    # Only a phrase that starts with a letter or digit needs a word boundary; scripts written
+    # without spaces (Chinese, Japanese, Thai) turn this off in their file.
+    return r"(?<!\w)" if boundaries and text[:1].isalnum() else ""
+
+
+def _compiled_phrases(
+    languages: tuple[LanguageData, ...], kind: PhraseKind
+) -> tuple[CompiledPhrase, ...]:
+    return tuple(
+        CompiledPhrase(
+            language=data.language,
+            regex=re.compile(
+                _word_start(entry, data.word_boundaries) + _starred(entry, _BODY_STAR), re.I
+            ),
+            anchor=_anchor(entry),
+        )
+        for data in languages
+        for entry in getattr(data, kind)
+    )
+
+
+def _anchor(entry: str) -> str:
+    """The longest run of letters and digits the phrase always contains, lowercased."""
+    runs = re.findall(r"[^\W_]+", entry.replace("*", " "))
+    return max(runs, key=len, default="").lower()
+
+
+def _compiled_lines(
+    languages: tuple[LanguageData, ...], kind: LineKind
+) -> tuple[CompiledPhrase, ...]:
+    # A line marker is matched with fullmatch against one trimmed line: no boundaries needed.
+    return tuple(
+        CompiledPhrase(data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry))
+        for data in languages
+        for entry in getattr(data, kind)
+    )
+
+
+def _literal_entry(entry: str, boundaries: bool) -> str:
+    return _word_start(entry, boundaries) + _literal(entry)
+
+
+def _subject_entry(entry: str, boundaries: bool) -> str:
+    del boundaries  # the prefix is anchored at a known position and must end at a separator
+    tail = "" if entry.endswith((":", "：")) else _SUBJECT_PREFIX_END
+    return _literal(entry) + tail
