@@ -166,6 +166,8 @@ class Classifier:
         return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
 
 
+_GENERIC_AUTOMATION = frozenset({"noreply-sender", "system-account-sender", "list-admin-sender"})
+
 # Evidence that the message is a machine report (delivery, feedback, disposition).
 _REPORT_EVIDENCE = frozenset(
     {
@@ -244,10 +246,20 @@ def _apply_bounce_report(
 
 
 def decide(reasons: Iterable[Reason]) -> tuple[Category, float]:
-    """Pick the category from the evidence, with its confidence (see MARK_CONFIDENCE)."""
+    """Pick the category from the evidence, with its confidence (see MARK_CONFIDENCE).
+
+    Generic evidence of automation (a no-reply or system-account sender) says that a
+    machine sent the message, not which kind: it names ``auto_generated`` only when no
+    other evidence names a category (a no-reply newsletter is bulk, a no-reply carrier
+    report a bounce).
+    """
+    deciding = [
+        r for r in reasons if r.category is not None and r.confidence >= DECIDING_CONFIDENCE
+    ]
+    specific = [r for r in deciding if r.rule not in _GENERIC_AUTOMATION]
     by_category: dict[Category, list[float]] = {}
-    for reason in reasons:
-        if reason.category is not None and reason.confidence >= DECIDING_CONFIDENCE:
+    for reason in specific or deciding:
+        if reason.category is not None:
             by_category.setdefault(reason.category, []).append(reason.confidence)
     marked = {c for c, values in by_category.items() if max(values) >= MARK_CONFIDENCE}
     candidates = marked or set(by_category)

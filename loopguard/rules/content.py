@@ -149,8 +149,9 @@ BODY_RULES: tuple[BodyRule, ...] = (
             r"unsubscribe|opt[- ]out|to be removed from (?:this|our|the) (?:mailing )?list"
             r"|remove yourself from|you are receiving this|you received this (?:e-?mail|message)"
             r"|(?:manage|update) (?:your )?(?:e-?mail |subscription )?(?:preferences|subscriptions)"
-            r"|view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser|abbestellen|abmelden"
-            r"|newsletter abbestellen|se désabonner|désinscri|darse de baja|cancelar suscripci"
+            r"|view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser|subscription changes"
+            r"|ab(?:zu)?bestellen|newsletter ab(?:zu)?melden|se désabonner|désinscri"
+            r"|darse de baja|cancelar suscripci"
             r"|disiscriv|cancellare l'iscrizione|afmelden|uitschrijven|отписаться|退订|配信停止"
             r"|取消订阅|구독 취소|수신거부",
             re.IGNORECASE,

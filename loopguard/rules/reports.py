@@ -46,19 +46,19 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "feedback-report",
     Category.AUTO_GENERATED,
     0.97,
-    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt "
-    "or any report type other than delivery-status and disposition-notification",
+    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt, "
+    "any type other than delivery-status and disposition-notification, or none (a DSN "
+    "without its report-type is still found from its delivery-status part)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
 )
 def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
     report = params.get("report-type")
     if ctype == "multipart/report" and report not in (
-        None,
         "delivery-status",
         "disposition-notification",
     ):
-        return self.hit(f"Content-Type: {ctype}; report-type={report}")
+        return self.hit(f"Content-Type: {ctype}; report-type={report or '(none)'}")
     return None
 
 
@@ -147,9 +147,11 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
     "complaint-report",
     Category.AUTO_GENERATED,
     0.9,
-    evidence="Subject of a feedback-loop complaint sent without ARF: 'complaint about message "
-    "from <ip>' (Hotmail/Outlook.com JMRP), 'Abuse Report', 'Spam report'",
-    source="Microsoft JMRP; Sisimai ARF detector (Hotmail complaint senders)",
+    evidence="Subject of a feedback-loop complaint or policy report: 'complaint about message "
+    "from <ip>' (Hotmail/Outlook.com JMRP), 'Abuse Report', 'Report Domain: ... Submitter:' "
+    "(DMARC aggregate), 'DMARC Forensic Report', 'SMTP TLS Reporting'",
+    source="Microsoft JMRP; Sisimai ARF detector; RFC 7489 section 7.2.1.1 (DMARC report "
+    "subject); RFC 8460 section 5.3",
 )
 def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     if _COMPLAINT_SUBJECT.match(view.subject[:200]):
@@ -158,7 +160,8 @@ def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason |
 
 
 _COMPLAINT_SUBJECT = re.compile(
-    r"\s*(?:complaint about message from|abuse report\b|spam report\b|fbl report\b)",
+    r"\s*(?:complaint about message from|abuse report\b|spam report\b|fbl report\b"
+    r"|report domain: |dmarc (?:forensic|failure|aggregate) report|smtp tls reporting\b)",
     re.IGNORECASE,
 )
 

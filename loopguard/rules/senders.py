@@ -116,22 +116,28 @@ def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Rea
 
 
 _LIST_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request|bounces?|admin)", re.IGNORECASE)
+# Of those, RFC 3834 section 2 names owner-* and *-request as machine addresses.
+_MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECASE)
 
 
 @rule(
     "list-admin-sender",
     None,
-    0.0,
+    0.6,
     evidence="From is a list's administrative address (owner-*, *-owner, *-request, "
-    "*-bounces, *-admin): names no category alone, but makes the body worth reading "
-    "for a rejection notice",
+    "*-bounces, *-admin): owner-*/*-owner/*-request are machine addresses (generic "
+    "automation, auto_generated unless other evidence names a kind); all make the body "
+    "worth reading for a rejection notice",
     source="RFC 3834 section 2 (owner-*, *-request); Mailman 2 and fml <list>-admin",
 )
 def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
-    if sender and _LIST_ADMIN_LOCAL.fullmatch(local_part_of(sender)[:128]):
-        return self.hit(f"From: {view.get('from')}")
-    return None
+    local = local_part_of(sender or "")[:128]
+    if not sender or not _LIST_ADMIN_LOCAL.fullmatch(local):
+        return None
+    if _MACHINE_ADMIN_LOCAL.fullmatch(local):
+        return self.hit(f"From: {view.get('from')}", category=Category.AUTO_GENERATED)
+    return self.hit(f"From: {view.get('from')}")
 
 
 SENDER_RULES: tuple[Rule, ...] = (
