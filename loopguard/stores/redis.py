@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from importlib import resources
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
@@ -272,13 +272,12 @@ def _client_from_url(client_class: Any, url: str, timeout: float) -> Any:
 
 def _split_url(url: str) -> tuple[str, str, bool | None]:
     """Separate loopguard's own query options (prefix, cluster) from redis-py's."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    own = {name: value for name, value in query if name in _OWN_QUERY_OPTIONS}
-    rest = [(name, value) for name, value in query if name not in _OWN_QUERY_OPTIONS]
+    base, _, query = url.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    own = {name: value for name, value in pairs if name in _OWN_QUERY_OPTIONS}
+    rest = urlencode([(name, value) for name, value in pairs if name not in _OWN_QUERY_OPTIONS])
     cluster = own.get("cluster")
     if cluster not in (None, "yes", "no"):
         raise ConfigurationError(f"cluster must be yes or no in {url!r}")
-    redis_url = urlunsplit(parts._replace(query=urlencode(rest)))
     prefix = own.get("prefix", _DEFAULT_PREFIX)
-    return redis_url, prefix, None if cluster is None else cluster == "yes"
+    return f"{base}?{rest}" if rest else base, prefix, None if cluster is None else cluster == "yes"

@@ -18,7 +18,12 @@ from loopguard.stores import Store
 
 StoreFactory = Callable[[], Store]
 
-STORE_KINDS = ("memory", "sqlite", "redis", "redis-cluster-mode")
+STORE_KINDS = (
+    "memory",
+    "sqlite",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster-mode", marks=pytest.mark.redis),
+)
 
 
 class FakeClock:
