@@ -7,10 +7,12 @@ handles those that mark nothing. Its confidence therefore stays below header evi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from loopguard.bodytext import BodyText
 from loopguard.model import Category, Reason
-from loopguard.patterns import PatternSet, language_of
+from loopguard.patterns import PatternSet, PhraseKind, PhraseMatch, language_of
 
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
@@ -19,6 +21,7 @@ __all__ = [
     "SUBJECT_QUOTED_CONFIDENCE",
     "SUBJECT_SUFFIX_CONFIDENCE",
     "TextAssessment",
+    "assess_text",
     "subject_evidence",
 ]
 
@@ -33,6 +36,31 @@ SUBJECT_QUOTED_CONFIDENCE = 0.3
 MAX_TEXT_CONFIDENCE = 0.9
 #: ``assess_text`` confidence at or above which a host should call a message an auto-reply.
 DEFAULT_TEXT_THRESHOLD = 0.6
+
+# Weights of positive body signals, combined as independent evidence: 1 - Π(1 - w).
+# One absence phrase (0.5) plus a short text (0.15) stays below the default threshold: an
+# auto-reply nearly always says two things (away + until, away + urgent contact …).
+_BODY_WEIGHTS: dict[PhraseKind, tuple[str, float, int]] = {
+    # kind: (rule, weight per distinct match, matches counted at most)
+    "autoreply_statements": ("body-autoreply-statement", 0.8, 1),
+    "absence_phrases": ("body-absence-phrase", 0.5, 2),
+    "return_phrases": ("body-return-date", 0.35, 1),
+    "ack_phrases": ("body-ack-phrase", 0.2, 2),
+}
+_SHORT_WEIGHT = 0.15
+_REPLY_TO_OURS_WEIGHT = 0.15
+# Auto-replies are short: a few lines, perhaps with a long legal footer.
+_SHORT_CHARS = 600
+_LONG_CHARS = 1500
+_VERY_LONG_CHARS = 4000
+# Penalty factors for signs of a person (multiplied into the confidence).
+_PERSON_FACTORS = (0.45, 0.7)
+_QUESTION_FACTOR = 0.7
+_LONG_FACTOR = 0.75
+_VERY_LONG_FACTOR = 0.5
+_QUOTED_FACTOR = 0.85
+_URL = re.compile(r"(?:https?|ftp|mailto):[^\s<>\"]{1,2000}", re.IGNORECASE)
+_QUESTION_MARKS = ("?", "？", "؟")
 
 _DETAIL_CHARS = 120
 # A suffix marker sits in the last few words; never scan a megabyte subject for it.
@@ -128,3 +156,112 @@ def _subject_reason(rule: str, confidence: float, subject: str, language: str) -
         detail=f"Subject: {shown} [{language}]",
         confidence=confidence,
     )
+
+
+def assess_text(
+    subject: str,
+    body: BodyText | None,
+    patterns: PatternSet,
+    *,
+    reply_to_ours: bool = False,
+) -> TextAssessment:
+    """Score how likely the subject and the author's text come from an autoresponder.
+
+    Positive signals (subject prefix, "this is an automatic reply", absence phrases, a
+    return date, acknowledgement phrases, a short text, a reply to one of our messages) are
+    combined as independent evidence; signs of a person (conversational phrases such as
+    "let me know" or "out next week", a question, a long text, a cut quote) scale it down.
+    The result never exceeds :data:`MAX_TEXT_CONFIDENCE`.
+
+    Args:
+        subject: The decoded subject.
+        body: The author's text from :func:`loopguard.bodytext.author_text`, or ``None``.
+        patterns: The compiled language data.
+        reply_to_ours: The message answers one we sent (In-Reply-To/References match).
+
+    Returns:
+        The confidence and the reasons, penalties included (category ``HUMAN``).
+    """
+    text = body.text if body else ""
+    lowered = text.lower()
+    positive: list[Reason] = []
+    subject_reason = subject_evidence(subject, patterns)
+    if subject_reason:
+        positive.append(subject_reason)
+    for kind, (rule, weight, most) in _BODY_WEIGHTS.items():
+        positive.extend(
+            _phrase_reason(rule, match, weight)
+            for match in patterns.find(kind, text, lowered)[:most]
+        )
+    if positive and text and len(text) <= _SHORT_CHARS:
+        positive.append(
+            Reason("body-short", Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
+        )
+    if positive and reply_to_ours:
+        positive.append(
+            Reason(
+                "reply-to-ours",
+                Category.AUTO_REPLY,
+                "answers a message we sent",
+                _REPLY_TO_OURS_WEIGHT,
+            )
+        )
+    penalties = _person_signs(text, lowered, body, patterns) if positive else []
+    confidence = _combine(positive, penalties)
+    return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+
+
+def _phrase_reason(rule: str, match: PhraseMatch, weight: float) -> Reason:
+    shown = " ".join(match.text.split())[:_DETAIL_CHARS]
+    return Reason(rule, Category.AUTO_REPLY, f"{shown} [{match.language}]", weight)
+
+
+def _person_signs(
+    text: str, lowered: str, body: BodyText | None, patterns: PatternSet
+) -> list[Reason]:
+    """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence."""
+    signs = [
+        _phrase_penalty(match, factor)
+        for match, factor in zip(
+            patterns.find("person_phrases", text, lowered), _PERSON_FACTORS, strict=False
+        )
+    ]
+    if any(mark in _URL.sub("", text) for mark in _QUESTION_MARKS):
+        signs.append(
+            Reason(
+                "body-question", Category.HUMAN, "the author asks a question", 1 - _QUESTION_FACTOR
+            )
+        )
+    if len(text) > _VERY_LONG_CHARS:
+        signs.append(
+            Reason("body-long", Category.HUMAN, f"{len(text)} characters", 1 - _VERY_LONG_FACTOR)
+        )
+    elif len(text) > _LONG_CHARS:
+        signs.append(
+            Reason("body-long", Category.HUMAN, f"{len(text)} characters", 1 - _LONG_FACTOR)
+        )
+    if body and body.quoted:
+        signs.append(
+            Reason(
+                "body-quoted",
+                Category.HUMAN,
+                "the author quotes another message",
+                1 - _QUOTED_FACTOR,
+            )
+        )
+    return signs
+
+
+def _phrase_penalty(match: PhraseMatch, factor: float) -> Reason:
+    shown = " ".join(match.text.split())[:_DETAIL_CHARS]
+    return Reason("body-person-phrase", Category.HUMAN, f"{shown} [{match.language}]", 1 - factor)
+
+
+def _combine(positive: list[Reason], penalties: list[Reason]) -> float:
+    missing = 1.0
+    for reason in positive:
+        missing *= 1.0 - reason.confidence
+    confidence = 1.0 - missing
+    for reason in penalties:
+        confidence *= 1.0 - reason.confidence
+    return min(confidence, MAX_TEXT_CONFIDENCE)

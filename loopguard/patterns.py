@@ -58,6 +58,7 @@ _LINE_KINDS: tuple[LineKind, ...] = ("quote_markers", "forward_markers", "signat
 #: Literal lists: no ``*`` allowed.
 _LITERAL_KINDS = (
     "reply_prefixes",
+    "sender_fields",
     "autoreply_subjects",
     "autoreply_subject_suffixes",
     "header_fields",
@@ -85,6 +86,7 @@ class LanguageData:
     reply_prefixes: tuple[str, ...] = ()
     autoreply_subjects: tuple[str, ...] = ()
     autoreply_subject_suffixes: tuple[str, ...] = ()
+    sender_fields: tuple[str, ...] = ()
     header_fields: tuple[str, ...] = ()
     autoreply_statements: tuple[str, ...] = ()
     absence_phrases: tuple[str, ...] = ()
@@ -120,6 +122,7 @@ class PatternSet:
     subject_tag: re.Pattern[str]
     autoreply_subject: re.Pattern[str]
     autoreply_subject_suffix: re.Pattern[str]
+    sender_field: re.Pattern[str]
     header_field: re.Pattern[str]
     lines: Mapping[LineKind, tuple[CompiledPhrase, ...]] = field(repr=False)
     phrases: Mapping[PhraseKind, tuple[CompiledPhrase, ...]] = field(repr=False)
@@ -303,6 +306,8 @@ def _entry_problem(text: str, key: str) -> str | None:
     if any(unicodedata.category(char) == "Cc" for char in text):
         return "contains a control character"
     stars = text.count("*")
+    if key == "autoreply_subjects" and stars == 1 and text.endswith(" *"):
+        return None  # "Away until *": the prefix may run straight into the rest of the subject
     if key in _LITERAL_KINDS and stars:
         return "may not contain '*' (this list is literal)"
     if stars > _MAX_STARS:
@@ -340,7 +345,8 @@ def _merge(merged: dict[str, LanguageData], parsed: tuple[LanguageData, bool]) -
 def _compile(languages: tuple[LanguageData, ...]) -> PatternSet:
     flags = re.IGNORECASE
     prefixes = [entry for data in languages for entry in data.reply_prefixes]
-    fields_ = [entry for data in languages for entry in data.header_fields]
+    senders = [entry for data in languages for entry in data.sender_fields]
+    fields_ = [entry for data in languages for entry in data.header_fields + data.sender_fields]
     return PatternSet(
         languages=languages,
         reply_prefix=re.compile(_reply_prefix_regex(prefixes), flags),
@@ -352,9 +358,8 @@ def _compile(languages: tuple[LanguageData, ...]) -> PatternSet:
         autoreply_subject_suffix=re.compile(
             _grouped(languages, "autoreply_subject_suffixes", _literal_entry) + r"\s*+$", flags
         ),
-        header_field=re.compile(
-            r"[*\s]{0,3}(?:" + _alternation(fields_, _literal) + r")[*\s]{0,3}[:：]", flags
-        ),
+        sender_field=re.compile(_field_regex(senders), flags),
+        header_field=re.compile(_field_regex(fields_), flags),
         lines={kind: _compiled_lines(languages, kind) for kind in _LINE_KINDS},
         phrases={kind: _compiled_phrases(languages, kind) for kind in _PHRASE_KINDS},
     )
@@ -366,6 +371,12 @@ def _reply_prefix_regex(prefixes: list[str]) -> str:
     names = _alternation(prefixes, _literal) if prefixes else r"(?!)"
     counter = r"(?:\[\d{1,4}\][ \t]*+|\(\d{1,4}\)[ \t]*+)?"
     return rf"(?:{names})[ \t]*+{counter}[:：]\s*+"
+
+
+def _field_regex(names: list[str]) -> str:
+    # "From:", "*From:*" (bold in text made from HTML), "Von :" — at the start of a line.
+    alternatives = _alternation(names, _literal) if names else r"(?!)"
+    return rf"[*\s]{{0,3}}(?:{alternatives})[*\s]{{0,3}}[:：]"
 
 
 def _grouped(
@@ -455,5 +466,7 @@ def _literal_entry(entry: str, boundaries: bool) -> str:
 
 def _subject_entry(entry: str, boundaries: bool) -> str:
     del boundaries  # the prefix is anchored at a known position and must end at a separator
+    if entry.endswith(" *"):
+        return _literal(entry[:-2]) + r"\s"
     tail = "" if entry.endswith((":", "：")) else _SUBJECT_PREFIX_END
     return _literal(entry) + tail

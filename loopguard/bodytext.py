@@ -1,0 +1,401 @@
+"""The author's own words in a message: decoded, reduced to text, quotes and signature cut.
+
+Out-of-office evidence must come from what the sender's software wrote now, not from the
+message it quotes: a person answering an auto-reply quotes "I am out of the office" too.
+:func:`author_text` never raises; a broken part yields less text, not an exception.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import contextlib
+import email.message
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from loopguard.patterns import CompiledPhrase, PatternSet, default_patterns
+
+__all__ = ["BodyText", "author_text", "decode_bytes", "html_to_text"]
+
+_MAX_DEPTH = 20
+_MAX_PARTS = 200
+# A marker line longer than this is prose, not an attribution line; skip the marker regexes.
+_MAX_MARKER_LINE = 300
+# Lines a quote-header block ("From:/Sent:/To:/Subject:") may spread over.
+_HEADER_BLOCK_WINDOW = 4
+_MARKER_DECORATION = " \t-_*=~#<>[]|"
+
+# Labels mail declares, mapped to the Python codec that decodes what senders really mean
+# by them: Windows and CJK supersets of the registered charsets.
+_CODEC_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "cp936": "gb18030",
+    "gb_2312-80": "gb18030",
+    "big5": "big5hkscs",
+    "x-big5": "big5hkscs",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-8-i": "iso-8859-8",
+    "tis-620": "cp874",
+    "windows-874": "cp874",
+    "utf8": "utf-8",
+}
+# ISO-2022-JP as real mailers write it: NEC and IBM extensions need the wider codecs.
+_ISO_2022_JP_FAMILY = ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_3")
+_SKIPPED_HTML = frozenset({"script", "style", "head", "title", "template"})
+_BLOCK_HTML = frozenset(
+    {
+        "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+        "hr", "pre", "section", "article", "header", "footer", "blockquote", "dd", "dt",
+    }
+)  # fmt: skip
+_SIGNATURE_CLASSES = ("gmail_signature", "moz-signature", "signature")
+
+
+@dataclass(frozen=True, slots=True)
+class BodyText:
+    """The author's part of a message body.
+
+    Attributes:
+        text: The author's own top part, quotes, forwarded blocks and signature cut.
+        quoted: A quote, quote header or forwarded block was cut.
+        forwarded: The cut started at a forward marker ("Forwarded message" …).
+        truncated: The decoded body was longer than ``max_chars`` and was cut first.
+        html_only: The text came from a text/html part (no text/plain part existed).
+        charset: The codec that decoded the part, or ``None`` when there was no text part.
+    """
+
+    text: str
+    quoted: bool = False
+    forwarded: bool = False
+    truncated: bool = False
+    html_only: bool = False
+    charset: str | None = None
+
+
+def author_text(
+    msg: email.message.Message,
+    *,
+    max_chars: int = 20_000,
+    patterns: PatternSet | None = None,
+) -> BodyText:
+    """Extract the author's own text from a parsed message; never raises.
+
+    Picks the first inline text/plain part (else the first text/html, reduced to text),
+    decodes its transfer encoding and charset, then keeps the part above the first quote,
+    quote header, forwarded block or signature.
+
+    Args:
+        msg: A parsed message (any policy); may be truncated or malformed.
+        max_chars: Decoded characters kept before cutting; the rest is ignored.
+        patterns: Language data for quote and forward markers; the packaged default if None.
+
+    Returns:
+        The author's text and what was cut.
+    """
+    patterns = patterns or default_patterns()
+    try:
+        part, html_only = _pick_text_part(msg)
+    except Exception:  # a hostile structure must yield "no text", never a crash
+        return BodyText("")
+    if part is None:
+        return BodyText("")
+    raw, charset = _payload(part)
+    decoded, codec = decode_bytes(raw, charset)
+    if html_only:
+        decoded = html_to_text(decoded[: max_chars * 4])
+    truncated = len(decoded) > max_chars
+    cut = _cut_author_part(decoded[:max_chars], patterns)
+    return BodyText(
+        text=cut.text,
+        quoted=cut.quoted,
+        forwarded=cut.forwarded,
+        truncated=truncated,
+        html_only=html_only,
+        charset=codec,
+    )
+
+
+# --- choosing the part ---------------------------------------------------------------------
+
+
+def _pick_text_part(msg: email.message.Message) -> tuple[email.message.Message | None, bool]:
+    """First inline text/plain in document order, else the first text/html."""
+    first_html: email.message.Message | None = None
+    stack: list[tuple[email.message.Message, int]] = [(msg, 0)]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part, depth = stack.pop()
+        seen += 1
+        if part.is_multipart():
+            children = part.get_payload()
+            if depth < _MAX_DEPTH and isinstance(children, list):
+                stack.extend(
+                    (child, depth + 1)
+                    for child in reversed(children)
+                    if isinstance(child, email.message.Message)
+                )
+            continue
+        content_type = part.get_content_type()
+        if _is_attachment(part) or not content_type.startswith("text/"):
+            continue  # message/rfc822 included: an attached message is not the author's text
+        if content_type == "text/plain":
+            return part, False
+        if content_type == "text/html" and first_html is None:
+            first_html = part
+    return first_html, first_html is not None
+
+
+def _is_attachment(part: email.message.Message) -> bool:
+    disposition = str(part.get("Content-Disposition", "")).strip().lower()
+    return disposition.startswith("attachment")
+
+
+def _payload(part: email.message.Message) -> tuple[bytes, str | None]:
+    try:
+        raw = part.get_payload(decode=True)
+    except (ValueError, binascii.Error, LookupError, TypeError):
+        raw = None
+    try:
+        charset = part.get_content_charset()
+    except (ValueError, LookupError, TypeError):
+        charset = None
+    return (raw if isinstance(raw, bytes) else b""), charset
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str]:
+    """Decode body bytes, trusting the declared charset only as far as the bytes allow.
+
+    Valid UTF-8 with non-ASCII bytes is taken as UTF-8 whatever the label says (mislabelled
+    UTF-8 is the most common lie, and legacy text is almost never valid UTF-8). Otherwise the
+    declared charset (through Windows/CJK superset aliases), then fallbacks, are tried
+    strictly; the last resort decodes with replacement characters.
+
+    Returns:
+        The text and the codec that produced it.
+    """
+    candidates = _candidate_codecs(data, declared)
+    for codec in candidates:
+        try:
+            return data.decode(codec), codec
+        except (UnicodeDecodeError, LookupError):
+            continue
+    fallback = next((codec for codec in candidates if _known_codec(codec)), "cp1252")
+    return data.decode(fallback, errors="replace"), fallback
+
+
+def _candidate_codecs(data: bytes, declared: str | None) -> list[str]:
+    label = (declared or "").strip().strip('"').lower()
+    codec = _CODEC_ALIASES.get(label, label)
+    candidates = []
+    if not data.isascii():
+        candidates.append("utf-8")
+    if codec.startswith("iso-2022-jp") or (not codec and b"\x1b$" in data):
+        candidates.extend(_ISO_2022_JP_FAMILY)
+    elif codec and _known_codec(codec):
+        candidates.append(codec)
+    candidates.extend(("utf-8", "cp1252"))
+    return list(dict.fromkeys(candidates))
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+
+def html_to_text(html: str) -> str:
+    """Reduce HTML to plain text with the stdlib parser; never raises.
+
+    Blocks become lines, ``<blockquote>`` content becomes ``> `` lines (so the quote rules
+    cut it), and mail clients' signature blocks are preceded by a ``-- `` line.
+    """
+    parser = _TextExtractor()
+    # Broken markup can make the parser raise; keep whatever text came before the damage.
+    with contextlib.suppress(Exception):
+        parser.feed(html)
+        parser.close()
+    return parser.text()
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._lines: list[str] = []
+        self._current: list[str] = []
+        self._skip_depth = 0
+        self._quote_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_HTML:
+            self._skip_depth += 1
+        elif tag in _BLOCK_HTML:
+            self._newline()
+        if tag == "blockquote":
+            self._quote_depth += 1
+        css_class = " ".join(value or "" for name, value in attrs if name == "class")
+        if any(marker in css_class for marker in _SIGNATURE_CLASSES):
+            self._newline()
+            self._lines.append("-- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_HTML:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in _BLOCK_HTML:
+            self._newline()
+        if tag == "blockquote":
+            self._quote_depth = max(0, self._quote_depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if not self._current and self._quote_depth:
+            self._current.append("> ")
+        self._current.append(" ".join(data.split()) if data.strip() else " ")
+
+    def _newline(self) -> None:
+        line = "".join(self._current).strip()
+        self._current = []
+        if line and line != ">":
+            self._lines.append(line)
+
+    def text(self) -> str:
+        self._newline()
+        return "\n".join(self._lines)
+
+
+# --- cutting quotes, forwards and signatures -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    text: str
+    quoted: bool
+    forwarded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Markers:
+    """The line markers that can occur in one body (anchor-filtered once per message)."""
+
+    quote: tuple[CompiledPhrase, ...]
+    forward: tuple[CompiledPhrase, ...]
+    signature: tuple[CompiledPhrase, ...]
+
+
+def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lowered = text.lower()
+    markers = _Markers(
+        patterns.line_markers("quote_markers", lowered),
+        patterns.line_markers("forward_markers", lowered),
+        patterns.line_markers("signature_markers", lowered),
+    )
+    top: list[str] = []
+    for index, line in enumerate(lines):
+        kind = _line_kind(lines, index, markers, patterns)
+        if kind is None:
+            top.append(line)
+            continue
+        if kind == "signature":
+            return _Cut(_tidy(top), quoted=False, forwarded=False)
+        if _tidy(top):
+            return _Cut(_tidy(top), quoted=True, forwarded=kind == "forward")
+        # Nothing above the quote: a bottom-posted or interleaved reply; the author's words
+        # are the unquoted lines below it.
+        return _Cut(_unquoted_rest(lines, index + 1, markers, patterns), True, kind == "forward")
+    return _Cut(_tidy(top), quoted=False, forwarded=False)
+
+
+def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: PatternSet) -> str | None:
+    """ "quote", "forward", "signature" or None for an ordinary line."""
+    line = lines[index]
+    stripped = line.strip()
+    if line.rstrip("\n") in ("-- ", "--"):
+        return "signature"
+    if stripped.startswith(">"):
+        return "quote"
+    if not stripped or len(stripped) > _MAX_MARKER_LINE:
+        return None
+    bare = stripped.strip(_MARKER_DECORATION)
+    if _fullmatch_any(markers.forward, bare):
+        return "forward"
+    if _fullmatch_any(markers.quote, bare) or _wrapped_attribution(lines, index, markers):
+        return "quote"
+    if _fullmatch_any(markers.signature, bare):
+        return "signature"
+    if _starts_header_block(lines, index, patterns):
+        return "quote"
+    return None
+
+
+def _fullmatch_any(candidates: tuple[CompiledPhrase, ...], line: str) -> bool:
+    return any(marker.regex.fullmatch(line) for marker in candidates)
+
+
+def _wrapped_attribution(lines: list[str], index: int, markers: _Markers) -> bool:
+    # Gmail wraps long attribution lines: "On Mon, 1 Jan 2024 at 10:00, Jane Doe <" /
+    # "jane@example.com> wrote:". Join with the next line only when that line ends a marker.
+    if index + 1 >= len(lines) or not markers.quote:
+        return False
+    following = lines[index + 1].strip()
+    if not following.endswith((":", "：")) or len(following) > _MAX_MARKER_LINE:
+        return False
+    joined = f"{lines[index].strip()} {following}".strip(_MARKER_DECORATION)
+    return _fullmatch_any(markers.quote, joined)
+
+
+def _starts_header_block(lines: list[str], index: int, patterns: PatternSet) -> bool:
+    """An Outlook-style quote header: a sender line ("From:", "Von:" …) and another field close by.
+
+    Requiring the sender field first keeps "To: … / Subject: …" lines that a challenge or
+    acknowledgement quotes inside its own text from cutting it.
+    """
+    if not _is_field(lines[index], patterns.sender_field):
+        return False
+    window = lines[index + 1 : index + 1 + _HEADER_BLOCK_WINDOW]
+    return any(_is_field(line, patterns.header_field) for line in window)
+
+
+def _is_field(line: str, field: re.Pattern[str]) -> bool:
+    head = line[:60]
+    return (":" in head or "：" in head) and field.match(head) is not None
+
+
+def _unquoted_rest(lines: list[str], start: int, markers: _Markers, patterns: PatternSet) -> str:
+    kept = []
+    for index in range(start, len(lines)):
+        kind = _line_kind(lines, index, markers, patterns)
+        if kind in ("signature", "forward"):
+            break
+        if kind is None:
+            kept.append(lines[index])
+    return _tidy(kept)
+
+
+def _tidy(lines: list[str]) -> str:
+    return "\n".join(line.rstrip() for line in lines).strip()
