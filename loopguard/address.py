@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import email.utils
+import re
 
 __all__ = ["domain_of", "local_part_of", "normalize_address"]
 
 # RFC 5321 caps a path at 256 octets; anything much longer is not an address worth parsing.
 _MAX_INPUT = 2048
+_WHITESPACE = re.compile(r"\s")
+# A display name without quotes, comments or specials, then <addr>; or a bare addr.
+_SIMPLE = re.compile(
+    r"[\w .'-]{0,200}<([\w.+-]{1,64}@[\w.-]{1,255})>|([\w.+-]{1,64}@[\w.-]{1,255})"
+)
 
 
 def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> str | None:
@@ -22,9 +28,11 @@ def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> st
     text = value[:_MAX_INPUT].strip()
     if not text or text == "<>":
         return None
-    _, addr = email.utils.parseaddr(text)
+    simple = _SIMPLE.fullmatch(text)
+    # Most headers are "Name <local@domain>" or a bare address: skip the full parser.
+    addr = simple.group(1) or simple.group(2) if simple else email.utils.parseaddr(text)[1]
     addr = addr.strip().strip("<>").strip()
-    if not addr or any(ch.isspace() for ch in addr):
+    if not addr or _WHITESPACE.search(addr):
         return None
     if "@" not in addr and not _is_lone_token(text, addr):
         return None  # "not an address" parses as "not"; only a lone token or <token> counts

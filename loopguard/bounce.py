@@ -13,7 +13,7 @@ from loopguard.address import normalize_address
 from loopguard.bouncetext import read_text_bounce
 from loopguard.model import Bounce
 
-__all__ = ["BounceReport", "analyse_bounce"]
+__all__ = ["BounceReport", "analyse_bounce", "scan_delivery_status"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ def analyse_bounce(
     has_status = actions is not None
     if has_status and actions and actions <= _SUCCESS_ACTIONS:
         return BounceReport(None, True, True)
+    if permanent or temporary:
+        return BounceReport(Bounce(frozenset(permanent), frozenset(temporary)), has_status, False)
     damage = failure = None
     if thorough and not permanent and not temporary:
         permanent, temporary, damage = _from_flufl(message)
@@ -76,28 +78,73 @@ def analyse_bounce(
     return BounceReport(bounce, has_status, False, failure, damage)
 
 
+# Per-recipient DSN fields (RFC 3464 section 2.3), read straight from the raw body.
+_RAW_FIELD = re.compile(
+    rb"^(final-recipient|original-recipient|x-actual-recipient|action|status)[ \t]*:[ \t]*"
+    rb"([^\r\n]{0,1000})",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Where the returned original starts in a raw multipart/report: its headers are not ours.
+_RAW_ORIGINAL = re.compile(
+    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)", re.I | re.M
+)
+
+
+def scan_delivery_status(body: bytes) -> BounceReport | None:
+    """Fast path for RFC 3464 reports: read the per-recipient fields without a MIME parse.
+
+    Returns ``None`` when the raw body shows no per-recipient block with an Action or
+    a Status (an encoded status part, say): the caller then parses the message.
+    """
+    original = _RAW_ORIGINAL.search(body)
+    own = body[: original.start()] if original else body
+    blocks: list[dict[str, str]] = []
+    for name, value in _RAW_FIELD.findall(own):
+        key = name.decode("ascii").lower()
+        starts_block = key == "original-recipient" or (
+            key == "final-recipient" and (not blocks or "final-recipient" in blocks[-1])
+        )
+        if starts_block or not blocks:
+            blocks.append({})
+        blocks[-1].setdefault(key, value.decode("utf-8", "replace").strip())
+    permanent, temporary, actions = _classify_blocks(blocks)
+    if not actions:
+        return None
+    if actions <= _SUCCESS_ACTIONS:
+        return BounceReport(None, True, True)
+    if not permanent and not temporary:
+        return None  # failures without readable recipients: let the full parse try
+    return BounceReport(Bounce(frozenset(permanent), frozenset(temporary)), True, False)
+
+
+def _classify_blocks(blocks: list[dict[str, str]]) -> tuple[set[str], set[str], set[str]]:
+    permanent: set[str] = set()
+    temporary: set[str] = set()
+    actions: set[str] = set()
+    for fields in blocks:
+        action, recipient = _action_of(fields), _recipient_of(fields)
+        if not action:
+            continue  # the per-message block (Reporting-MTA, Arrival-Date)
+        actions.add(action)
+        if recipient is None:
+            continue
+        if action in _FAILED_ACTIONS:
+            permanent.add(recipient)
+        elif action in _DELAYED_ACTIONS:
+            temporary.add(recipient)
+    return permanent, temporary, actions
+
+
 def _from_status_parts(
     message: email.message.Message,
 ) -> tuple[set[str], set[str], set[str] | None]:
-    permanent: set[str] = set()
-    temporary: set[str] = set()
-    actions: set[str] | None = None
+    blocks: list[dict[str, str]] | None = None
     for part in _walk(message):
-        if part.get_content_type() != "message/delivery-status":
-            continue
-        actions = actions if actions is not None else set()
-        for fields in _status_blocks(part):
-            action, recipient = _action_of(fields), _recipient_of(fields)
-            if not action:
-                continue  # the per-message block (Reporting-MTA, Arrival-Date)
-            actions.add(action)
-            if recipient is None:
-                continue
-            if action in _FAILED_ACTIONS:
-                permanent.add(recipient)
-            elif action in _DELAYED_ACTIONS:
-                temporary.add(recipient)
-    return permanent, temporary, actions
+        if part.get_content_type() == "message/delivery-status":
+            blocks = (blocks or []) + list(_status_blocks(part))
+    if blocks is None:
+        return set(), set(), None
+    return _classify_blocks(blocks)
 
 
 def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
@@ -109,7 +156,8 @@ def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
         seen += 1
         yield part
         payload = part.get_payload()
-        if isinstance(payload, list):
+        # Attached messages are the returned original (maybe itself a bounce): not ours.
+        if isinstance(payload, list) and part.get_content_maintype() != "message":
             stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
 
 

@@ -7,6 +7,7 @@ returned original) and finds the failure statement and the recipients it names.
 
 from __future__ import annotations
 
+import bisect
 import email.message
 import re
 from collections.abc import Iterator
@@ -47,14 +48,16 @@ _FAILURE = re.compile(
 _CODES = re.compile(r"\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]")
 # Where the returned original begins: nothing after this is the report's own text.
 _ORIGINAL = re.compile(
-    r"\s*-{2,}[^\n]{0,20}(?:original|returned message|unsent message|copy of)"
-    r"|\s*(?:the )?original message (?:follows|below|is attached)|\s*this is a copy of the message"
-    r"|\s*below this line is a copy|\s*original mail as follows|\s*included is the original"
-    r"|\s*unsent message (?:below|follows)|\s*message headers follow|(?:return-path|received):\s",
-    re.IGNORECASE,
+    r"^(?:[ \t]*-{2,}[^\n]{0,20}(?:original|returned message|unsent message|copy of)"
+    r"|[ \t]*(?:the )?original message (?:follows|below|is attached)"
+    r"|[ \t]*this is a copy of the message|[ \t]*below this line is a copy"
+    r"|[ \t]*original mail as follows|[ \t]*included is the original"
+    r"|[ \t]*unsent message (?:below|follows)|[ \t]*message headers follow"
+    r"|(?:return-path|received):\s)",
+    re.IGNORECASE | re.MULTILINE,
 )
 _ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
-# Lines naming the sender, not a failed recipient (SMTP transcripts, report headers).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 # SMTP transcripts name the failed recipient after RCPT TO.
 _RCPT = re.compile(r"rcpt to:\s*<?([\w.+=-]{1,64}@[\w.-]{1,253})", re.IGNORECASE)
 _SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
@@ -82,18 +85,29 @@ def read_text_bounce(
             own From and To: the original sender).
         strict: only failures stated in words count, not bare status codes.
     """
-    lines = report_text(message).splitlines()
-    failure: str | None = None
+    text = report_text(message)
     recipients: set[str] = set()
-    for index, line in enumerate(lines):
-        for rcpt in _RCPT.findall(line):
-            recipients.update(_addresses(rcpt, exclude))
-        if _FAILURE.search(line) is None and (strict or _CODES.search(line) is None):
-            continue
-        failure = failure or line.strip()[:160]
+    for rcpt in _RCPT.findall(text):
+        recipients.update(_addresses(rcpt, exclude))
+    hits = [m.start() for m in _FAILURE.finditer(text)]
+    if not strict:
+        hits += [m.start() for m in _CODES.finditer(text)]
+    if not hits:
+        return TextBounce(None, frozenset(recipients))
+    lines = text.splitlines()
+    starts = _line_starts(text)
+    failure: str | None = None
+    for index in sorted({bisect.bisect_right(starts, hit) - 1 for hit in hits})[:50]:
+        failure = failure or lines[index].strip()[:160]
         for nearby in lines[max(0, index - 3) : index + 4]:
             recipients.update(_addresses(nearby, exclude))
     return TextBounce(failure, frozenset(recipients))
+
+
+def _line_starts(text: str) -> list[int]:
+    # Offsets where each line of text.splitlines() starts; ignoring the rarer line
+    # separators (form feed, \x1c...) only shifts which neighbours are read.
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
 
 def _addresses(line: str, exclude: frozenset[str]) -> Iterator[str]:
@@ -159,9 +173,5 @@ def _decoded(part: email.message.Message) -> str:
 
 
 def _cut_original(text: str) -> str:
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        if _ORIGINAL.match(line):
-            return text[:offset]
-        offset += len(line)
-    return text
+    start = _ORIGINAL.search(text)
+    return text if start is None else text[: start.start()]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from loopguard.address import normalize_address
-from loopguard.bounce import BounceReport, analyse_bounce
+from loopguard.bounce import BounceReport, analyse_bounce, scan_delivery_status
 from loopguard.errors import ConfigurationError
 from loopguard.message import MessageView
 from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
@@ -156,6 +156,15 @@ class Classifier:
 
     @staticmethod
     def _read_bounce(view: MessageView, *, thorough: bool) -> BounceReport:
+        ctype, params = view.content_type
+        if (
+            view.has_raw
+            and ctype == "multipart/report"
+            and params.get("report-type") == ("delivery-status")
+        ):
+            fast = scan_delivery_status(view.body_bytes())
+            if fast is not None:
+                return fast
         try:
             parsed = view.parsed
         except Exception as exc:  # the stdlib parser on hostile bytes

@@ -15,10 +15,11 @@ __all__ = ["MAX_HEADER_BYTES", "HeaderBlock", "split_headers"]
 #: blocks are a few KB; past this, the rest is treated as body and the damage reported.
 MAX_HEADER_BYTES = 256 * 1024
 
-# The blank line that ends the header block, in LF or CRLF (or mixed) form.
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-# A field name: printable ASCII except colon and space (RFC 5322 section 2.2).
-_FIELD = re.compile(r"([!-9;-~]+)[ \t]*:")
+# One field: a name of printable ASCII except colon and space (RFC 5322 section 2.2),
+# then its value and every continuation line. Each repetition of the continuation group
+# starts with a line break, so the pattern stays linear.
+_FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
+_FIELD_LINE = re.compile(r"^([!-9;-~]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,9 @@ class HeaderBlock:
 def split_headers(raw: bytes) -> HeaderBlock:
     """Split ``raw`` into header fields and the body offset; never raises."""
     damage: list[str] = []
-    blank = _BLANK_LINE.search(raw, 0, MAX_HEADER_BYTES)
+    blank = _end_of_headers(raw)
     if blank is not None:
-        block, body_offset = raw[: blank.start()], blank.end()
+        block, body_offset = raw[: blank[0]], blank[1]
     elif len(raw) <= MAX_HEADER_BYTES:
         block, body_offset = raw, len(raw)
         if raw.strip():
@@ -68,37 +69,39 @@ def split_headers(raw: bytes) -> HeaderBlock:
     return HeaderBlock(fields, body_offset, tuple(damage))
 
 
+def _end_of_headers(raw: bytes) -> tuple[int, int] | None:
+    """Start and end of the first blank line, LF or CRLF, within the bound."""
+    # Two bounded bytes.find calls are several times faster than one regex search.
+    lf = raw.find(b"\n\n", 0, MAX_HEADER_BYTES)
+    crlf = raw.find(b"\n\r\n", 0, MAX_HEADER_BYTES)
+    if crlf != -1 and (lf == -1 or crlf < lf):
+        start = crlf - 1 if crlf > 0 and raw[crlf - 1] == 13 else crlf
+        return start, crlf + 3
+    if lf != -1:
+        start = lf - 1 if lf > 0 and raw[lf - 1] == 13 else lf
+        return start, lf + 2
+    return None
+
+
 def _parse_fields(text: str, damage: list[str]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
-    name: str | None = None
-    parts: list[str] = []
-    stray_lines = 0
-    lines = text.splitlines()
-    if lines and lines[0].startswith("From "):
-        lines = lines[1:]  # an mbox separator line, not a header
-    for line in lines:
-        if line[:1] in (" ", "\t"):
-            if name is not None:
-                parts.append(line)
-            continue
-        if name is not None:
-            fields.setdefault(name, []).append(_unfold(parts))
-        match = _FIELD.match(line)
-        if match is None:
-            name = None
-            if line.strip():
-                stray_lines += 1
-            continue
-        name = match.group(1).lower()
-        parts = [line[match.end() :]]
-    if name is not None:
-        fields.setdefault(name, []).append(_unfold(parts))
-    if stray_lines:
+    if text.startswith("From "):
+        text = text.partition("\n")[2]  # an mbox separator line, not a header
+    matches = _FIELD_LINE.findall(text)
+    folded_lines = 0
+    for name, value in matches:
+        if "\n" in value:
+            folded_lines += value.count("\n")
+            value = _FOLD.sub(" ", value)
+        key = name.lower()
+        if key in fields:
+            fields[key].append(value.strip())
+        else:
+            fields[key] = [value.strip()]
+    matched_lines = len(matches) + folded_lines
+    # Lines the pattern skipped have no field name (a continuation line at the very
+    # start, or garbage); blank lines cannot occur inside the block.
+    stray_lines = text.count("\n") + 1 - matched_lines if text else 0
+    if stray_lines > 0:
         damage.append(f"{stray_lines} header line(s) without a field name")
     return fields
-
-
-def _unfold(parts: list[str]) -> str:
-    if len(parts) == 1:
-        return parts[0].strip()
-    return " ".join(part.strip() for part in parts).strip()

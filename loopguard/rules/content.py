@@ -14,6 +14,7 @@ from loopguard.model import Category, Reason
 __all__ = ["BODY_RULES", "BodyRule", "BodySnapshot"]
 
 _MAX_PARTS = 200
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
 
@@ -36,9 +37,9 @@ class BodySnapshot:
         return report_text(self.message)
 
     @cached_property
-    def unquoted_lines(self) -> list[str]:
-        """Text lines, without lines quoted from earlier mail (``>``)."""
-        return [line for line in self.text.splitlines() if not line.lstrip().startswith(">")]
+    def unquoted(self) -> str:
+        """The text without lines quoted from earlier mail (``>``)."""
+        return _QUOTED_LINE.sub("", self.text)
 
     @property
     def is_forward(self) -> bool:
@@ -80,12 +81,14 @@ class BodyRule:
             return None
         if self.pattern is None:
             return None
-        for line in body.unquoted_lines:
-            match = self.pattern.search(line)
-            if match is not None:
-                detail = " ".join(line.split())[:160]
-                return Reason(self.name, self.category, detail, self.confidence)
-        return None
+        text = body.unquoted
+        match = self.pattern.search(text)
+        if match is None:
+            return None
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        line = text[start : end if end != -1 else len(text)]
+        return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
 
 
 BODY_RULES: tuple[BodyRule, ...] = (

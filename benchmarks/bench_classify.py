@@ -1,0 +1,138 @@
+"""Speed of loopguard.classify against the stdlib parser, mail-parser and flufl.bounce.
+
+Runs every method on the same messages in one process and prints per-message means,
+medians, ratios and the worst case (a generated 2 MB message with an attachment).
+Usage: ``python benchmarks/bench_classify.py [FOLDER] [--repeat N]``; FOLDER defaults to
+../shared/corpus and falls back to tests/fixtures/core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.parser
+import email.policy
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import mailparser
+from flufl.bounce import all_failures
+
+import loopguard
+from loopguard.testing import build_message
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+FIXTURES = ROOT / "tests" / "fixtures" / "core"
+
+
+def load(folder: Path) -> list[bytes]:
+    """Every message of a corpus folder (labels.jsonl) or of a tree of .eml files."""
+    if (folder / "labels.jsonl").exists():
+        import json
+
+        rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text().splitlines()]
+        return [(folder / row["file"]).read_bytes() for row in rows]
+    return [path.read_bytes() for path in sorted(folder.rglob("*.eml"))]
+
+
+def big_message(size: int = 2 * 1024 * 1024) -> bytes:
+    """A person's mail with a base64 attachment of about ``size`` bytes."""
+    head = build_message(
+        {"Content-Type": 'multipart/mixed; boundary="b"'},
+        body="--b\nContent-Type: text/plain\n\nReport attached.\n--b\n"
+        "Content-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n",
+    )
+    line = b"JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVyIC9GbGF0ZURlY29kZT4+\n"
+    return head + line * (size // len(line)) + b"--b--\n"
+
+
+def headers_only(raw: bytes) -> object:
+    return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+
+
+def full_parse(raw: bytes) -> object:
+    return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+
+
+def flufl(raw: bytes) -> object:
+    message = email.message_from_bytes(raw)
+    try:
+        return all_failures(message)
+    except Exception:  # some detectors raise on real mail; the time still counts
+        return None
+
+
+def mail_parser(raw: bytes) -> object:
+    try:
+        return mailparser.parse_from_bytes(raw)
+    except Exception:  # mail-parser raises on some real mail; the time still counts
+        return None
+
+
+HEADERS_ONLY_CLASSIFIER = loopguard.Classifier(body_rules=())
+
+METHODS: dict[str, Callable[[bytes], object]] = {
+    "loopguard.classify": loopguard.classify,
+    "classify, headers only": HEADERS_ONLY_CLASSIFIER.classify,
+    "stdlib headersonly": headers_only,
+    "stdlib full parse": full_parse,
+    "mailparser.parse_from_bytes": mail_parser,
+    "message_from_bytes + flufl.all_failures": flufl,
+}
+
+
+def per_call(method: Callable[[bytes], object], raw: bytes, repeat: int) -> float:
+    """Best of ``repeat`` timings of one call, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        method(raw)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folder", nargs="?", type=Path)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    folder = args.folder or (DEFAULT_CORPUS if DEFAULT_CORPUS.exists() else FIXTURES)
+    messages = load(folder)
+    logging.disable(logging.CRITICAL)  # flufl.bounce logs a traceback per failing detector
+    print(f"{len(messages)} messages from {folder}; best of {args.repeat} per message\n")
+    # Interleaved per message, so that noise from other processes hits every method alike.
+    times: dict[str, list[float]] = {name: [] for name in METHODS}
+    for raw in messages:
+        for name, method in METHODS.items():
+            times[name].append(per_call(method, raw, args.repeat))
+    big = big_message()
+    big_times = {name: per_call(m, big, 1 if "flufl" in name else 3) for name, m in METHODS.items()}
+    base = statistics.fmean(times["stdlib headersonly"])
+    mp = statistics.fmean(times["mailparser.parse_from_bytes"])
+    print(
+        f"{'method':<42}{'mean µs':>10}{'median µs':>11}{'msg/s':>9}{'×hdr-only':>11}"
+        f"{'×mailparser':>13}{'2 MB µs':>11}"
+    )
+    for name, values in times.items():
+        mean = statistics.fmean(values)
+        print(
+            f"{name:<42}{mean * 1e6:>10.0f}{statistics.median(values) * 1e6:>11.0f}"
+            f"{1 / mean:>9.0f}{mean / base:>11.2f}{mean / mp:>13.3f}{big_times[name] * 1e6:>11.0f}"
+        )
+    median = statistics.median(times["loopguard.classify"])
+    worst = big_times["loopguard.classify"]
+    print(
+        f"\nclassify: 2 MB message {worst * 1e6:.0f} µs = {worst / median:.1f}× the corpus median"
+    )
+    slowest = max(zip(times["loopguard.classify"], range(len(messages))))
+    print(f"classify: slowest corpus message {slowest[0] * 1e6:.0f} µs (#{slowest[1]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
