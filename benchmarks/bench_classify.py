@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nclassify: 2 MB message {worst * 1e6:.0f} µs = {worst / median:.1f}× the corpus median"
     )
-    slowest = max(zip(times["loopguard.classify"], range(len(messages))))
+    slowest = max(zip(times["loopguard.classify"], range(len(messages)), strict=False))
     print(f"classify: slowest corpus message {slowest[0] * 1e6:.0f} µs (#{slowest[1]})")
     return 0
 

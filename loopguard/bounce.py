@@ -48,8 +48,8 @@ def analyse_bounce(
 ) -> BounceReport:
     """Read failed recipients from a (size-capped) parsed bounce candidate; never raises.
 
-    Order: the RFC 3464 delivery-status part; else flufl.bounce's detectors; else the
-    report's own text. ``exclude`` lists addresses that cannot be failed recipients
+    Order: the RFC 3464 delivery-status part; else the report's own text; else
+    flufl.bounce's detectors. ``exclude`` lists addresses that cannot be failed recipients
     (the report's From and To). With ``thorough=False`` (weak evidence of a bounce)
     flufl.bounce is skipped and the text must state the failure in words.
     """
@@ -64,16 +64,18 @@ def analyse_bounce(
     if permanent or temporary:
         return BounceReport(Bounce(frozenset(permanent), frozenset(temporary)), has_status, False)
     damage = failure = None
-    if thorough and not permanent and not temporary:
-        permanent, temporary, damage = _from_flufl(message)
-    if not permanent and not temporary:
-        try:
-            text = read_text_bounce(message, exclude=exclude, strict=not thorough)
-        except Exception as exc:  # same shield as above, for the text reader
-            log.debug("bounce text read failed", exc_info=True)
-            damage = damage or f"bounce text: {type(exc).__name__}"
-        else:
-            failure, permanent = text.failure, set(text.recipients)
+    try:
+        text = read_text_bounce(message, exclude=exclude, strict=not thorough)
+    except Exception as exc:  # same shield as above, for the text reader
+        log.debug("bounce text read failed", exc_info=True)
+        damage = f"bounce text: {type(exc).__name__}"
+    else:
+        failure, permanent = text.failure, set(text.recipients)
+    # flufl.bounce costs milliseconds (its detectors walk every line dozens of times):
+    # it only runs when our own reading of the report found no recipient.
+    if thorough and not permanent:
+        permanent, temporary, flufl_damage = _from_flufl(message)
+        damage = damage or flufl_damage
     bounce = Bounce(frozenset(permanent), frozenset(temporary)) if permanent or temporary else None
     return BounceReport(bounce, has_status, False, failure, damage)
 
@@ -90,6 +92,9 @@ _RAW_ORIGINAL = re.compile(
 )
 
 
+_RECIPIENT_FIELDS = frozenset({"final-recipient", "original-recipient", "x-actual-recipient"})
+
+
 def scan_delivery_status(body: bytes) -> BounceReport | None:
     """Fast path for RFC 3464 reports: read the per-recipient fields without a MIME parse.
 
@@ -101,8 +106,12 @@ def scan_delivery_status(body: bytes) -> BounceReport | None:
     blocks: list[dict[str, str]] = []
     for name, value in _RAW_FIELD.findall(own):
         key = name.decode("ascii").lower()
-        starts_block = key == "original-recipient" or (
-            key == "final-recipient" and (not blocks or "final-recipient" in blocks[-1])
+        # Recipient fields come in either order (Postfix writes Final- before Original-);
+        # a new block starts at a recipient field once the current one is complete.
+        starts_block = (
+            key in _RECIPIENT_FIELDS
+            and bool(blocks)
+            and ("action" in blocks[-1] or key in blocks[-1])
         )
         if starts_block or not blocks:
             blocks.append({})

@@ -18,6 +18,8 @@ from loopguard.address import normalize_address
 __all__ = ["TextBounce", "read_text_bounce", "report_text"]
 
 _MAX_TEXT = 32 * 1024
+_THOROUGH_WINDOW = 16 * 1024
+_STRICT_WINDOW = 4 * 1024
 _MAX_PARTS = 100
 
 # Statements of a delivery failure (Postfix, Exim, qmail, Sendmail, Exchange, Domino,
@@ -36,7 +38,7 @@ _FAILURE = re.compile(
     r"|delivery error|account (?:has been )?(?:disabled|suspended|expired)|user not found"
     r"|recipient not found|not our customer|hop count exceeded|mail loop|rejected by"
     r"|following (?:addresses|recipients) (?:had|have|were|was)|failure reasons?"
-    r"|are not (?:a )?member|non-member|loop alert|duplicated message-id|no valid recipients"
+    r"|not listed in|are not (?:a )?member|non-member|loop alert|duplicated message-id|no valid recipients"
     r"|unzustellbar|nicht zugestellt|konnte nicht zugestellt|n'a pas pu être (?:remis|distribué)"
     r"|adresse (?:inconnue|invalide)|no se pudo entregar|non è stato possibile recapitare"
     r"|kon niet worden bezorgd|не может быть доставлено|не доставлено|送信できませんでした"
@@ -85,7 +87,9 @@ def read_text_bounce(
             own From and To: the original sender).
         strict: only failures stated in words count, not bare status codes.
     """
-    text = report_text(message)
+    # Reports state the failure at the top; weak candidates (a no-reply newsletter) get
+    # a shorter look so that they cost little.
+    text = report_text(message)[: _STRICT_WINDOW if strict else _THOROUGH_WINDOW]
     recipients: set[str] = set()
     for rcpt in _RCPT.findall(text):
         recipients.update(_addresses(rcpt, exclude))
@@ -119,11 +123,15 @@ def _addresses(line: str, exclude: frozenset[str]) -> Iterator[str]:
             yield address
 
 
-def report_text(message: email.message.Message) -> str:
-    """The decoded text of a report's own text parts, up to the returned original."""
+def report_text(message: email.message.Message, *, every_alternative: bool = False) -> str:
+    """The decoded text of a report's own text parts, up to the returned original.
+
+    Of a multipart/alternative only the plain-text rendering is read, unless
+    ``every_alternative`` (a newsletter's footer may exist in its HTML only).
+    """
     chunks: list[str] = []
     size = 0
-    for part in _own_text_parts(message):
+    for part in _own_text_parts(message, every_alternative):
         text = _decoded(part)
         cut = _cut_original(text)
         chunks.append(cut)
@@ -133,7 +141,9 @@ def report_text(message: email.message.Message) -> str:
     return "\n".join(chunks)[:_MAX_TEXT]
 
 
-def _own_text_parts(message: email.message.Message) -> Iterator[email.message.Message]:
+def _own_text_parts(
+    message: email.message.Message, every_alternative: bool
+) -> Iterator[email.message.Message]:
     # Depth-first, bounded, and never into message/* or rfc822-headers parts: those hold
     # the returned original, whose addresses are not failures.
     stack = [message]
@@ -146,12 +156,22 @@ def _own_text_parts(message: email.message.Message) -> Iterator[email.message.Me
             continue
         payload = part.get_payload()
         if isinstance(payload, list):
-            stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
+            children = [p for p in payload if isinstance(p, email.message.Message)]
+            if ctype == "multipart/alternative" and children and not every_alternative:
+                children = [_preferred_alternative(children)]  # one rendering is enough
+            stack.extend(reversed(children))
         elif part.get_content_maintype() in ("text", "multipart") or (
             ctype == "application/octet-stream" and part is message
         ):
             # A multipart whose boundary did not parse holds its parts as plain text.
             yield part
+
+
+def _preferred_alternative(children: list[email.message.Message]) -> email.message.Message:
+    for child in children:
+        if child.get_content_type() == "text/plain":
+            return child
+    return children[-1]
 
 
 def _decoded(part: email.message.Message) -> str:

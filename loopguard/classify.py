@@ -259,13 +259,20 @@ def decide(reasons: Iterable[Reason]) -> tuple[Category, float]:
 
     Generic evidence of automation (a no-reply or system-account sender) says that a
     machine sent the message, not which kind: it names ``auto_generated`` only when no
-    other evidence names a category (a no-reply newsletter is bulk, a no-reply carrier
-    report a bounce).
+    other evidence names a category (a no-reply carrier report is a bounce, a no-reply
+    mail with an unsubscribe footer bulk), or when the sender is a no-reply address
+    and the only other evidence is list headers (a notification service: GitHub,
+    carriers, shops).
     """
     deciding = [
         r for r in reasons if r.category is not None and r.confidence >= DECIDING_CONFIDENCE
     ]
     specific = [r for r in deciding if r.rule not in _GENERIC_AUTOMATION]
+    noreply = any(r.rule == "noreply-sender" for r in deciding)
+    if noreply and _only_list_headers(specific):
+        # List headers on mail from a no-reply address: a notification
+        # service (GitHub, carriers, shops), not a discussion list or a newsletter.
+        return Category.AUTO_GENERATED, _combined([r.confidence for r in deciding])
     by_category: dict[Category, list[float]] = {}
     for reason in specific or deciding:
         if reason.category is not None:
@@ -276,6 +283,15 @@ def decide(reasons: Iterable[Reason]) -> tuple[Category, float]:
         if category in candidates:
             return category, _combined(by_category[category])
     return Category.HUMAN, _HUMAN_CONFIDENCE
+
+
+_LIST_HEADER_RULES = frozenset(
+    {"list-headers", "feedback-id", "x-beenthere", "mailing-list", "precedence-bulk"}
+)
+
+
+def _only_list_headers(specific: list[Reason]) -> bool:
+    return bool(specific) and all(r.rule in _LIST_HEADER_RULES for r in specific)
 
 
 def _combined(confidences: list[float]) -> float:

@@ -14,6 +14,7 @@ from loopguard.model import Category, Reason
 __all__ = ["BODY_RULES", "BodyRule", "BodySnapshot"]
 
 _MAX_PARTS = 200
+_WINDOW = 6 * 1024
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
@@ -34,12 +35,19 @@ class BodySnapshot:
     @cached_property
     def text(self) -> str:
         """The decoded text of the message's own text parts (not attached originals)."""
-        return report_text(self.message)
+        return report_text(self.message, every_alternative=True)
 
     @cached_property
     def unquoted(self) -> str:
-        """The text without lines quoted from earlier mail (``>``)."""
-        return _QUOTED_LINE.sub("", self.text)
+        """The text without lines quoted from earlier mail (``>``), head and tail only.
+
+        Notices sit at the top and footers at the bottom; the middle of a long
+        newsletter is not read, which bounds the cost of every pattern.
+        """
+        text = _QUOTED_LINE.sub("", self.text)
+        if len(text) <= 2 * _WINDOW:
+            return text
+        return text[:_WINDOW] + "\n" + text[-_WINDOW:]
 
     @property
     def is_forward(self) -> bool:
