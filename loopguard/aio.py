@@ -138,30 +138,34 @@ class AsyncRateTracker:
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> RateResult:
         """Count one event and decide it; denied events count too."""
-        return (await self.hit_many([MailEvent(sender, recipient, thread)]))[0]
+        plans, touches = self._plan.touches(self.keys, sender, recipient, thread)
+        now = self.clock()
+        return Plan.decide(plans, await self.store.hit(touches, now=now), now, counted=True)
 
     async def peek(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> RateResult:
         """Decide an event without counting it."""
-        touched = self._plan.touches(self.keys, MailEvent(sender, recipient, thread))
+        plans, touches = self._plan.touches(self.keys, sender, recipient, thread)
         now = self.clock()
-        stamps = await self.store.peek([touch for _, touch in touched], now=now)
-        return Plan.decide([plan for plan, _ in touched], stamps, now, counted=False)
+        return Plan.decide(plans, await self.store.peek(touches, now=now), now, counted=False)
 
     async def hit_many(self, events: Iterable[MailEvent]) -> list[RateResult]:
         """Count and decide a batch in one store call, each event seeing the ones before."""
-        batch = [self._plan.touches(self.keys, event) for event in events]
+        batch = [
+            self._plan.touches(self.keys, event.sender, event.recipient, event.thread)
+            for event in events
+        ]
         now = self.clock()
-        stamps = await self.store.hit([touch for touched in batch for _, touch in touched], now=now)
+        stamps = await self.store.hit([touch for _, touches in batch for touch in touches], now=now)
         return split_decisions(batch, stamps, now)
 
     async def reset(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> None:
         """Forget the counts of every key this event would touch."""
-        touched = self._plan.touches(self.keys, MailEvent(sender, recipient, thread))
-        await self.store.reset([touch.key for _, touch in touched])
+        _, touches = self._plan.touches(self.keys, sender, recipient, thread)
+        await self.store.reset([touch.key for touch in touches])
 
     async def aclose(self) -> None:
         """Close the store."""

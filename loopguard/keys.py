@@ -25,6 +25,7 @@ SCOPES: Final[tuple[Scope, ...]] = ("pair", "sender", "recipient", "thread")
 
 _KEY_VERSION: Final = "v1"
 _DIGEST_BYTES: Final = 16  # 128 bits: collisions stay negligible at billions of keys
+_DIGEST_HEX: Final = 2 * _DIGEST_BYTES
 # Normalizing an address costs ~7 µs; mail reuses few addresses (one help desk, repeat
 # senders), so a small cache pays. It is cleared when full, which bounds its memory.
 _DEFAULT_CACHE_SIZE: Final = 65_536
@@ -77,19 +78,25 @@ class KeyDeriver:
 
     def key(self, scope: Scope, event: MailEvent) -> str | None:
         """The store key of ``event`` in ``scope``, or ``None`` if the event lacks that part."""
+        return self.key_of(scope, event.sender, event.recipient, event.thread)
+
+    def key_of(
+        self, scope: Scope, sender: str | None, recipient: str | None, thread: str | None
+    ) -> str | None:
+        """Like :meth:`key`, from the parts (the tracker's hot path builds no event)."""
         if scope == "pair":
-            sender = self.address(event.sender)
-            recipient = self.address(event.recipient)
+            sender = self.address(sender)
+            recipient = self.address(recipient)
             if sender is None or recipient is None:
                 return None
             material = f"{sender}\n{recipient}"
         elif scope == "thread":
-            thread = _thread_id(event.thread)
+            thread = _thread_id(thread)
             if thread is None:
                 return None
             material = thread
         else:
-            address = self.address(event.sender if scope == "sender" else event.recipient)
+            address = self.address(sender if scope == "sender" else recipient)
             if address is None:
                 return None
             material = address
@@ -118,10 +125,8 @@ class KeyDeriver:
     def _digest(self, material: str) -> str:
         data = material.encode("utf-8", "surrogatepass")
         if self._secret is None:
-            raw = hashlib.sha256(data).digest()
-        else:
-            raw = hmac.digest(self._secret, data, "sha256")
-        return raw[:_DIGEST_BYTES].hex()
+            return hashlib.sha256(data).hexdigest()[:_DIGEST_HEX]
+        return hmac.digest(self._secret, data, "sha256")[:_DIGEST_BYTES].hex()
 
 
 _MISSING: Final = "\0missing"

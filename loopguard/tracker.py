@@ -135,6 +135,10 @@ class _ScopePlan:
     keep: int
 
 
+#: The scopes an event touches and their store touches, index for index.
+Touched = tuple[list[_ScopePlan], list[Touch]]
+
+
 class Plan:
     """A validated ladder of limits, and the pure decision over stored timestamps.
 
@@ -165,14 +169,22 @@ class Plan:
             if (group := tuple(limit for limit in ladder if limit.key == scope))
         )
 
-    def touches(self, deriver: KeyDeriver, event: MailEvent) -> list[tuple[_ScopePlan, Touch]]:
-        """The keys ``event`` touches; scopes the event has no value for are skipped."""
-        touched = []
+    def touches(
+        self,
+        deriver: KeyDeriver,
+        sender: str | None,
+        recipient: str | None,
+        thread: str | None,
+    ) -> Touched:
+        """The keys an event touches; scopes the event has no value for are skipped."""
+        plans = []
+        touches = []
         for plan in self.scopes:
-            key = deriver.key(plan.scope, event)
+            key = deriver.key_of(plan.scope, sender, recipient, thread)
             if key is not None:
-                touched.append((plan, Touch(key, plan.window, plan.keep)))
-        return touched
+                plans.append(plan)
+                touches.append(Touch(key, plan.window, plan.keep))
+        return plans, touches
 
     @staticmethod
     def decide(
@@ -188,19 +200,31 @@ class Plan:
         (``peek``); a recorded event can fill a rung it did not exceed, and the key is
         only "under every limit" again once every rung has room.
         """
+        pairs = [
+            (limit, log) for plan, log in zip(scopes, stamps, strict=True) for limit in plan.limits
+        ]
+        # The common case is a quiet key: decide that with one bisect per limit.
+        if all(len(log) - bisect_right(log, now - limit.per) < limit.count for limit, log in pairs):
+            return _ALLOWED
         exceeded: Limit | None = None
         longest_block = -1.0
         retry_after = 0.0
-        for plan, log in zip(scopes, stamps, strict=True):
-            for limit in plan.limits:
-                wait = _wait(log, limit, now, counted=counted)
-                retry_after = max(retry_after, wait)
-                inside = len(log) - bisect_right(log, now - limit.per)
-                if inside >= limit.count and wait > longest_block:
-                    exceeded, longest_block = limit, wait
-        if exceeded is None:
-            return _ALLOWED
+        for limit, log in pairs:
+            wait = _wait(log, limit, now, counted=counted)
+            retry_after = max(retry_after, wait)
+            inside = len(log) - bisect_right(log, now - limit.per)
+            if inside >= limit.count and wait > longest_block:
+                exceeded, longest_block = limit, wait
         return RateResult(False, retry_after, exceeded)
+
+
+def _any_full(scopes: Sequence[_ScopePlan], stamps: Sequence[Sequence[float]], now: float) -> bool:
+    # The common case is a quiet key: settle it with one bisect per limit.
+    for plan, log in zip(scopes, stamps, strict=True):
+        for limit in plan.limits:
+            if len(log) - bisect_right(log, now - limit.per) >= limit.count:
+                return True
+    return False
 
 
 def _wait(log: Sequence[float], limit: Limit, now: float, *, counted: bool) -> float:
@@ -261,7 +285,9 @@ class RateTracker:
         Raises:
             StoreError: The store failed.
         """
-        return self.hit_many([MailEvent(sender, recipient, thread)])[0]
+        plans, touches = self._plan.touches(self.keys, sender, recipient, thread)
+        now = self.clock()
+        return Plan.decide(plans, self.store.hit(touches, now=now), now, counted=True)
 
     def peek(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
@@ -271,11 +297,9 @@ class RateTracker:
         Raises:
             StoreError: The store failed.
         """
-        event = MailEvent(sender, recipient, thread)
-        touched = self._plan.touches(self.keys, event)
+        plans, touches = self._plan.touches(self.keys, sender, recipient, thread)
         now = self.clock()
-        stamps = self.store.peek([touch for _, touch in touched], now=now)
-        return Plan.decide([plan for plan, _ in touched], stamps, now, counted=False)
+        return Plan.decide(plans, self.store.peek(touches, now=now), now, counted=False)
 
     def hit_many(self, events: Iterable[MailEvent]) -> list[RateResult]:
         """Count and decide a batch in one store call (one round trip for Redis).
@@ -285,9 +309,12 @@ class RateTracker:
         Raises:
             StoreError: The store failed.
         """
-        batch = [self._plan.touches(self.keys, event) for event in events]
+        batch = [
+            self._plan.touches(self.keys, event.sender, event.recipient, event.thread)
+            for event in events
+        ]
         now = self.clock()
-        stamps = self.store.hit([touch for touched in batch for _, touch in touched], now=now)
+        stamps = self.store.hit([touch for _, touches in batch for touch in touches], now=now)
         return split_decisions(batch, stamps, now)
 
     def reset(
@@ -298,8 +325,8 @@ class RateTracker:
         Raises:
             StoreError: The store failed.
         """
-        touched = self._plan.touches(self.keys, MailEvent(sender, recipient, thread))
-        self.store.reset([touch.key for _, touch in touched])
+        _, touches = self._plan.touches(self.keys, sender, recipient, thread)
+        self.store.reset([touch.key for touch in touches])
 
     def close(self) -> None:
         """Close the store."""
@@ -313,16 +340,13 @@ class RateTracker:
 
 
 def split_decisions(
-    batch: Sequence[Sequence[tuple[_ScopePlan, Touch]]],
-    stamps: Sequence[Sequence[float]],
-    now: float,
+    batch: Sequence[Touched], stamps: Sequence[Sequence[float]], now: float
 ) -> list[RateResult]:
     """Decide each event of a batch from the store's flat answer list."""
     results = []
     offset = 0
-    for touched in batch:
-        end = offset + len(touched)
-        plans = [plan for plan, _ in touched]
+    for plans, _ in batch:
+        end = offset + len(plans)
         results.append(Plan.decide(plans, stamps[offset:end], now, counted=True))
         offset = end
     return results
