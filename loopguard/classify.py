@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loopguard.address import normalize_address
+from loopguard.bodytext import author_text
 from loopguard.bounce import BounceReport, analyse_bounce, scan_delivery_status
 from loopguard.errors import ConfigurationError
 from loopguard.message import MessageView
 from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
+from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text
+from loopguard.patterns import PatternSet, default_patterns
 from loopguard.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
-from loopguard.rules.content import BODY_RULES, BodyRule, BodySnapshot
+from loopguard.rules.content import BODY_RULES, CHALLENGE_RESPONSE, BodyRule, BodySnapshot
 
 __all__ = ["DECIDING_CONFIDENCE", "MARK_CONFIDENCE", "Classifier", "classify"]
 
@@ -51,7 +54,12 @@ class Classifier:
         rules: header rules, in order (defaults to :data:`loopguard.rules.DEFAULT_RULES`).
         hop_limit: more ``Received`` headers than this is evidence of a loop.
         body_rules: rules read from the size-capped body when the headers are
-            inconclusive (``()`` turns the body step off: headers only).
+            inconclusive (``()`` turns them off).
+        text_heuristics: read the author's own text for out-of-office evidence when the
+            headers are inconclusive (see :mod:`loopguard.ooo`).
+        text_threshold: text evidence at or above this confidence makes an auto_reply.
+        patterns: language data (:func:`loopguard.patterns.load_patterns`) for subject
+            prefixes, body phrases and quote markers.
 
     Raises:
         ConfigurationError: a bad setting (checked at construction).
@@ -60,17 +68,25 @@ class Classifier:
     rules: tuple[Rule, ...] = DEFAULT_RULES
     hop_limit: int = 30
     body_rules: tuple[BodyRule, ...] = BODY_RULES
+    text_heuristics: bool = True
+    text_threshold: float = DEFAULT_TEXT_THRESHOLD
+    patterns: PatternSet = field(default_factory=default_patterns)
+    settings: RuleSettings = field(init=False, repr=False, compare=False)
+    """The tunables handed to every rule (derived from the fields above)."""
 
     def __post_init__(self) -> None:
         hop_limit: object = self.hop_limit  # checked at run time: configs come from files too
         if not isinstance(hop_limit, int) or isinstance(hop_limit, bool) or hop_limit < 1:
             raise ConfigurationError(f"hop_limit must be a positive int, not {self.hop_limit!r}")
+        threshold: object = self.text_threshold
+        if not isinstance(threshold, int | float) or not 0.0 < threshold <= 1.0:
+            raise ConfigurationError(
+                f"text_threshold must be a number in (0, 1], not {self.text_threshold!r}"
+            )
+        if not isinstance(self.patterns, PatternSet):
+            raise ConfigurationError("patterns must come from loopguard.patterns.load_patterns()")
         check_unique_names(tuple(self.rules))
-
-    @property
-    def settings(self) -> RuleSettings:
-        """The tunables handed to every rule."""
-        return RuleSettings(hop_limit=self.hop_limit)
+        object.__setattr__(self, "settings", RuleSettings(self.hop_limit, self.patterns))
 
     def classify(
         self,
@@ -90,15 +106,21 @@ class Classifier:
     def classify_view(self, view: MessageView) -> Verdict:
         """Classify an already built :class:`~loopguard.message.MessageView`."""
         reasons = [*self._damage(view), *self._run_rules(view)]
-        if self.body_rules and not _has_mark(reasons):
+        if not _has_mark(reasons):
             # Headers are inconclusive (no mark): read the size-capped body once.
-            reasons.extend(self._run_body_rules(view))
+            if self.body_rules:
+                reasons.extend(self._run_body_rules(view))
+            if self.text_heuristics and not _has_mark(reasons):
+                machine_sent = any(r.rule in _MACHINE_SENT for r in reasons)
+                reasons.extend(self._read_text(view, machine_sent=machine_sent))
         bounce: Bounce | None = None
         if _needs_bounce_stage(reasons):
             thorough = any(r.rule in _BOUNCE_HINTS for r in reasons)
             report = self._read_bounce(view, thorough=thorough)
             bounce = report.bounce
             reasons = _apply_bounce_report(reasons, report, view)
+            if bounce is not None and not bounce.permanent:
+                reasons = self._challenge_instead_of_delay(view, reasons)
         reasons = _reports_are_not_replies(reasons)
         category, confidence = decide(reasons)
         no_autoreply = any(r.rule in self._no_autoreply_rules for r in reasons)
@@ -129,6 +151,23 @@ class Classifier:
             if reason is not None:
                 yield reason
 
+    @staticmethod
+    def _challenge_instead_of_delay(view: MessageView, reasons: list[Reason]) -> list[Reason]:
+        """Boxbe and TMDA word their challenges as delay reports ("Action: delayed"): a
+        message held until its sender proves to be a person is a challenge-response
+        auto-reply, not a delivery failure."""
+        try:
+            challenge = CHALLENGE_RESPONSE(BodySnapshot(view.parsed, view.subject))
+        except Exception:  # the parse failed already in the bounce stage, nothing to add
+            return reasons
+        if challenge is None:
+            return reasons
+        demoted = [
+            Reason(r.rule, None, r.detail, r.confidence) if r.category is Category.BOUNCE else r
+            for r in reasons
+        ]
+        return [*demoted, Reason(challenge.rule, challenge.category, challenge.detail, 0.95)]
+
     def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
         try:
             body = BodySnapshot(view.parsed, view.subject)
@@ -148,6 +187,33 @@ class Classifier:
                 continue
             if reason is not None:
                 yield reason
+
+    def _read_text(self, view: MessageView, *, machine_sent: bool) -> Iterable[Reason]:
+        """Out-of-office evidence from the subject and the author's own words.
+
+        ``machine_sent``: the headers say a machine sent the message without saying which
+        kind (null return path, Precedence: bulk/junk). A short text with reply signals
+        ("I will reply as soon as possible") from such a sender is an autoresponder.
+        """
+        try:
+            body = author_text(view.parsed, patterns=self.patterns)
+            assessment = assess_text(view.subject, body, self.patterns)
+        except Exception as exc:  # the text step must never break the host's pipeline
+            log.exception("text heuristics failed")
+            yield Reason("rule-error", None, f"text heuristics: {type(exc).__name__}", 0.0)
+            return
+        # The signals are shown for explanation only: one combined score decides.
+        for signal in assessment.reasons:
+            if not signal.rule.startswith("subject-"):
+                yield Reason(signal.rule, None, signal.detail, signal.confidence)
+        score = assessment.confidence
+        short = any(signal.rule == "body-short" for signal in assessment.reasons)
+        if machine_sent and short and 0.0 < score < self.text_threshold:
+            score = 1.0 - (1.0 - score) * (1.0 - _MACHINE_SENT_WEIGHT)
+            yield Reason("machine-sent-reply-text", None, "reply text from a machine sender", 0.5)
+        if score >= self.text_threshold:
+            detail = f"text score {score:.2f} ≥ {self.text_threshold:.2f}"
+            yield Reason("ooo-text", Category.AUTO_REPLY, detail, round(min(score, 0.9), 3))
 
     @staticmethod
     def _damage(view: MessageView) -> Iterable[Reason]:
@@ -174,6 +240,11 @@ class Classifier:
         exclude = {view.from_address, normalize_address(view.get("to"))}
         return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
 
+
+# Header evidence that a machine sent the message without saying which kind; with short
+# reply text it completes an autoresponder's picture (weight of that combination).
+_MACHINE_SENT = frozenset({"null-return-path", "precedence-bulk"})
+_MACHINE_SENT_WEIGHT = 0.5
 
 _GENERIC_AUTOMATION = frozenset({"noreply-sender", "system-account-sender", "list-admin-sender"})
 

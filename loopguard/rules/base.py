@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loopguard.message import MessageView
 from loopguard.model import Category, Reason
+from loopguard.patterns import PatternSet, default_patterns
 
 __all__ = ["Check", "Rule", "RuleSettings", "rule"]
 
@@ -16,6 +17,7 @@ class RuleSettings:
     """Tunables that some rules read; validated by the classifier that owns them."""
 
     hop_limit: int = 30
+    patterns: PatternSet = field(default_factory=default_patterns)
 
 
 Check = Callable[["Rule", MessageView, RuleSettings], "Reason | None"]

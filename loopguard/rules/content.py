@@ -11,7 +11,7 @@ from functools import cached_property
 from loopguard.bouncetext import report_text
 from loopguard.model import Category, Reason
 
-__all__ = ["BODY_RULES", "BodyRule", "BodySnapshot"]
+__all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
 
 _MAX_PARTS = 200
 _WINDOW = 6 * 1024
@@ -99,6 +99,27 @@ class BodyRule:
         return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
 
 
+CHALLENGE_RESPONSE = BodyRule(
+    "challenge-response",
+    Category.AUTO_REPLY,
+    0.85,
+"a challenge-response system holds the message until the sender proves to be a person "
+    "or confirms a sender list: 'add yourself to my Guest List', 'confirm that you are human', 'your message has been "
+    "waitlisted', 'reply to this message to have your mail delivered'",
+    "TMDA, Boxbe, cPanel BoxTrapper, SpamArrest challenge messages",
+    pattern=re.compile(
+        r"(?:to|on) my [^\n]{0,30}guest list|has been waitlisted"
+        r"|confirm (?:that )?you are (?:a )?(?:human|real person|person)"
+        r"|verify (?:that )?you are (?:a )?(?:human|real person|person)"
+        r"|(?:to|will) (?:have|get) your (?:e-?mail|message) delivered"
+        r"|held (?:pending|until) (?:your )?(?:confirmation|verification)"
+        r"|i use a (?:spam|junk)[- ]?(?:filter|protection)[^\n]{0,40}(?:requires|asks)"
+        r"|challenge[- ]response",
+        re.IGNORECASE,
+    ),
+    false_positives="a person explaining how such systems work",
+)
+
 BODY_RULES: tuple[BodyRule, ...] = (
     BodyRule(
         "report-part-delivery-status",
@@ -170,4 +191,5 @@ BODY_RULES: tuple[BodyRule, ...] = (
         false_positives="a person asking how to unsubscribe (usually through the list, which "
         "is bulk anyway); forwards are skipped",
     ),
+    CHALLENGE_RESPONSE,
 )
