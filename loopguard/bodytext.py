@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from loopguard.patterns import CompiledPhrase, PatternSet, default_patterns
+from loopguard.patterns import CompiledPhrase, PatternSet, default_patterns, fold
 
 __all__ = ["BodyText", "author_text", "decode_bytes", "html_to_text"]
 
@@ -309,11 +309,11 @@ class _Markers:
 
 def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lowered = text.lower()
+    folded = fold(text)
     markers = _Markers(
-        patterns.line_markers("quote_markers", lowered),
-        patterns.line_markers("forward_markers", lowered),
-        patterns.line_markers("signature_markers", lowered),
+        patterns.line_markers("quote_markers", folded),
+        patterns.line_markers("forward_markers", folded),
+        patterns.line_markers("signature_markers", folded),
     )
     top: list[str] = []
     for index, line in enumerate(lines):

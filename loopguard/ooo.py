@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from loopguard.bodytext import BodyText
 from loopguard.model import Category, Reason
-from loopguard.patterns import PatternSet, PhraseKind, PhraseMatch, language_of
+from loopguard.patterns import PatternSet, PhraseKind, PhraseMatch, fold, language_of
 
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
@@ -183,7 +183,7 @@ def assess_text(
         The confidence and the reasons, penalties included (category ``HUMAN``).
     """
     text = body.text if body else ""
-    lowered = text.lower()
+    folded = fold(text)
     positive: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
     if subject_reason:
@@ -191,7 +191,7 @@ def assess_text(
     for kind, (rule, weight, most) in _BODY_WEIGHTS.items():
         positive.extend(
             _phrase_reason(rule, match, weight)
-            for match in patterns.find(kind, text, lowered)[:most]
+            for match in patterns.find(kind, text, folded)[:most]
         )
     if positive and text and len(text) <= _SHORT_CHARS:
         positive.append(
@@ -206,7 +206,7 @@ def assess_text(
                 _REPLY_TO_OURS_WEIGHT,
             )
         )
-    penalties = _person_signs(text, lowered, body, patterns) if positive else []
+    penalties = _person_signs(text, folded, body, patterns) if positive else []
     confidence = _combine(positive, penalties)
     return TextAssessment(round(confidence, 4), tuple(positive + penalties))
 
@@ -217,13 +217,13 @@ def _phrase_reason(rule: str, match: PhraseMatch, weight: float) -> Reason:
 
 
 def _person_signs(
-    text: str, lowered: str, body: BodyText | None, patterns: PatternSet
+    text: str, folded: str, body: BodyText | None, patterns: PatternSet
 ) -> list[Reason]:
     """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence."""
     signs = [
         _phrase_penalty(match, factor)
         for match, factor in zip(
-            patterns.find("person_phrases", text, lowered), _PERSON_FACTORS, strict=False
+            patterns.find("person_phrases", text, folded), _PERSON_FACTORS, strict=False
         )
     ]
     if any(mark in _URL.sub("", text) for mark in _QUESTION_MARKS):

@@ -38,6 +38,7 @@ __all__ = [
     "PhraseKind",
     "PhraseMatch",
     "default_patterns",
+    "fold",
     "load_patterns",
 ]
 
@@ -72,6 +73,10 @@ _MAX_STARS = 2
 _MAX_ENTRY_CHARS = 200
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*")
 _APOSTROPHES = "'’‘`"
+# Letters that legacy charsets spell differently: Romanian comma-below ș/ț are ş/ţ (cedilla)
+# in ISO-8859-2 and Windows-1250 mail. Phrases match both; anchors compare folded text.
+_EQUIVALENT_LETTERS = {"ș": "[șş]", "ş": "[șş]", "ț": "[țţ]", "ţ": "[țţ]"}
+_FOLD = str.maketrans({"ş": "ș", "ţ": "ț"})
 # Characters that end an auto-reply subject prefix written without its own colon.
 _SUBJECT_PREFIX_END = r"(?=\s*+(?:[:：\-–—|\]\)】」]|$))"
 
@@ -133,31 +138,31 @@ class PatternSet:
         return tuple(data.language for data in self.languages)
 
     def find(
-        self, kind: PhraseKind, text: str, lowered: str | None = None
+        self, kind: PhraseKind, text: str, folded: str | None = None
     ) -> tuple[PhraseMatch, ...]:
         """Matches of one phrase list in ``text``, left to right, overlaps dropped.
 
         Args:
             kind: Which list to search.
             text: The text to search.
-            lowered: ``text.lower()``, when the caller already has it (saves a copy per list).
+            folded: ``fold(text)``, when the caller already has it (saves a copy per list).
         """
-        lowered = text.lower() if lowered is None else lowered
+        folded = fold(text) if folded is None else folded
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
             for phrase in self.phrases[kind]
-            if phrase.anchor in lowered
+            if phrase.anchor in folded
             for match in phrase.regex.finditer(text)
         ]
         return _without_overlaps(hits)
 
-    def line_markers(self, kind: LineKind, lowered: str) -> tuple[CompiledPhrase, ...]:
-        """The markers of one line list that can occur in a text whose lowercase form is given.
+    def line_markers(self, kind: LineKind, folded: str) -> tuple[CompiledPhrase, ...]:
+        """The markers of one line list that can occur in a text (given as ``fold(text)``).
 
         Callers test each candidate with ``regex.fullmatch(line)`` on trimmed lines; the anchor
         filter leaves only a handful of candidates per message.
         """
-        return tuple(marker for marker in self.lines[kind] if marker.anchor in lowered)
+        return tuple(marker for marker in self.lines[kind] if marker.anchor in folded)
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
@@ -182,6 +187,11 @@ class CompiledPhrase:
     language: str
     regex: re.Pattern[str]
     anchor: str
+
+
+def fold(text: str) -> str:
+    """Lowercase ``text`` and unify legacy letter variants: the form anchors are compared in."""
+    return text.lower().translate(_FOLD)
 
 
 def language_of(match: re.Match[str]) -> str:
@@ -412,7 +422,9 @@ def _literal(text: str) -> str:
         elif token in _APOSTROPHES:
             out.append("['’‘`]")
         else:
-            out.append(re.escape(token))
+            out.append(
+                "".join(_EQUIVALENT_LETTERS.get(char.lower(), re.escape(char)) for char in token)
+            )
     return "".join(out)
 
 
@@ -446,7 +458,7 @@ def _compiled_phrases(
 def _anchor(entry: str) -> str:
     """The longest run of letters and digits the phrase always contains, lowercased."""
     runs = re.findall(r"[^\W_]+", entry.replace("*", " "))
-    return max(runs, key=len, default="").lower()
+    return fold(max(runs, key=len, default=""))
 
 
 def _compiled_lines(
