@@ -200,12 +200,11 @@ class Plan:
         (``peek``); a recorded event can fill a rung it did not exceed, and the key is
         only "under every limit" again once every rung has room.
         """
+        if not _any_full(scopes, stamps, now):
+            return _ALLOWED
         pairs = [
             (limit, log) for plan, log in zip(scopes, stamps, strict=True) for limit in plan.limits
         ]
-        # The common case is a quiet key: decide that with one bisect per limit.
-        if all(len(log) - bisect_right(log, now - limit.per) < limit.count for limit, log in pairs):
-            return _ALLOWED
         exceeded: Limit | None = None
         longest_block = -1.0
         retry_after = 0.0
