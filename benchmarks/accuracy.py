@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import loopguard
+from loopguard.rules.content import BODY_RULES
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CATEGORIES = [c.value for c in loopguard.Category]
@@ -54,13 +55,15 @@ def names_recipients(raw: bytes) -> bool:
     return b"final-recipient" in lowered or b"@" in raw.split(b"\n\n", 1)[-1]
 
 
-def run(folder: Path) -> Report:
+def run(folder: Path, classifier: loopguard.Classifier | None = None) -> Report:
+    """Classify every labelled message of ``folder`` and count hits and misses."""
+    classify = (classifier or loopguard.Classifier()).classify
     report = Report()
     for row in load_labels(folder):
         raw = (folder / row["file"]).read_bytes()
         report.total += 1
         try:
-            verdict = loopguard.classify(raw)
+            verdict = classify(raw)
         except Exception as exc:  # the report must show, not hide, an exception
             report.errors.append(f"{row['file']}: {type(exc).__name__}: {exc}")
             continue
@@ -102,11 +105,21 @@ def print_report(report: Report) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--no-text", action="store_true", help="without the out-of-office text heuristics"
+    )
+    parser.add_argument(
+        "--headers-only", action="store_true", help="headers and subject only, no body step"
+    )
     args = parser.parse_args(argv)
     if not (args.folder / "labels.jsonl").exists():
         print(f"no labels.jsonl in {args.folder}", file=sys.stderr)
         return 2
-    print_report(run(args.folder))
+    classifier = loopguard.Classifier(
+        body_rules=() if args.headers_only else BODY_RULES,
+        text_heuristics=not (args.no_text or args.headers_only),
+    )
+    print_report(run(args.folder, classifier))
     return 0
 
 

@@ -103,9 +103,9 @@ CHALLENGE_RESPONSE = BodyRule(
     "challenge-response",
     Category.AUTO_REPLY,
     0.85,
-"a challenge-response system holds the message until the sender proves to be a person "
-    "or confirms a sender list: 'add yourself to my Guest List', 'confirm that you are human', 'your message has been "
-    "waitlisted', 'reply to this message to have your mail delivered'",
+    "a challenge-response system holds the message until the sender proves to be a person "
+    "or confirms a sender list: 'add yourself to my Guest List', 'confirm that you are "
+    "human', 'your message has been waitlisted', 'to have your mail delivered'",
     "TMDA, Boxbe, cPanel BoxTrapper, SpamArrest challenge messages",
     pattern=re.compile(
         r"(?:to|on) my [^\n]{0,30}guest list|has been waitlisted"

@@ -1,0 +1,141 @@
+"""The body step: report parts, machine notices, list footers, challenges, text bounces."""
+
+from __future__ import annotations
+
+import email
+
+from loopguard import Category, Classifier, classify
+from loopguard.bouncetext import read_text_bounce, report_text
+from loopguard.testing import build_message
+
+
+def rules_of(raw: bytes) -> set[str]:
+    return {reason.rule for reason in classify(raw).reasons}
+
+
+def test_machine_notice_makes_auto_generated() -> None:
+    raw = build_message(
+        body="Your invoice is attached.\n\nPlease do not reply to this e-mail.\n",
+        sender="billing@shop.example",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_GENERATED
+    assert "body-automatic-notice" in {r.rule for r in verdict.reasons}
+
+
+def test_quoted_machine_notice_is_not_the_author() -> None:
+    raw = build_message(
+        body="Hi, I got the mail below, what is it?\n\n> Please do not reply to this e-mail.\n",
+        subject="Re: invoice",
+    )
+    assert classify(raw).category is Category.HUMAN
+
+
+def test_list_footer_makes_bulk() -> None:
+    raw = build_message(
+        body="Our news this month...\n\nTo unsubscribe from this newsletter, click here.\n",
+        sender="news@shop.example",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.BULK
+    assert "body-list-footer" in {r.rule for r in verdict.reasons}
+
+
+def test_forwarded_newsletter_is_human() -> None:
+    raw = build_message(
+        body="Look at this!\n\n---------- Forwarded message ---------\nTo unsubscribe click here\n",
+        subject="Fwd: Our news this month",
+    )
+    assert classify(raw).category is Category.HUMAN
+
+
+def test_report_part_inside_mixed_is_found() -> None:
+    raw = build_message(
+        {"Content-Type": 'multipart/mixed; boundary="b"'},
+        body="--b\nContent-Type: text/plain\n\nabuse report\n--b\n"
+        "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n--b--\n",
+        sender="fbl@isp.example",
+        subject="report",
+    )
+    assert classify(raw).category is Category.AUTO_GENERATED
+
+
+def test_challenge_response_worded_as_a_delay_report() -> None:
+    body = (
+        "--b\nContent-Type: text/plain\n\nHello Ann,\n\nYour message has been waitlisted.\n"
+        "Please add yourself to my Guest List so your messages reach my Inbox.\n"
+        "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; cr.example\n\n"
+        "Final-Recipient: rfc822; bob@example.net\nAction: delayed\nStatus: 4.7.0\n--b--\n"
+    )
+    raw = build_message(
+        {"Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"'},
+        body=body,
+        sender="noreply@cr.example",
+        subject="Re: Question about my order",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert verdict.bounce is None
+    assert "challenge-response" in {r.rule for r in verdict.reasons}
+
+
+def test_null_return_path_with_short_reply_text_is_an_autoresponder() -> None:
+    raw = build_message(
+        {"Return-Path": "<>", "Precedence": "bulk"},
+        subject="Thank you for your e-mail",
+        body="Thank you for your e-mail.\nI will endeavour to reply as soon as possible.\n\nJohn\n",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert "ooo-text" in {r.rule for r in verdict.reasons}
+
+
+def test_out_of_office_text_without_any_header() -> None:
+    raw = build_message(
+        subject="Re: Question about my order",
+        body="Hello,\n\nI am out of the office until 12 May with limited access to e-mail.\n"
+        "For urgent matters please contact sales@example.com.\n\nBest regards\nAnn\n",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert verdict.confidence < 0.95  # text evidence stays below header evidence
+    assert Classifier(text_heuristics=False).classify(raw).category is Category.HUMAN
+
+
+def test_person_announcing_an_absence_stays_human() -> None:
+    raw = build_message(
+        subject="Re: Question about my order",
+        body="Hi Bob,\n\nthanks, that works. I'll be out of the office next week, so could we "
+        "meet on Monday the 4th instead? Let me know.\n\nAnn\n",
+    )
+    assert classify(raw).category is Category.HUMAN
+
+
+def test_text_bounce_reader_finds_recipients_beside_failures() -> None:
+    message = email.message_from_string(
+        "From: MAILER-DAEMON@mx.example\nTo: ann@example.com\nSubject: failure notice\n\n"
+        "This is the mail system.\n\n<gone@example.org>:\nuser unknown\n\n"
+        "   ----- Transcript -----\nRCPT TO:<other@example.org>\n550 5.1.1 no such user\n\n"
+        "--- Below this line is a copy of the message.\n\nTo: quoted@example.net\n"
+    )
+    found = read_text_bounce(message, exclude=frozenset({"ann@example.com"}))
+    assert found.failure is not None
+    assert found.recipients == {"gone@example.org", "other@example.org"}
+
+
+def test_report_text_stops_at_the_returned_original() -> None:
+    message = email.message_from_string(
+        "Subject: x\n\nThe original message was received at Mon\n\nfailed\n"
+        "------ This is a copy of the message, including all the headers. ------\nsecret\n"
+    )
+    text = report_text(message)
+    assert "received at Mon" in text
+    assert "secret" not in text
+
+
+def test_strict_reading_ignores_bare_status_codes() -> None:
+    message = email.message_from_string(
+        "Subject: x\n\nTotal: 550 EUR, ref 5.1.2\nbob@example.org\n"
+    )
+    assert read_text_bounce(message, exclude=frozenset(), strict=True).failure is None
+    assert read_text_bounce(message, exclude=frozenset()).failure is not None

@@ -1,0 +1,99 @@
+"""The issue's accuracy bars, measured on the shared labelled corpus when it is present.
+
+Bars not reached yet are strict xfails carrying the measured value, so they show in every
+run and turn into failures (to be promoted) the day they are reached; a floor just under
+today's value guards against regressions meanwhile.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import loopguard
+
+pytestmark = pytest.mark.corpus
+
+
+def _accuracy_module() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+    spec = importlib.util.spec_from_file_location("loopguard_accuracy", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ACCURACY = _accuracy_module()
+
+
+@pytest.fixture(scope="module")
+def report(corpus_dir: Path):  # type: ignore[no-untyped-def]
+    return ACCURACY.run(corpus_dir)
+
+
+@pytest.fixture(scope="module")
+def headers_only(corpus_dir: Path):  # type: ignore[no-untyped-def]
+    classifier = loopguard.Classifier(body_rules=(), text_heuristics=False)
+    return ACCURACY.run(corpus_dir, classifier)
+
+
+def test_no_exception(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.errors == []
+    assert report.total >= 500
+
+
+def test_human_mail_stays_human(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("human") >= 0.99
+
+
+def test_bounce_recall_and_recipients(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("bounce") >= 0.99
+    assert report.bounces_found / report.bounces_naming >= 0.95
+
+
+def test_bulk_recall(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("bulk") >= 0.97
+
+
+def test_auto_reply_recall_with_text(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("auto_reply") >= 0.97
+
+
+def test_receipts(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("receipt") == 1.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bar 90%; measured 83.6% (51/61): the misses are transactional mail with no "
+    "machine mark at all (Amazon, Orbitz, Debian BTS, Yandex) and abuse reports stamped "
+    "auto-replied",
+)
+def test_auto_generated_bar(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("auto_generated") >= 0.90
+
+
+def test_auto_generated_floor(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.recall("auto_generated") >= 0.83
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bar 90% from headers and subjects alone; measured 85.7% (12/14): the two left "
+    "(a null-return-path acknowledgement, a Bluebottle challenge) carry their evidence in "
+    "the body only; the text step finds both (100%)",
+)
+def test_auto_reply_from_headers_and_subjects_bar(headers_only) -> None:  # type: ignore[no-untyped-def]
+    assert headers_only.recall("auto_reply") >= 0.90
+
+
+def test_auto_reply_from_headers_and_subjects_floor(headers_only) -> None:  # type: ignore[no-untyped-def]
+    assert headers_only.recall("auto_reply") >= 0.85
+    assert headers_only.recall("human") >= 0.99

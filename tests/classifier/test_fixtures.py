@@ -1,0 +1,32 @@
+"""Our own hand-written messages (tests/fixtures/core) against their expected verdicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopguard import classify
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "core"
+CASES: list[dict[str, Any]] = [
+    json.loads(line) for line in (FIXTURES / "expected.jsonl").read_text().splitlines() if line
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["file"] for case in CASES])
+def test_fixture(case: dict[str, Any]) -> None:
+    verdict = classify(FIXTURES / case["file"])
+    fired = {reason.rule for reason in verdict.reasons}
+    assert verdict.category.value == case["category"], verdict.reasons
+    assert verdict.no_autoreply == case["no_autoreply"], verdict.reasons
+    if case.get("sender") is not None:
+        assert verdict.sender == case["sender"]
+    if case["category"] == "bounce" and (case["permanent"] or case["temporary"]):
+        assert verdict.bounce is not None
+        assert verdict.bounce.permanent == set(case["permanent"])
+        assert verdict.bounce.temporary == set(case["temporary"])
+    missing = set(case.get("rules", ())) - fired
+    assert not missing, f"expected rules did not fire: {missing}; fired: {fired}"
