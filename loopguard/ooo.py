@@ -182,7 +182,7 @@ def assess_text(
     Returns:
         The confidence and the reasons, penalties included (category ``HUMAN``).
     """
-    text = body.text if body else ""
+    text = _unwrap(body.text) if body else ""
     folded = fold(text)
     positive: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
@@ -209,6 +209,25 @@ def assess_text(
     penalties = _person_signs(text, folded, body, patterns) if positive else []
     confidence = _combine(positive, penalties)
     return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+
+
+def _unwrap(text: str) -> str:
+    """Join wrapped lines into paragraphs, so a phrase broken by a line wrap still matches.
+
+    Paragraphs stay on separate lines: a ``*`` in a phrase never spans two of them.
+    """
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            current.append(stripped)
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n".join(paragraphs)
 
 
 def _phrase_reason(rule: str, match: PhraseMatch, weight: float) -> Reason:

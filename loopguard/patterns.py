@@ -412,19 +412,20 @@ def _alternation(entries: Iterable[str], build: Callable[[str], str]) -> str:
 def _literal(text: str) -> str:
     """A literal piece: whitespace runs, colons and apostrophes get their flexible forms."""
     out = []
+    after_colon = False
     for token in re.split(r"(\s+|[:：]|['’‘`])", text):
         if not token:
             continue
         if token.isspace():
-            out.append(r"\s+")
+            # "out: now" also matches "out：now": full-width colons come without a space.
+            out.append(r"\s*+" if after_colon else r"\s+")
         elif token in (":", "："):
             out.append(r"\s*+[:：]")
         elif token in _APOSTROPHES:
             out.append("['’‘`]")
         else:
-            out.append(
-                "".join(_EQUIVALENT_LETTERS.get(char.lower(), re.escape(char)) for char in token)
-            )
+            out.append("".join(_EQUIVALENT_LETTERS.get(c.lower(), re.escape(c)) for c in token))
+        after_colon = token in (":", "：")
     return "".join(out)
 
 

@@ -1,0 +1,171 @@
+"""Language data files and the phrase compiler: validation, overrides, phrase semantics."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopguard.errors import ConfigurationError
+from loopguard.patterns import PatternSet, default_patterns, fold, load_patterns
+
+REQUIRED_LISTS = (
+    "reply_prefixes",
+    "autoreply_subjects",
+    "autoreply_statements",
+    "absence_phrases",
+    "return_phrases",
+    "ack_phrases",
+    "person_phrases",
+    "quote_markers",
+    "forward_markers",
+    "sender_fields",
+    "header_fields",
+)
+
+
+def _language_files() -> list[Path]:
+    folder = resources.files("loopguard") / "data" / "languages"
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def test_at_least_25_languages_are_packaged(patterns: PatternSet) -> None:
+    assert len(patterns.codes) >= 25
+    assert {"en", "de", "fr", "es", "zh", "ja", "ru", "ar"} <= set(patterns.codes)
+
+
+@pytest.mark.parametrize("path", _language_files(), ids=lambda path: path.stem)
+def test_every_language_file_fills_every_list(path: Path) -> None:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert data["language"] == path.stem
+    for key in REQUIRED_LISTS:
+        assert data.get(key), f"{path.name} has no {key}"
+
+
+def test_default_patterns_are_compiled_once() -> None:
+    assert default_patterns() is default_patterns()
+
+
+def _one(table: dict[str, Any]) -> PatternSet:
+    return load_patterns(table, languages=[str(table["language"])])
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"language": "xx", "colour": []}, "unknown field"),
+        ({"language": "English"}, "'language'"),
+        ({"language": "xx", "absence_phrases": "away"}, "'absence_phrases' must be a list"),
+        ({"language": "xx", "absence_phrases": [1]}, "'absence_phrases' must be a list"),
+        ({"language": "xx", "reply_prefixes": ["R*"]}, "literal"),
+        ({"language": "xx", "absence_phrases": ["a * b * c * d"]}, "more than 2"),
+        ({"language": "xx", "absence_phrases": ["away * * now"]}, "two '*' in a row"),
+        ({"language": "xx", "absence_phrases": ["* away"]}, "may not start or end"),
+        ({"language": "xx", "absence_phrases": ["  *  "]}, "no literal text"),
+        ({"language": "xx", "absence_phrases": ["x" * 201]}, "longer than"),
+        ({"language": "xx", "absence_phrases": ["away\u0007"]}, "control character"),
+        ({"language": "xx", "mode": "merge"}, "'mode'"),
+        ({"language": "xx", "word_boundaries": "yes"}, "'word_boundaries'"),
+    ],
+)
+def test_bad_entries_raise_configuration_error_naming_the_field(
+    table: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        _one(table)
+
+
+def test_bad_file_is_named_in_the_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('language = "xx"\nabsence_phrases = [\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"broken\.toml: invalid TOML"):
+        load_patterns(broken)
+    with pytest.raises(ConfigurationError, match=r"missing\.toml: cannot read"):
+        load_patterns(tmp_path / "missing.toml")
+
+
+def test_unknown_language_filter_is_rejected() -> None:
+    with pytest.raises(ConfigurationError, match="unknown language"):
+        load_patterns(languages=["en", "tlh"])
+
+
+def test_extra_file_extends_a_language(tmp_path: Path) -> None:
+    extra = tmp_path / "en-extra.toml"
+    extra.write_text('language = "en"\nabsence_phrases = ["gone fishing"]\n', encoding="utf-8")
+    patterns = load_patterns(extra, languages=["en"])
+    assert [match.text for match in patterns.find("absence_phrases", "Gone  fishing!")] == [
+        "Gone  fishing"
+    ]
+    assert patterns.find("absence_phrases", "I am out of the office")
+
+
+def test_replace_mode_drops_the_packaged_phrases() -> None:
+    patterns = load_patterns(
+        {"language": "en", "mode": "replace", "absence_phrases": ["gone fishing"]},
+        languages=["en"],
+    )
+    assert not patterns.find("absence_phrases", "I am out of the office")
+    assert patterns.find("absence_phrases", "gone fishing")
+
+
+def test_a_dict_adds_a_new_language() -> None:
+    patterns = load_patterns(
+        {"language": "eo", "name": "Esperanto", "autoreply_subjects": ["Aŭtomata respondo"]}
+    )
+    assert "eo" in patterns.codes
+    match = patterns.autoreply_subject.match("Aŭtomata respondo: fakturo")
+    assert match is not None
+
+
+@pytest.fixture(scope="module")
+def probe() -> PatternSet:
+    return _one(
+        {
+            "language": "xx",
+            "absence_phrases": ["I am * away", "out: now", "I'm gone", "hors ș bureau"],
+            "quote_markers": ["On * wrote:"],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("I AM AWAY", "I AM AWAY"),
+        ("I am\n   away", None),
+        ("I am " + "x" * 58 + " away", "I am " + "x" * 58 + " away"),
+        ("I am " + "x" * 59 + " away", None),
+        ("I am here\nand away", None),
+        ("Priam away", None),
+        ("out : now", "out : now"),
+        ("out：now", "out：now"),
+        ("I’m gone", "I’m gone"),
+        ("hors ş bureau", "hors ş bureau"),
+    ],
+)
+def test_phrase_syntax(probe: PatternSet, text: str, found: str | None) -> None:
+    matches = probe.find("absence_phrases", text)
+    assert (matches[0].text if matches else None) == found
+
+
+def test_line_markers_use_a_wider_star(probe: PatternSet) -> None:
+    line = (
+        "On Tuesday, 13 August 2024 at 09:11:23 CEST, A Very Long Display Name"
+        " <a.very.long.address@example.com> wrote:"
+    )
+    (marker,) = probe.line_markers("quote_markers", fold(line))
+    assert marker.regex.fullmatch(line)
+
+
+def test_overlapping_phrases_count_once(patterns: PatternSet) -> None:
+    matches = patterns.find("absence_phrases", "I am out of the office until Monday.")
+    assert len(matches) == 1
+
+
+def test_languages_without_spaces_match_inside_text(patterns: PatternSet) -> None:
+    assert patterns.find("absence_phrases", "您好，我目前正在休假。")
+    assert patterns.find("absence_phrases", "ただいま出張中のため")
