@@ -143,6 +143,8 @@ def _pick_text_part(msg: email.message.Message) -> tuple[email.message.Message |
     while stack and seen < _MAX_PARTS:
         part, depth = stack.pop()
         seen += 1
+        if part.get_content_maintype() == "message":
+            continue  # an attached or quoted message (compat32 calls it multipart) is not ours
         if part.is_multipart():
             children = part.get_payload()
             if depth < _MAX_DEPTH and isinstance(children, list):
@@ -154,7 +156,7 @@ def _pick_text_part(msg: email.message.Message) -> tuple[email.message.Message |
             continue
         content_type = part.get_content_type()
         if _is_attachment(part) or not content_type.startswith("text/"):
-            continue  # message/rfc822 included: an attached message is not the author's text
+            continue
         if content_type == "text/plain":
             return part, False
         if content_type == "text/html" and first_html is None:
@@ -398,4 +400,7 @@ def _unquoted_rest(lines: list[str], start: int, markers: _Markers, patterns: Pa
 
 
 def _tidy(lines: list[str]) -> str:
+    # Drop separator lines ("_____", "-----") left above a cut quote header.
+    while lines and not lines[-1].strip(_MARKER_DECORATION):
+        lines = lines[:-1]
     return "\n".join(line.rstrip() for line in lines).strip()

@@ -1,0 +1,262 @@
+"""author_text: part choice, every charset and transfer encoding, HTML, quote cutting."""
+
+from __future__ import annotations
+
+import email
+import email.message
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loopguard.bodytext import BodyText, author_text, decode_bytes, html_to_text
+from loopguard.patterns import PatternSet
+
+Build = Callable[..., bytes]
+
+SAMPLES = {
+    "us-ascii": "I am out of the office until Monday.",
+    "utf-8": "Je suis absent — retour le 3 septembre. 我正在休假。",
+    "iso-8859-1": "Ich bin bis 22. August nicht im Büro. Grüße",
+    "iso-8859-2": "Jestem na urlopie do 16 sierpnia. Dziękuję, Łukasz",
+    "iso-8859-5": "Я в отпуске до 26 августа.",
+    "iso-8859-7": "Βρίσκομαι εκτός γραφείου.",
+    "iso-8859-9": "Yıllık izindeyim, 26 Ağustos'ta döneceğim.",
+    "iso-8859-15": "Olen lomalla, hinta 5 €.",
+    "windows-1250": "Jsem mimo kancelář do 23. srpna.",
+    "windows-1251": "Я у відпустці до 23 серпня.",
+    "windows-1252": "I’m away — back on Monday “soon”.",
+    "windows-1253": "Είμαι σε άδεια.",
+    "windows-1254": "İzindeyim.",
+    "windows-1255": "אני בחופשה עד 22 באוגוסט.",
+    "windows-1256": "أنا خارج المكتب حتى 25 أغسطس.",
+    "koi8-r": "Нахожусь в командировке.",
+    "koi8-u": "Я у відрядженні, повернуся 5 вересня.",
+    "gb2312": "我目前正在休假，8月20日返回办公室。",
+    "gbk": "本人正在休假，回来后会尽快回复。",
+    "gb18030": "我正在出差中，请联系王芳。",
+    "big5": "我正在休假中，將於9月2日返回辦公室。",
+    "euc-kr": "8월 19일까지 휴가 중입니다.",
+    "iso-2022-jp": "夏季休暇のため不在にしております。",
+    "shift_jis": "現在出張中のため、ご返信が遅れます。",
+    "euc-jp": "出張中です。",
+    "tis-620": "ดิฉันลาพักร้อนถึงวันที่ 20 สิงหาคม",
+}
+
+
+@pytest.mark.parametrize("encoding", ["8bit", "quoted-printable", "base64"])
+@pytest.mark.parametrize("charset", SAMPLES.keys())
+def test_every_charset_and_transfer_encoding_decodes(
+    build: Build, charset: str, encoding: str
+) -> None:
+    raw = build(SAMPLES[charset], charset, encoding)
+    body = author_text(email.message_from_bytes(raw))
+    assert body.text == SAMPLES[charset]
+    assert not body.quoted
+    assert not body.html_only
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "text"),
+    [
+        ("Grüße".encode(), "us-ascii", "Grüße"),
+        ("Grüße".encode(), "iso-8859-1", "Grüße"),
+        ("Grüße".encode("latin-1"), "utf-8", "Grüße"),
+        ("Grüße".encode("latin-1"), None, "Grüße"),
+        ("Grüße".encode("latin-1"), "x-no-such-charset", "Grüße"),
+        ("Grüße".encode("latin-1"), "unknown-8bit", "Grüße"),
+        ("夏季休暇".encode("iso-2022-jp"), None, "夏季休暇"),
+        (b"\x81\x82\xff", "big5", None),
+    ],
+)
+def test_lying_or_missing_charsets_fall_back(
+    data: bytes, declared: str | None, text: str | None
+) -> None:
+    decoded, _codec = decode_bytes(data, declared)
+    if text is not None:
+        assert decoded == text
+    else:
+        assert "\ufffd" in decoded
+
+
+def test_html_only_bodies_are_reduced_to_text(build: Build) -> None:
+    html = (
+        "<html><head><title>t</title><style>p {color: red}</style>"
+        "<script>var away = 1;</script></head><body>"
+        "<p>Je suis absent&nbsp;du bureau jusqu&#39;au 5&nbsp;mai.</p>"
+        '<div class="gmail_signature">Jean Dupont<br>Directeur</div>'
+        "</body></html>"
+    )
+    body = author_text(email.message_from_bytes(build(html, content_type="text/html")))
+    assert body.html_only
+    assert body.text == "Je suis absent du bureau jusqu'au 5 mai."
+
+
+def test_html_blockquotes_are_cut_as_quotes() -> None:
+    text = html_to_text("<div>Thanks!</div><blockquote><div>I am away</div></blockquote>")
+    assert text == "Thanks!\n> I am away"
+
+
+def test_broken_html_keeps_the_text_before_the_damage() -> None:
+    assert html_to_text("<p>I am away</p><![if foo ").startswith("I am away")
+
+
+QUOTED = {
+    "angle brackets": "Thanks!\n\n> I am out of the office.\n> Back Monday.",
+    "gmail attribution": "Thanks!\n\nOn Mon, 1 Jan 2024 at 10:00, Jane <j@x.com> wrote:\nI am away",
+    "wrapped attribution": (
+        "Thanks!\n\nOn Mon, 1 Jan 2024 at 10:00, Jane Doe <\njane@x.com> wrote:\n\nI am away"
+    ),
+    "french attribution": "Merci !\n\nLe lun. 1 janv. 2024, Jean <j@x.fr> a écrit :\nabsent",
+    "german attribution": "Danke!\n\nAm 01.01.2024 um 10:00 schrieb Hans <h@x.de>:\nnicht im Büro",
+    "original message": "Thanks!\n\n-----Original Message-----\nFrom: Jane\nI am away",
+    "outlook block": "Thanks!\n\n_______________\nFrom: Jane <j@x.com>\nSent: Monday\nTo: me",
+    "german outlook block": "Danke!\n\nVon: Jane <j@x.com>\nGesendet: Montag\nAn: mich\nBetreff: x",
+    "bold outlook block": "Thanks!\n\n*From:* Jane <j@x.com>\n*Sent:* Monday\nI am away",
+    "japanese attribution": "Thanks!\n\n2024年1月1日(月) 10:00 山田太郎 <t@x.jp>:\n\n> 不在です",
+}
+
+
+@pytest.mark.parametrize("text", QUOTED.values(), ids=QUOTED.keys())
+def test_quotes_are_cut(build: Build, text: str) -> None:
+    body = author_text(email.message_from_bytes(build(text)))
+    assert body.quoted
+    assert body.text in ("Thanks!", "Merci !", "Danke!")
+
+
+def test_forwarded_blocks_are_cut_and_flagged(build: Build) -> None:
+    text = "FYI\n\n---------- Forwarded message ---------\nFrom: Jane\n\nI am away"
+    body = author_text(email.message_from_bytes(build(text)))
+    assert (body.text, body.quoted, body.forwarded) == ("FYI", True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am away.\n-- \nJane Doe\nACME",
+        "I am away.\n\nSent from my iPhone",
+        "I am away.\n\nVon meinem iPhone gesendet",
+    ],
+)
+def test_signatures_are_cut_without_counting_as_quotes(build: Build, text: str) -> None:
+    body = author_text(email.message_from_bytes(build(text)))
+    assert (body.text, body.quoted) == ("I am away.", False)
+
+
+def test_bottom_posted_replies_keep_the_unquoted_lines(build: Build) -> None:
+    text = "> Are you coming?\n> Please say.\nYes, see you there.\n> Bring cake?\nSure."
+    body = author_text(email.message_from_bytes(build(text)))
+    assert (body.text, body.quoted) == ("Yes, see you there.\nSure.", True)
+
+
+def test_field_lines_without_a_sender_do_not_cut(build: Build) -> None:
+    text = (
+        "Your message was received:\n\nTo: jane@x.com\nSubject: BLAH\n\nThis account is protected."
+    )
+    body = author_text(email.message_from_bytes(build(text)))
+    assert body.text.endswith("This account is protected.")
+    assert not body.quoted
+
+
+def test_long_bodies_are_truncated(build: Build) -> None:
+    body = author_text(email.message_from_bytes(build("x" * 50_000)), max_chars=1000)
+    assert body.truncated
+    assert len(body.text) == 1000
+
+
+MULTIPART = b"""Subject: x
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+
+--b1
+Content-Type: application/pdf
+Content-Disposition: attachment; filename="a.txt"
+
+not text
+--b1
+Content-Type: text/plain; charset=utf-8
+Content-Disposition: attachment; filename="notes.txt"
+
+attached notes
+--b1
+Content-Type: message/rfc822
+
+Subject: inner
+Content-Type: text/plain
+
+inner message text
+--b1
+Content-Type: multipart/alternative; boundary="b2"
+
+--b2
+Content-Type: text/html; charset=utf-8
+
+<p>html version</p>
+--b2
+Content-Type: text/plain; charset=utf-8
+
+plain version
+--b2--
+--b1--
+"""
+
+
+def test_first_inline_text_plain_wins_over_attachments_and_attached_messages() -> None:
+    body = author_text(email.message_from_bytes(MULTIPART))
+    assert (body.text, body.html_only) == ("plain version", False)
+
+
+def test_truncated_multipart_without_end_boundary() -> None:
+    raw = MULTIPART[: MULTIPART.index(b"plain version") + 5]
+    body = author_text(email.message_from_bytes(raw))
+    assert body.text == "plain"
+
+
+def _nested(depth: int) -> bytes:
+    head = b"".join(
+        f'Content-Type: multipart/mixed; boundary="n{i}"\n\n--n{i}\n'.encode() for i in range(depth)
+    )
+    return b"Subject: deep\nMIME-Version: 1.0\n" + head + b"Content-Type: text/plain\n\ndeep text\n"
+
+
+def test_deep_nesting_is_capped_without_error() -> None:
+    assert author_text(email.message_from_bytes(_nested(10))).text == "deep text"
+    assert author_text(email.message_from_bytes(_nested(400))).text == ""
+
+
+def test_many_parts_are_capped_without_error() -> None:
+    parts = b"".join(b"--m\nContent-Type: image/png\n\nx\n" for _ in range(5000))
+    raw = b'Subject: x\nContent-Type: multipart/mixed; boundary="m"\n\n' + parts + b"--m--\n"
+    assert author_text(email.message_from_bytes(raw)) == BodyText("")
+
+
+def test_non_text_messages_give_empty_text() -> None:
+    raw = b"Subject: x\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n!!!\n"
+    assert author_text(email.message_from_bytes(raw)).text == ""
+
+
+def test_broken_base64_does_not_raise(build: Build) -> None:
+    raw = b"Subject: x\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n@@@==x\n"
+    assert isinstance(author_text(email.message_from_bytes(raw)), BodyText)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
+    message = email.message_from_bytes(b"Content-Type: multipart/mixed; boundary=x\n\n" + raw)
+    assert isinstance(author_text(message), BodyText)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["utf-8", "koi8-r", "x-bad", "iso-2022-jp"]))
+def test_never_raises_on_arbitrary_text(text: str, charset: str) -> None:
+    raw = f"Content-Type: text/plain; charset={charset}\n\n{text}".encode("utf-8", "surrogatepass")
+    assert isinstance(author_text(email.message_from_bytes(raw)), BodyText)
+
+
+def test_patterns_argument_is_used(patterns: PatternSet, build: Build) -> None:
+    text = "Thanks!\n\nOn Monday Jane wrote:\nI am away"
+    message = email.message_from_bytes(build(text))
+    assert author_text(message, patterns=patterns).quoted
+    assert isinstance(message, email.message.Message)
