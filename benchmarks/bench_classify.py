@@ -74,11 +74,13 @@ def mail_parser(raw: bytes) -> object:
         return None
 
 
-HEADERS_ONLY_CLASSIFIER = loopguard.Classifier(body_rules=())
+HEADERS_ONLY_CLASSIFIER = loopguard.Classifier(body_rules=(), text_heuristics=False)
+NO_TEXT_CLASSIFIER = loopguard.Classifier(text_heuristics=False)
 
 METHODS: dict[str, Callable[[bytes], object]] = {
     "loopguard.classify": loopguard.classify,
-    "classify, headers only": HEADERS_ONLY_CLASSIFIER.classify,
+    "classify, without text heuristics": NO_TEXT_CLASSIFIER.classify,
+    "classify, headers and subject only": HEADERS_ONLY_CLASSIFIER.classify,
     "stdlib headersonly": headers_only,
     "stdlib full parse": full_parse,
     "mailparser.parse_from_bytes": mail_parser,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from loopguard.address import normalize_address
+from loopguard.textmatch import AnyOf
 
 __all__ = ["TextBounce", "read_text_bounce", "report_text"]
 
@@ -25,26 +26,72 @@ _MAX_PARTS = 100
 # Statements of a delivery failure (Postfix, Exim, qmail, Sendmail, Exchange, Domino,
 # GroupWise, carrier gateways; RFC 3463 enhanced codes; RFC 5321 5yz replies). Literal
 # alternatives and bounded gaps only: linear time on any input.
-_FAILURE = re.compile(
-    r"could ?n[o']t be delivered|undeliverable|undelivered|delivery (?:has )?failed"
-    r"|delivery to the following recipients? failed|permanent(?:ly)? (?:error|fatal|failure)"
-    r"|fatal error|user unknown|unknown user|unknown recipient|no such (?:user|mailbox|address"
-    r"|recipient|account)|mailbox (?:is )?(?:full|unavailable|not found|does not exist)"
-    r"|over quota|quota exceeded|does ?n[o']t exist|not a valid (?:user|recipient|mailbox"
-    r"|address)|invalid (?:recipient|address|user|mailbox)|recipient (?:address )?rejected"
-    r"|address rejected|relay(?:ing)? denied|host unknown|host not found|message (?:was )?rejected"
-    r"|was not delivered|not be delivered|failed to deliver|unable to deliver|could not deliver"
-    r"|delivery to .{0,80}? failed|returned to sender|rejected your message|refused to accept"
-    r"|delivery error|account (?:has been )?(?:disabled|suspended|expired)|user not found"
-    r"|recipient not found|not our customer|hop count exceeded|mail loop|rejected by"
-    r"|following (?:addresses|recipients) (?:had|have|were|was)|failure reasons?"
-    r"|not listed in|are not (?:a )?member|non-member|loop alert|duplicated message-id"
-    r"|no valid recipients"
-    r"|unzustellbar|nicht zugestellt|konnte nicht zugestellt|n'a pas pu être (?:remis|distribué)"
-    r"|adresse (?:inconnue|invalide)|no se pudo entregar|non è stato possibile recapitare"
-    r"|kon niet worden bezorgd|не может быть доставлено|не доставлено|送信できませんでした"
-    r"|配信できませんでした|宛先不明|無法傳遞|无法投递",
-    re.IGNORECASE,
+_FAILURE = AnyOf(
+    (
+        r"could ?n[o']t be delivered",
+        "undeliverable",
+        "undelivered",
+        r"delivery (?:has )?failed",
+        r"delivery to the following recipients? failed",
+        r"permanent(?:ly)? (?:error|fatal|failure)",
+        "fatal error",
+        "user unknown",
+        "unknown user",
+        "unknown recipient",
+        r"no such (?:user|mailbox|address|recipient|account)",
+        r"mailbox (?:is )?(?:full|unavailable|not found|does not exist)",
+        "over quota",
+        "quota exceeded",
+        r"does ?n[o']t exist",
+        r"not a valid (?:user|recipient|mailbox|address)",
+        r"invalid (?:recipient|address|user|mailbox)",
+        r"recipient (?:address )?rejected",
+        "address rejected",
+        r"relay(?:ing)? denied",
+        "host unknown",
+        "host not found",
+        r"message (?:was )?rejected",
+        "was not delivered",
+        "not be delivered",
+        "failed to deliver",
+        "unable to deliver",
+        "could not deliver",
+        r"delivery to [^\n]{0,80}? failed",
+        "returned to sender",
+        "rejected your message",
+        "refused to accept",
+        "delivery error",
+        r"account (?:has been )?(?:disabled|suspended|expired)",
+        "user not found",
+        "recipient not found",
+        "not our customer",
+        "hop count exceeded",
+        "mail loop",
+        "rejected by",
+        r"following (?:addresses|recipients) (?:had|have|were|was)",
+        r"failure reasons?",
+        "not listed in",
+        r"are not (?:a )?member",
+        "non-member",
+        "loop alert",
+        "duplicated message-id",
+        "no valid recipients",
+        "unzustellbar",
+        "nicht zugestellt",
+        "konnte nicht zugestellt",
+        r"n'a pas pu être (?:remis|distribué)",
+        r"adresse (?:inconnue|invalide)",
+        "no se pudo entregar",
+        "non è stato possibile recapitare",
+        "kon niet worden bezorgd",
+        "не может быть доставлено",
+        "не доставлено",
+        "送信できませんでした",
+        "配信できませんでした",
+        "宛先不明",
+        "無法傳遞",
+        "无法投递",
+    )
 )
 # RFC 3463 enhanced status codes and RFC 5321 5yz replies: failure statements too, but
 # only where other evidence says the message is a report (an invoice says "550 EUR").
@@ -94,7 +141,7 @@ def read_text_bounce(
     recipients: set[str] = set()
     for rcpt in _RCPT.findall(text):
         recipients.update(_addresses(rcpt, exclude))
-    hits = [m.start() for m in _FAILURE.finditer(text)]
+    hits = _FAILURE.starts(text.lower() if text.isascii() else _lowered(text))
     if not strict:
         hits += [m.start() for m in _CODES.finditer(text)]
     if not hits:
@@ -107,6 +154,13 @@ def read_text_bounce(
         for nearby in lines[max(0, index - 3) : index + 4]:
             recipients.update(_addresses(nearby, exclude))
     return TextBounce(failure, frozenset(recipients))
+
+
+def _lowered(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def _line_starts(text: str) -> list[int]:

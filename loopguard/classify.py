@@ -129,7 +129,7 @@ class Classifier:
         return Verdict(
             category=category,
             confidence=confidence,
-            reasons=tuple(reasons),
+            reasons=_strongest_first(reasons, category),
             no_autoreply=no_autoreply,
             bounce=bounce,
             sender=view.sender,
@@ -276,6 +276,12 @@ def _reports_are_not_replies(reasons: list[Reason]) -> list[Reason]:
         else r
         for r in reasons
     ]
+
+
+def _strongest_first(reasons: list[Reason], category: Category) -> tuple[Reason, ...]:
+    """The evidence for the chosen category first, strongest first; then the rest in
+    evaluation order (sorting is stable)."""
+    return tuple(sorted(reasons, key=lambda r: -r.confidence if r.category is category else 1.0))
 
 
 def _has_mark(reasons: list[Reason]) -> bool:

@@ -64,7 +64,10 @@ class Bounce:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The classifier's answer for one message, with every reason behind it."""
+    """The classifier's answer for one message, with every reason behind it.
+
+    ``reasons[0]`` is the strongest evidence for ``category`` (when there is any).
+    """
 
     category: Category
     confidence: float
@@ -79,5 +82,6 @@ class Verdict:
 
     @property
     def rules(self) -> tuple[str, ...]:
-        """Names of the rules that fired, in the order they were evaluated."""
+        """Names of the rules that fired: the evidence for ``category`` first, strongest
+        first, then the rest in the order the rules ran."""
         return tuple(reason.rule for reason in self.reasons)

@@ -6,6 +6,7 @@ import re
 
 from loopguard.message import MessageView
 from loopguard.model import Category, Reason
+from loopguard.ooo import subject_evidence
 from loopguard.rules.base import Rule, RuleSettings, rule
 
 __all__ = ["AUTOREPLY_RULES"]
@@ -198,6 +199,26 @@ def exchange_generated_message(self: Rule, view: MessageView, _: RuleSettings) -
     return None if value is None else self.hit(f"X-MS-Exchange-Generated-Message-Source: {value}")
 
 
+@rule(
+    "subject-autoreply-prefix",
+    Category.AUTO_REPLY,
+    0.85,
+    evidence="Subject starts with a localized auto-reply prefix ('Automatic reply:', "
+    "'Réponse automatique :', 'Abwesenheitsnotiz', '自動応答:' ... 30+ languages, from the "
+    "language data); behind Re:/AW:/SV: prefixes it becomes 'subject-quoted-autoreply' "
+    "(0.3, never decides alone); an AOL-style marker at the end 'subject-autoreply-suffix'",
+    source="RFC 3834 section 3.1.5 ('Auto:'); Outlook/Exchange, GroupWise, Discourse and "
+    "Sisimai prefix lists; loopguard/data/languages",
+    false_positives="a person who types such a prefix; a reply quoting an auto-reply's subject "
+    "(hence the low weight behind reply prefixes)",
+)
+def subject_autoreply_prefix(
+    self: Rule, view: MessageView, settings: RuleSettings
+) -> Reason | None:
+    subject = view.subject
+    return subject_evidence(subject, settings.patterns) if subject else None
+
+
 AUTOREPLY_RULES: tuple[Rule, ...] = (
     auto_submitted,
     _flag_rule("x-autoreply", "Gmail vacation responder; GitLab; Discourse"),
@@ -209,4 +230,5 @@ AUTOREPLY_RULES: tuple[Rule, ...] = (
     vendor_autoresponder,
     exchange_inbox_rules_loop,
     exchange_generated_message,
+    subject_autoreply_prefix,
 )

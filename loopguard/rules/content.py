@@ -10,6 +10,7 @@ from functools import cached_property
 
 from loopguard.bouncetext import report_text
 from loopguard.model import Category, Reason
+from loopguard.textmatch import AnyOf
 
 __all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
 
@@ -49,6 +50,15 @@ class BodySnapshot:
             return text
         return text[:_WINDOW] + "\n" + text[-_WINDOW:]
 
+    @cached_property
+    def lowered(self) -> str:
+        """``unquoted`` in lower case, character for character (offsets stay valid)."""
+        lowered = self.unquoted.lower()
+        if len(lowered) == len(self.unquoted):
+            return lowered
+        # A few characters grow when lowered ("İ"); keep those as they are.
+        return "".join(c if len(c.lower()) != 1 else c.lower() for c in self.unquoted)
+
     @property
     def is_forward(self) -> bool:
         """A person forwarding mail: machine text inside is not theirs."""
@@ -75,7 +85,7 @@ class BodyRule:
     confidence: float
     evidence: str
     source: str
-    pattern: re.Pattern[str] | None = None
+    phrases: AnyOf | None = None
     part_type: str | None = None
     false_positives: str = "none known"
     skip_forwards: bool = True
@@ -87,10 +97,10 @@ class BodyRule:
             if self.part_type in body.part_types:
                 return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
             return None
-        if self.pattern is None:
+        if self.phrases is None:
             return None
-        text = body.unquoted
-        match = self.pattern.search(text)
+        text, lowered = body.unquoted, body.lowered
+        match = self.phrases.search(lowered)
         if match is None:
             return None
         start = text.rfind("\n", 0, match.start()) + 1
@@ -107,15 +117,17 @@ CHALLENGE_RESPONSE = BodyRule(
     "or confirms a sender list: 'add yourself to my Guest List', 'confirm that you are "
     "human', 'your message has been waitlisted', 'to have your mail delivered'",
     "TMDA, Boxbe, cPanel BoxTrapper, SpamArrest challenge messages",
-    pattern=re.compile(
-        r"(?:to|on) my [^\n]{0,30}guest list|has been waitlisted"
-        r"|confirm (?:that )?you are (?:a )?(?:human|real person|person)"
-        r"|verify (?:that )?you are (?:a )?(?:human|real person|person)"
-        r"|(?:to|will) (?:have|get) your (?:e-?mail|message) delivered"
-        r"|held (?:pending|until) (?:your )?(?:confirmation|verification)"
-        r"|i use a (?:spam|junk)[- ]?(?:filter|protection)[^\n]{0,40}(?:requires|asks)"
-        r"|challenge[- ]response",
-        re.IGNORECASE,
+    phrases=AnyOf(
+        (
+            r"(?:to|on) my [^\n]{0,30}guest list",
+            "has been waitlisted",
+            r"confirm (?:that )?you are (?:a )?(?:human|real person|person)",
+            r"verify (?:that )?you are (?:a )?(?:human|real person|person)",
+            r"(?:to|will) (?:have|get) your (?:e-?mail|message) delivered",
+            r"held (?:pending|until) (?:your )?(?:confirmation|verification)",
+            r"i use a (?:spam|junk)[- ]?(?:filter|protection)[^\n]{0,40}(?:requires|asks)",
+            r"challenge[- ]response",
+        )
     ),
     false_positives="a person explaining how such systems work",
 )
@@ -153,20 +165,36 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "e-mail', 'this message was generated automatically' (en, de, fr, es, it, nl, ru, "
         "ja, zh)",
         "transactional mail conventions (PayPal, shops, ticket systems, monitoring)",
-        pattern=re.compile(
-            r"(?:please )?do not reply to this (?:e-?mail|message|notification)"
-            r"|(?:e-?mail|message|notification|mailbox) (?:is|was|has been) (?:sent |generated )?"
-            r"automatically|automatically (?:generated|sent) (?:e-?mail|message|notification)"
-            r"|this is an automated (?:message|e-?mail|notification)|mailbox is not monitored"
-            r"|this is a system[- ]generated|replies to this (?:e-?mail|message) (?:are|will) not"
-            r"|bitte antworten sie nicht auf diese|automatisch (?:generiert|erstellt|versendet)e"
-            r"|ne (?:pas )?répondez pas à ce|ne pas répondre à ce|généré automatiquement"
-            r"|no responda a este|generado automáticamente|non rispondere a questa"
-            r"|generato automaticamente|niet beantwoorden|automatisch gegenereerd"
-            r"|не отвечайте на (?:это|данное) (?:письмо|сообщение)|(?:письмо|сообщение) "
-            r"(?:сформировано|отправлено|создано) автоматически|返信しないで|自動送信"
-            r"|请勿回复|自动发送|自動發送|請勿回覆",
-            re.IGNORECASE,
+        phrases=AnyOf(
+            (
+                r"do not reply to this (?:e-?mail|message|notification)",
+                r"(?:e-?mail|message|notification|mailbox) (?:is|was|has been) "
+                r"(?:sent |generated )?automatically",
+                r"automatically (?:generated|sent) (?:e-?mail|message|notification)",
+                r"this is an automated (?:message|e-?mail|notification)",
+                r"mailbox is not monitored",
+                r"this is a system[- ]generated",
+                r"replies to this (?:e-?mail|message) (?:are|will) not",
+                r"bitte antworten sie nicht auf diese",
+                r"automatisch (?:generiert|erstellt|versendet)e",
+                r"ne (?:pas )?répondez pas à ce",
+                r"ne pas répondre à ce",
+                r"généré automatiquement",
+                r"no responda a este",
+                r"generado automáticamente",
+                r"non rispondere a questa",
+                r"generato automaticamente",
+                r"niet beantwoorden",
+                r"automatisch gegenereerd",
+                r"не отвечайте на (?:это|данное) (?:письмо|сообщение)",
+                r"(?:письмо|сообщение) (?:сформировано|отправлено|создано) автоматически",
+                "返信しないで",
+                "自動送信",
+                "请勿回复",
+                "自动发送",
+                "自動發送",
+                "請勿回覆",
+            )
         ),
         false_positives="a person quoting such a notice in their own words (quoted '>' lines "
         "and forwards are skipped)",
@@ -177,16 +205,35 @@ BODY_RULES: tuple[BodyRule, ...] = (
         0.7,
         "unsubscribe or subscription-management text in the message's own text",
         "RFC 2369 practice and CAN-SPAM/GDPR footers of newsletters and list managers",
-        pattern=re.compile(
-            r"unsubscribe|opt[- ]out|to be removed from (?:this|our|the) (?:mailing )?list"
-            r"|remove yourself from|you are receiving this|you received this (?:e-?mail|message)"
-            r"|(?:manage|update) (?:your )?(?:e-?mail |subscription )?(?:preferences|subscriptions)"
-            r"|view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser|subscription changes"
-            r"|ab(?:zu)?bestellen|newsletter ab(?:zu)?melden|se désabonner|désinscri"
-            r"|darse de baja|cancelar suscripci"
-            r"|disiscriv|cancellare l'iscrizione|afmelden|uitschrijven|отписаться|退订|配信停止"
-            r"|取消订阅|구독 취소|수신거부",
-            re.IGNORECASE,
+        phrases=AnyOf(
+            (
+                "unsubscribe",
+                r"opt[- ]out",
+                r"to be removed from (?:this|our|the) (?:mailing )?list",
+                "remove yourself from",
+                "you are receiving this",
+                r"you received this (?:e-?mail|message)",
+                r"(?:manage|update) (?:your )?(?:e-?mail |subscription )?"
+                r"(?:preferences|subscriptions)",
+                r"view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser",
+                "subscription changes",
+                r"ab(?:zu)?bestellen",
+                r"newsletter ab(?:zu)?melden",
+                "se désabonner",
+                "désinscri",
+                "darse de baja",
+                "cancelar suscripci",
+                "disiscriv",
+                "cancellare l'iscrizione",
+                "afmelden",
+                "uitschrijven",
+                "отписаться",
+                "退订",
+                "配信停止",
+                "取消订阅",
+                "구독 취소",
+                "수신거부",
+            )
         ),
         false_positives="a person asking how to unsubscribe (usually through the list, which "
         "is bulk anyway); forwards are skipped",

@@ -6,7 +6,6 @@ import re
 
 from loopguard.message import MessageView
 from loopguard.model import Category, Reason
-from loopguard.ooo import subject_evidence
 from loopguard.rules.base import Rule, RuleSettings, rule
 
 __all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
@@ -167,26 +166,6 @@ _COMPLAINT_SUBJECT = re.compile(
 )
 
 
-@rule(
-    "subject-autoreply-prefix",
-    Category.AUTO_REPLY,
-    0.85,
-    evidence="Subject starts with a localized auto-reply prefix ('Automatic reply:', "
-    "'Réponse automatique :', 'Abwesenheitsnotiz', '自動応答:' ... 30+ languages, from the "
-    "language data); behind Re:/AW:/SV: prefixes it becomes 'subject-quoted-autoreply' "
-    "(0.3, never decides alone); an AOL-style marker at the end 'subject-autoreply-suffix'",
-    source="RFC 3834 section 3.1.5 ('Auto:'); Outlook/Exchange, GroupWise, Discourse and "
-    "Sisimai prefix lists; loopguard/data/languages",
-    false_positives="a person who types such a prefix; a reply quoting an auto-reply's subject "
-    "(hence the low weight behind reply prefixes)",
-)
-def subject_autoreply_prefix(
-    self: Rule, view: MessageView, settings: RuleSettings
-) -> Reason | None:
-    subject = view.subject
-    return subject_evidence(subject, settings.patterns) if subject else None
-
-
 REPORT_RULES: tuple[Rule, ...] = (
     multipart_report_dsn,
     mdn_report,
@@ -194,6 +173,5 @@ REPORT_RULES: tuple[Rule, ...] = (
     bounce_subject,
     outlook_read_receipt,
     complaint_report,
-    subject_autoreply_prefix,
     hop_count,
 )
