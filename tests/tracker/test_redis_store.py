@@ -103,7 +103,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 def test_importing_loopguard_does_not_import_redis() -> None:
     result = run_python(
         "import sys, loopguard, loopguard.tracker, loopguard.stores, loopguard.stores.memory\n"
-        "import loopguard.stores.sqlite, loopguard.aio\n"
+        "import loopguard.stores.sqlite, loopguard.stores.redis, loopguard.aio\n"
         "print('redis' in sys.modules)"
     )
     assert result.stdout.strip() == "False", result.stderr
