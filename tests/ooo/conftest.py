@@ -53,7 +53,11 @@ def corpus_dir() -> Path:
 def parse_message(raw: bytes) -> tuple[email.message.Message, str]:
     """Parse as the classifier does: the first 64 KiB, compat32, subject RFC 2047-decoded."""
     message = email.message_from_bytes(raw[:65536])
-    subject = str(email.header.make_header(email.header.decode_header(message.get("Subject", ""))))
+    raw_subject = str(message.get("Subject", ""))
+    try:
+        subject = str(email.header.make_header(email.header.decode_header(raw_subject)))
+    except (UnicodeDecodeError, LookupError, ValueError):
+        subject = raw_subject  # a broken encoded word: keep the raw text, as a reader would
     return message, subject
 
 

@@ -1,0 +1,140 @@
+"""assess_text scoring: combined signals, person penalties, the ceiling below headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopguard.bodytext import BodyText
+from loopguard.model import Category
+from loopguard.ooo import (
+    DEFAULT_TEXT_THRESHOLD,
+    MAX_TEXT_CONFIDENCE,
+    TextAssessment,
+    assess_text,
+)
+from loopguard.patterns import PatternSet
+
+
+def _assess(patterns: PatternSet, subject: str, text: str, **flags: bool) -> TextAssessment:
+    quoted = flags.pop("quoted", False)
+    return assess_text(subject, BodyText(text, quoted=quoted), patterns, **flags)
+
+
+def test_no_evidence_gives_zero(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Lunch?", "See you at noon.")
+    assert assessment == TextAssessment(0.0, ())
+
+
+def test_a_body_of_none_is_accepted(patterns: PatternSet) -> None:
+    assert assess_text("Automatic reply: x", None, patterns).is_auto_reply()
+    assert assess_text("Re: x", None, patterns).confidence == 0.0
+
+
+def test_subject_prefix_alone_decides(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Automatic reply: invoice", "")
+    assert assessment.is_auto_reply()
+    assert assessment.reasons[0].rule == "subject-autoreply-prefix"
+
+
+def test_quoted_subject_alone_never_decides(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Re: Automatic reply: invoice", "Thanks, noted.")
+    assert not assessment.is_auto_reply()
+
+
+def test_one_absence_phrase_is_not_enough(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Re: invoice", "I am on vacation.")
+    assert 0 < assessment.confidence < DEFAULT_TEXT_THRESHOLD
+
+
+def test_reply_to_ours_tips_a_single_phrase(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Re: invoice", "I am on vacation.", reply_to_ours=True)
+    assert assessment.is_auto_reply()
+    assert "reply-to-ours" in [reason.rule for reason in assessment.reasons]
+
+
+def test_reply_to_ours_alone_is_nothing(patterns: PatternSet) -> None:
+    assert _assess(patterns, "Re: invoice", "Paid, thanks.", reply_to_ours=True).confidence == 0
+
+
+def test_gmail_style_body_evidence_decides(patterns: PatternSet) -> None:
+    text = (
+        "Hello,\n\nI am out of the office until 5 May with limited access to email.\n"
+        "For urgent matters please contact jane@example.com.\n\nRegards, Tom"
+    )
+    assessment = _assess(patterns, "Re: invoice", text)
+    assert assessment.is_auto_reply()
+    rules = [reason.rule for reason in assessment.reasons]
+    assert rules.count("body-absence-phrase") == 2
+    assert "body-short" in rules
+
+
+def test_wrapped_lines_still_match(patterns: PatternSet) -> None:
+    text = "Ich bin bis zum\n5. Mai nicht im\nBüro. In dringenden\nFällen: Frau Müller."
+    rules = [reason.rule for reason in _assess(patterns, "AW: x", text).reasons]
+    assert rules.count("body-absence-phrase") == 2
+
+
+def test_text_confidence_stays_below_header_evidence(patterns: PatternSet) -> None:
+    text = (
+        "This is an automatic reply. I am out of the office until Monday with no access to "
+        "email. For urgent matters contact Jane. Thank you for your email."
+    )
+    assessment = _assess(patterns, "Automatic reply: x", text, reply_to_ours=True)
+    assert assessment.confidence == MAX_TEXT_CONFIDENCE < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "penalty"),
+    [
+        (
+            "I'm on vacation, in my absence contact Bob. Let me know if that works.",
+            "body-person-phrase",
+        ),
+        ("I am on vacation, in my absence contact Bob. Is that OK?", "body-question"),
+        ("I am on vacation, in my absence contact Bob.\n" + "More news. " * 200, "body-long"),
+    ],
+)
+def test_signs_of_a_person_lower_the_confidence(
+    patterns: PatternSet, text: str, penalty: str
+) -> None:
+    plain = _assess(patterns, "Re: x", "I am on vacation, in my absence contact Bob.")
+    penalized = _assess(patterns, "Re: x", text)
+    assert penalized.confidence < plain.confidence
+    (reason,) = [reason for reason in penalized.reasons if reason.rule == penalty]
+    assert reason.category is Category.HUMAN
+    assert not penalized.is_auto_reply()
+
+
+def test_question_marks_inside_links_are_not_questions(patterns: PatternSet) -> None:
+    text = "I am on vacation. In my absence see https://example.com/help?topic=orders"
+    rules = [reason.rule for reason in _assess(patterns, "Re: x", text).reasons]
+    assert "body-question" not in rules
+
+
+def test_a_quoted_reply_is_penalized(patterns: PatternSet) -> None:
+    text = "I am on vacation, in my absence contact Bob."
+    plain = _assess(patterns, "Re: x", text)
+    quoted = _assess(patterns, "Re: x", text, quoted=True)
+    assert quoted.confidence < plain.confidence
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Re: meeting", "I'll be out of the office next week, can we meet Monday?"),
+        ("Out of office next week", "Hi team, I'm off next week. Bob covers. Let me know!"),
+        ("AW: Termin", "Ich bin nächste Woche im Urlaub. Können wir das vorher klären?"),
+        ("Re: devis", "Je serai en congé la semaine prochaine, dis-moi si jeudi te va."),
+        ("Re: x", "My auto-reply says 'I am out of the office', can you fix it?"),
+    ],
+)
+def test_people_mentioning_absence_stay_human(
+    patterns: PatternSet, subject: str, text: str
+) -> None:
+    assert not _assess(patterns, subject, text).is_auto_reply()
+
+
+def test_threshold_is_configurable(patterns: PatternSet) -> None:
+    assessment = _assess(patterns, "Re: invoice", "I am on vacation.")
+    assert assessment.is_auto_reply(threshold=0.5)
+    assert not assessment.is_auto_reply()
