@@ -141,7 +141,10 @@ class Classifier:
 
     def _run_rules(self, view: MessageView) -> Iterable[Reason]:
         settings = self.settings
+        present = view.headers.fields.keys()
         for item in self.rules:
+            if item.headers and item.headers.isdisjoint(present):
+                continue  # none of the headers it reads is there
             try:
                 reason = item(view, settings)
             except Exception as exc:  # a rule bug must never break the host's pipeline

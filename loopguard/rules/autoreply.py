@@ -33,6 +33,7 @@ def _first_token(value: str) -> str:
     "'auto-replied' means auto_reply, anything else auto_generated",
     source="RFC 3834 section 5; IANA Auto-Submitted registry (auto-notified, RFC 5436)",
     false_positives="some relays stamp auto-generated on forwarded human mail",
+    headers=("auto-submitted",),
 )
 def auto_submitted(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for raw in view.get_all("auto-submitted"):
@@ -59,7 +60,9 @@ def _flag_rule(header: str, source: str) -> Rule:
         return None
 
     evidence = f"{_title(header)} present, with any value but no/false/0"
-    return Rule(header, Category.AUTO_REPLY, 0.95, evidence, source, check)
+    return Rule(
+        header, Category.AUTO_REPLY, 0.95, evidence, source, check, headers=frozenset({header})
+    )
 
 
 def _title(header: str) -> str:
@@ -124,7 +127,7 @@ def _value_rule(
             return self.hit(f"{_title(header)}: {value}")
         return None
 
-    return Rule(name, category, 0.95, evidence, src, check)
+    return Rule(name, category, 0.95, evidence, src, check, headers=frozenset({header}))
 
 
 @rule(
@@ -133,6 +136,7 @@ def _value_rule(
     0.95,
     evidence="Precedence, X-Precedence or Preference: auto_reply",
     source="cPanel BoxTrapper; Discourse; Sisimai RFC3834 detector",
+    headers=("precedence", "x-precedence", "preference"),
 )
 def precedence_auto_reply(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in ("precedence", "x-precedence", "preference"):
@@ -149,6 +153,7 @@ def precedence_auto_reply(self: Rule, view: MessageView, _: RuleSettings) -> Rea
     evidence="X-Autoresponse, X-Amazon-Auto-Reply, X-POST-MessageClass: 9; Autoresponder, "
     "X-Mailer: KANA Response",
     source="osTicket isAutoReply; ezmlm-weed; Mailtraq",
+    headers=("x-autoresponse", "x-amazon-auto-reply", "x-post-messageclass", "x-mailer"),
 )
 def vendor_autoresponder(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in ("x-autoresponse", "x-amazon-auto-reply"):
@@ -173,6 +178,7 @@ def vendor_autoresponder(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     source="Microsoft Exchange; Zammad out_of_office_check",
     false_positives="alone it also appears on mail redirected by a person's inbox rule, "
     "so alone it names no category",
+    headers=("x-ms-exchange-inbox-rules-loop",),
 )
 def exchange_inbox_rules_loop(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     loop = view.get("x-ms-exchange-inbox-rules-loop")
@@ -193,6 +199,7 @@ def exchange_inbox_rules_loop(self: Rule, view: MessageView, _: RuleSettings) ->
     0.9,
     evidence="X-MS-Exchange-Generated-Message-Source present",
     source="Microsoft Exchange transport (system-generated messages)",
+    headers=("x-ms-exchange-generated-message-source",),
 )
 def exchange_generated_message(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     value = view.get("x-ms-exchange-generated-message-source")
@@ -211,6 +218,7 @@ def exchange_generated_message(self: Rule, view: MessageView, _: RuleSettings) -
     "Sisimai prefix lists; loopguard/data/languages",
     false_positives="a person who types such a prefix; a reply quoting an auto-reply's subject "
     "(hence the low weight behind reply prefixes)",
+    headers=("subject",),
 )
 def subject_autoreply_prefix(
     self: Rule, view: MessageView, settings: RuleSettings

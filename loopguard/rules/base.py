@@ -36,6 +36,7 @@ class Rule:
         source: the RFC or vendor behaviour the rule comes from.
         false_positives: known ways it can be wrong.
         no_autoreply: whether a hit means "the sender asks for no automatic answer".
+        headers: the headers it reads, so that the classifier can skip it cheaply.
     """
 
     name: str
@@ -46,6 +47,9 @@ class Rule:
     check: Check
     false_positives: str = "none known"
     no_autoreply: bool = False
+    headers: frozenset[str] = frozenset()
+    """Lower-case header names the rule reads: it is skipped when none is present
+    (empty: it always runs)."""
 
     def __call__(self, view: MessageView, settings: RuleSettings) -> Reason | None:
         return self.check(self, view, settings)
@@ -82,6 +86,7 @@ def rule(
     source: str,
     false_positives: str = "none known",
     no_autoreply: bool = False,
+    headers: tuple[str, ...] = (),
 ) -> Callable[[Check], Rule]:
     """Decorator turning a check function into a documented :class:`Rule`."""
 
@@ -95,6 +100,7 @@ def rule(
             check=check,
             false_positives=false_positives,
             no_autoreply=no_autoreply,
+            headers=frozenset(headers),
         )
 
     return wrap

@@ -31,6 +31,7 @@ _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
     "Sieve vacation, Mailman, Zammad, BSD vacation",
     false_positives="Gmail's vacation replies carry Precedence: bulk (their auto-reply marks win)",
     no_autoreply=True,
+    headers=("precedence", "x-precedence"),
 )
 def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in ("precedence", "x-precedence"):
@@ -49,6 +50,7 @@ def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | 
     source="RFC 2369, RFC 2919, RFC 8058; Sieve vacation (RFC 5230), Mailman can_acknowledge",
     false_positives="a person's post through a list: still bulk for a help desk's triggers",
     no_autoreply=True,
+    headers=_LIST_HEADERS,
 )
 def list_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in _LIST_HEADERS:
@@ -72,6 +74,7 @@ def _presence_rule(name: str, header: str, label: str, source: str, confidence: 
         source,
         check,
         no_autoreply=True,
+        headers=frozenset({header}),
     )
 
 
@@ -83,6 +86,7 @@ def _presence_rule(name: str, header: str, label: str, source: str, confidence: 
     "automatic mail (Exchange puts it on ordinary human mail)",
     source="MS-OXCMAIL 2.1.3.2.20; Sieve vacation; Sisimai #491 and Discourse quirks_exchange_xars",
     no_autoreply=True,
+    headers=("x-auto-response-suppress",),
 )
 def x_auto_response_suppress(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     value = view.get("x-auto-response-suppress")

@@ -18,6 +18,7 @@ __all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
     evidence="Content-Type: multipart/report; report-type=delivery-status (or a bare "
     "message/delivery-status); success-only reports become auto_generated",
     source="RFC 3464 (DSN), RFC 6522 (multipart/report)",
+    headers=("content-type",),
 )
 def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -34,6 +35,7 @@ def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     0.98,
     evidence="Content-Type: multipart/report; report-type=disposition-notification",
     source="RFC 8098 (Message Disposition Notification)",
+    headers=("content-type",),
 )
 def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -50,6 +52,7 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "any type other than delivery-status and disposition-notification, or none (a DSN "
     "without its report-type is still found from its delivery-status part)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
+    headers=("content-type",),
 )
 def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -89,6 +92,7 @@ BOUNCE_SUBJECT = re.compile(
     "Sender, Mail delivery failed, failure notice, Unzustellbar, ...)",
     source="Postfix, Exim, qmail, Sendmail, Exchange, Domino report subjects",
     false_positives="a person who writes such a subject by hand; decided with other evidence",
+    headers=("subject",),
 )
 def bounce_subject(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     subject = view.subject
@@ -117,6 +121,7 @@ _READ_RECEIPT_BODY = re.compile(
     evidence="Subject 'Read:'/'Not read:' (localized) and a receipt body ('was read on', "
     "'wurde am ... gelesen') or a message/disposition-notification part",
     source="Microsoft Outlook/Exchange read receipts; RFC 8098",
+    headers=("subject",),
 )
 def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     subject = view.subject
@@ -135,6 +140,7 @@ def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     evidence="more Received headers than the hop limit (default 30): mail going round a loop",
     source="Exim received_headers_max 30; Postfix hopcount_limit 50; sendmail MaxHopCount 25",
     false_positives="very long legitimate relay chains (raise hop_limit)",
+    headers=("received",),
 )
 def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     hops = len(view.get_all("received"))
@@ -152,6 +158,7 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
     "(DMARC aggregate), 'DMARC Forensic Report', 'SMTP TLS Reporting'",
     source="Microsoft JMRP; Sisimai ARF detector; RFC 7489 section 7.2.1.1 (DMARC report "
     "subject); RFC 8460 section 5.3",
+    headers=("subject",),
 )
 def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     if _COMPLAINT_SUBJECT.match(view.subject[:200]):

@@ -60,6 +60,7 @@ def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason |
     evidence="From (or Return-Path) is MAILER-DAEMON, postmaster, Mail Delivery System ...",
     source="RFC 3834 section 2; Sieve vacation; Request Tracker; Zammad; Discourse",
     false_positives="a postmaster writing by hand (rare; that mail is not a trigger's business)",
+    headers=("from",),
 )
 def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
@@ -103,6 +104,7 @@ _AUTH_WARNING = re.compile(r"\s*\S{1,200}: ([\w.-]{1,64}) set sender to", re.IGN
     source="BSD vacation junkmail(); Sisimai RFC3834 exclusions; sendmail "
     "X-Authentication-Warning (sendmail -f by an untrusted user)",
     false_positives="an administrator writing by hand as root",
+    headers=("from", "x-authentication-warning"),
 )
 def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
@@ -129,6 +131,7 @@ _MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECAS
     "automation, auto_generated unless other evidence names a kind); all make the body "
     "worth reading for a rejection notice",
     source="RFC 3834 section 2 (owner-*, *-request); Mailman 2 and fml <list>-admin",
+    headers=("from",),
 )
 def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
