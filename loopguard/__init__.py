@@ -10,19 +10,33 @@ from loopguard.address import normalize_address
 from loopguard.classify import Classifier, classify
 from loopguard.errors import ConfigurationError, LoopguardError, StoreError
 from loopguard.model import Bounce, Category, Reason, Verdict
+from loopguard.stores import store_from_url
+from loopguard.stores.memory import MemoryStore
+from loopguard.stores.redis import RedisStore
+from loopguard.stores.sqlite import SQLiteStore
+from loopguard.tracker import DEFAULT_LIMITS, Limit, MailEvent, RateResult, RateTracker
 
 __version__ = "0.1.0.dev0"
 
 __all__ = (
+    "DEFAULT_LIMITS",
     "Bounce",
     "Category",
     "Classifier",
     "ConfigurationError",
+    "Limit",
     "LoopguardError",
+    "MailEvent",
+    "MemoryStore",
+    "RateResult",
+    "RateTracker",
     "Reason",
+    "RedisStore",
+    "SQLiteStore",
     "StoreError",
     "Verdict",
     "__version__",
     "classify",
     "normalize_address",
+    "store_from_url",
 )
