@@ -71,6 +71,7 @@ _BODY_STAR = r"[^\n]{0,60}?"
 _LINE_STAR = r"[^\n]{0,200}?"
 _MAX_STARS = 2
 _MAX_ENTRY_CHARS = 200
+_WORD = re.compile(r"[^\W_]+")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*")
 _APOSTROPHES = "'’‘`"
 # Letters that legacy charsets spell differently: Romanian comma-below ș/ț are ş/ţ (cedilla)
@@ -148,10 +149,11 @@ class PatternSet:
             folded: ``fold(text)``, when the caller already has it (saves a copy per list).
         """
         folded = fold(text) if folded is None else folded
+        words = _words(folded)
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
             for phrase in self.phrases[kind]
-            if phrase.anchor in folded
+            if (phrase.anchor in words if phrase.whole_word else phrase.anchor in folded)
             for match in phrase.regex.finditer(text)
         ]
         return _without_overlaps(hits)
@@ -179,14 +181,22 @@ def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
 class CompiledPhrase:
     """One body phrase: its language, its regex, and a lowercase literal every match contains.
 
-    The anchor is a cheap substring test that skips the regex for almost every phrase: running
-    a thousand alternatives over every position of a long text is what made one combined
-    regex slow.
+    The anchor is a cheap test that skips the regex for almost every phrase: running a thousand
+    alternatives over every position of a long text is what made one combined regex slow.
+    A ``whole_word`` anchor is a complete word of any matching text (tested by set lookup);
+    otherwise it is tested as a substring (scripts without spaces, words next to a ``*``).
     """
 
     language: str
     regex: re.Pattern[str]
     anchor: str
+    whole_word: bool = False
+
+
+@functools.lru_cache(maxsize=4)
+def _words(folded: str) -> frozenset[str]:
+    # One pass over the text per message; every whole-word anchor is then a set lookup.
+    return frozenset(_WORD.findall(folded))
 
 
 def fold(text: str) -> str:
@@ -449,17 +459,36 @@ def _compiled_phrases(
             regex=re.compile(
                 _word_start(entry, data.word_boundaries) + _starred(entry, _BODY_STAR), re.I
             ),
-            anchor=_anchor(entry),
+            anchor=anchor,
+            whole_word=whole_word,
         )
         for data in languages
         for entry in getattr(data, kind)
+        for anchor, whole_word in [_anchor(entry, data.word_boundaries)]
     )
 
 
-def _anchor(entry: str) -> str:
-    """The longest run of letters and digits the phrase always contains, lowercased."""
-    runs = re.findall(r"[^\W_]+", entry.replace("*", " "))
-    return fold(max(runs, key=len, default=""))
+def _anchor(entry: str, boundaries: bool) -> tuple[str, bool]:
+    """The longest word every match contains, folded, and whether it is always a whole word.
+
+    A word is whole when literal non-letters surround it in the phrase (or it starts the
+    phrase and the language uses word boundaries): the regex then forces the same word edges
+    in the text. A word next to a ``*`` or at the phrase's end may run into more letters.
+    """
+    words = [(found.group(), found.start(), found.end()) for found in _WORD.finditer(entry)]
+    whole = [word for word, start, end in words if boundaries and _isolated(entry, start, end)]
+    if whole:
+        return fold(max(whole, key=len)), True
+    return fold(max((word for word, _, _ in words), key=len, default="")), False
+
+
+def _isolated(entry: str, start: int, end: int) -> bool:
+    starts_clean = start == 0 or (
+        not entry[:start].rstrip().endswith("*") and not entry[start - 1].isalnum()
+    )
+    after = entry[end:].lstrip()
+    ends_clean = bool(after) and not after.startswith("*") and not entry[end].isalnum()
+    return starts_clean and ends_clean
 
 
 def _compiled_lines(
@@ -467,7 +496,9 @@ def _compiled_lines(
 ) -> tuple[CompiledPhrase, ...]:
     # A line marker is matched with fullmatch against one trimmed line: no boundaries needed.
     return tuple(
-        CompiledPhrase(data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry))
+        CompiledPhrase(
+            data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry, False)[0]
+        )
         for data in languages
         for entry in getattr(data, kind)
     )
