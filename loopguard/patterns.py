@@ -153,7 +153,7 @@ class PatternSet:
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
             for phrase in self.phrases[kind]
-            if (phrase.anchor in words if phrase.whole_word else phrase.anchor in folded)
+            if phrase.words <= words and phrase.anchor in folded
             for match in phrase.regex.finditer(text)
         ]
         return _without_overlaps(hits)
@@ -181,16 +181,17 @@ def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
 class CompiledPhrase:
     """One body phrase: its language, its regex, and a lowercase literal every match contains.
 
-    The anchor is a cheap test that skips the regex for almost every phrase: running a thousand
+    The anchors are cheap tests that skip the regex for almost every phrase: running a thousand
     alternatives over every position of a long text is what made one combined regex slow.
-    A ``whole_word`` anchor is a complete word of any matching text (tested by set lookup);
-    otherwise it is tested as a substring (scripts without spaces, words next to a ``*``).
+    ``words`` are the phrase's words that any match contains as complete words (set lookups);
+    ``anchor`` is its longest word, tested as a substring (it may run into more letters, and
+    scripts without spaces have no words to look up).
     """
 
     language: str
     regex: re.Pattern[str]
     anchor: str
-    whole_word: bool = False
+    words: frozenset[str] = frozenset()
 
 
 @functools.lru_cache(maxsize=4)
@@ -459,27 +460,31 @@ def _compiled_phrases(
             regex=re.compile(
                 _word_start(entry, data.word_boundaries) + _starred(entry, _BODY_STAR), re.I
             ),
-            anchor=anchor,
-            whole_word=whole_word,
+            anchor=_anchor(entry),
+            words=_whole_words(entry) if data.word_boundaries else frozenset(),
         )
         for data in languages
         for entry in getattr(data, kind)
-        for anchor, whole_word in [_anchor(entry, data.word_boundaries)]
     )
 
 
-def _anchor(entry: str, boundaries: bool) -> tuple[str, bool]:
-    """The longest word every match contains, folded, and whether it is always a whole word.
+def _anchor(entry: str) -> str:
+    """The longest word of the phrase, folded: every match contains it as a substring."""
+    return fold(max(_WORD.findall(entry), key=len, default=""))
 
-    A word is whole when literal non-letters surround it in the phrase (or it starts the
-    phrase and the language uses word boundaries): the regex then forces the same word edges
-    in the text. A word next to a ``*`` or at the phrase's end may run into more letters.
+
+def _whole_words(entry: str) -> frozenset[str]:
+    """Words every match contains as complete words of the text, folded.
+
+    A word is complete when literal non-letters surround it in the phrase (or it starts the
+    phrase, whose regex then begins with a word boundary): the regex forces the same edges in
+    the text. A word next to a ``*`` or at the phrase's end may run into more letters.
     """
-    words = [(found.group(), found.start(), found.end()) for found in _WORD.finditer(entry)]
-    whole = [word for word, start, end in words if boundaries and _isolated(entry, start, end)]
-    if whole:
-        return fold(max(whole, key=len)), True
-    return fold(max((word for word, _, _ in words), key=len, default="")), False
+    return frozenset(
+        fold(found.group())
+        for found in _WORD.finditer(entry)
+        if _isolated(entry, found.start(), found.end())
+    )
 
 
 def _isolated(entry: str, start: int, end: int) -> bool:
@@ -496,9 +501,7 @@ def _compiled_lines(
 ) -> tuple[CompiledPhrase, ...]:
     # A line marker is matched with fullmatch against one trimmed line: no boundaries needed.
     return tuple(
-        CompiledPhrase(
-            data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry, False)[0]
-        )
+        CompiledPhrase(data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry))
         for data in languages
         for entry in getattr(data, kind)
     )

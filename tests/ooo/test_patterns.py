@@ -169,3 +169,18 @@ def test_overlapping_phrases_count_once(patterns: PatternSet) -> None:
 def test_languages_without_spaces_match_inside_text(patterns: PatternSet) -> None:
     assert patterns.find("absence_phrases", "您好，我目前正在休假。")
     assert patterns.find("absence_phrases", "ただいま出張中のため")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [
+        ("limited access to e-mail", "with limited access to e-mails."),
+        ("ich bin * nicht im Büro", "Ich bin bis Freitag nicht im Büro"),
+        ("ab dem *wieder", "ab dem 5.wieder da"),
+        ("out: now", "OUT：now"),
+        ("hors ș bureau", "HORS Ş BUREAU"),
+    ],
+)
+def test_anchor_prefilter_never_hides_a_match(phrase: str, text: str) -> None:
+    patterns = _one({"language": "xx", "absence_phrases": [phrase]})
+    assert patterns.find("absence_phrases", text)
