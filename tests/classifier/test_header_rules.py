@@ -243,3 +243,13 @@ def test_every_rule_is_documented() -> None:
         assert item.evidence
         assert item.source
         assert 0.0 <= item.confidence <= 1.0
+
+
+def test_every_rule_is_in_the_rules_reference() -> None:
+    from pathlib import Path
+
+    from loopguard.rules.content import BODY_RULES
+
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "classification.md").read_text()
+    for name in [item.name for item in DEFAULT_RULES] + [item.name for item in BODY_RULES]:
+        assert f"| `{name}` |" in reference, f"{name} missing from docs/classification.md"
