@@ -21,7 +21,8 @@ __all__ = ["BodyText", "author_text", "decode_bytes", "html_to_text"]
 
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
-# A marker line longer than this is prose, not an attribution line; skip the marker regexes.
+# A marker line longer than this is prose, not an attribution line: only its first
+# characters are compared, and only with signature markers.
 _MAX_MARKER_LINE = 300
 # Lines a quote-header block ("From:/Sent:/To:/Subject:") may spread over.
 _HEADER_BLOCK_WINDOW = 4
@@ -341,9 +342,13 @@ def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: Patter
         return "signature"
     if stripped.startswith(">"):
         return "quote"
-    if not stripped or len(stripped) > _MAX_MARKER_LINE:
+    if not stripped:
         return None
-    bare = stripped.strip(_MARKER_DECORATION)
+    bare = stripped[:_MAX_MARKER_LINE].strip(_MARKER_DECORATION)
+    if len(stripped) > _MAX_MARKER_LINE:
+        # Prose, not an attribution line; but a legal disclaimer is one long line, and a
+        # signature marker ending in "*" ("This email and any attachments *") matches its start.
+        return "signature" if _fullmatch_any(markers.signature, bare) else None
     if _fullmatch_any(markers.forward, bare):
         return "forward"
     if _fullmatch_any(markers.quote, bare) or _wrapped_attribution(lines, index, markers):

@@ -87,9 +87,7 @@ _RAW_FIELD = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Where the returned original starts in a raw multipart/report: its headers are not ours.
-_RAW_ORIGINAL = re.compile(
-    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers)", re.I | re.M
-)
+_ORIGINAL_MARKERS = (b"message/rfc822", b"text/rfc822-headers", b"message/global-headers")
 
 
 _RECIPIENT_FIELDS = frozenset({"final-recipient", "original-recipient", "x-actual-recipient"})
@@ -101,10 +99,16 @@ def scan_delivery_status(body: bytes) -> BounceReport | None:
     Returns ``None`` when the raw body shows no per-recipient block with an Action or
     a Status (an encoded status part, say): the caller then parses the message.
     """
-    original = _RAW_ORIGINAL.search(body)
-    own = body[: original.start()] if original else body
+    # bytes.find on a lowered copy is far cheaper than regexes over a 64 KiB body whose
+    # HTML part comes first: only the status part itself is scanned.
+    lowered = body.lower()
+    start = lowered.find(b"message/delivery-status")
+    if start == -1:
+        return None
+    ends = [lowered.find(marker, start) for marker in _ORIGINAL_MARKERS]
+    end = min((e for e in ends if e != -1), default=len(body))
     blocks: list[dict[str, str]] = []
-    for name, value in _RAW_FIELD.findall(own):
+    for name, value in _RAW_FIELD.findall(body, start, end):
         key = name.decode("ascii").lower()
         # Recipient fields come in either order (Postfix writes Final- before Original-);
         # a new block starts at a recipient field once the current one is complete.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from loopguard.address import normalize_address
 from loopguard.textmatch import AnyOf
 
-__all__ = ["TextBounce", "read_text_bounce", "report_text"]
+__all__ = ["TextBounce", "mentions_failure", "read_text_bounce", "report_text"]
 
 _MAX_TEXT = 32 * 1024
 _THOROUGH_WINDOW = 16 * 1024
@@ -122,6 +122,12 @@ class TextBounce:
     """The first failure statement found, or ``None``."""
     recipients: frozenset[str]
     """Addresses named beside the failure statements."""
+
+
+def mentions_failure(raw: bytes) -> bool:
+    """Whether raw (undecoded) body bytes state a delivery failure in words: a cheap
+    pre-check before a weak bounce candidate is parsed at all."""
+    return _FAILURE.search(raw.decode("utf-8", "replace").lower()) is not None
 
 
 def read_text_bounce(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from loopguard.address import normalize_address
 from loopguard.bodytext import author_text
 from loopguard.bounce import BounceReport, analyse_bounce, scan_delivery_status
+from loopguard.bouncetext import mentions_failure
 from loopguard.errors import ConfigurationError
 from loopguard.message import MessageView
 from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
@@ -115,7 +116,7 @@ class Classifier:
                 reasons.extend(self._read_text(view, machine_sent=machine_sent))
         bounce: Bounce | None = None
         if _needs_bounce_stage(reasons):
-            thorough = any(r.rule in _BOUNCE_HINTS for r in reasons)
+            thorough = any(r.rule in _BOUNCE_HINTS or r.rule == "feedback-report" for r in reasons)
             report = self._read_bounce(view, thorough=thorough)
             bounce = report.bounce
             reasons = _apply_bounce_report(reasons, report, view)
@@ -225,6 +226,8 @@ class Classifier:
 
     @staticmethod
     def _read_bounce(view: MessageView, *, thorough: bool) -> BounceReport:
+        if not thorough and view.has_raw and not mentions_failure(view.body_bytes(8192)):
+            return BounceReport(None, False, False)  # a weak candidate that states nothing
         ctype, params = view.content_type
         if (
             view.has_raw
@@ -292,7 +295,13 @@ def _has_mark(reasons: list[Reason]) -> bool:
 
 
 def _needs_bounce_stage(reasons: list[Reason]) -> bool:
-    return any(r.rule in _BOUNCE_HINTS or r.rule in _WEAK_BOUNCE_HINTS for r in reasons)
+    if any(r.rule in _OTHER_REPORTS and r.confidence >= MARK_CONFIDENCE for r in reasons):
+        return False  # a typed feedback report or a receipt is not a bounce, whoever sent it
+    rules = {r.rule for r in reasons}
+    return bool(rules & (_BOUNCE_HINTS | _WEAK_BOUNCE_HINTS)) or "feedback-report" in rules
+
+
+_OTHER_REPORTS = frozenset({"feedback-report", "complaint-report", "mdn-report"})
 
 
 def _apply_bounce_report(

@@ -48,21 +48,22 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "feedback-report",
     Category.AUTO_GENERATED,
     0.97,
-    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt, "
-    "any type other than delivery-status and disposition-notification, or none (a DSN "
-    "without its report-type is still found from its delivery-status part)",
+    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt "
+    "or any type other than delivery-status and disposition-notification; without a "
+    "report-type only 0.8 (the bounce step may find a delivery-status part)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
     headers=("content-type",),
 )
 def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
     report = params.get("report-type")
-    if ctype == "multipart/report" and report not in (
-        "delivery-status",
-        "disposition-notification",
-    ):
-        return self.hit(f"Content-Type: {ctype}; report-type={report or '(none)'}")
-    return None
+    if ctype != "multipart/report" or report in ("delivery-status", "disposition-notification"):
+        return None
+    if report is None:
+        # Untyped: often a DSN whose generator forgot the parameter; the bounce step reads
+        # its parts, so this is only a hint, below a mark.
+        return self.hit(f"Content-Type: {ctype} without report-type", confidence=0.8)
+    return self.hit(f"Content-Type: {ctype}; report-type={report}")
 
 
 # Subjects MTAs give their non-delivery reports, in the languages they ship. Anchored at
