@@ -61,6 +61,9 @@ _VERY_LONG_FACTOR = 0.5
 _QUOTED_FACTOR = 0.85
 _URL = re.compile(r"(?:https?|ftp|mailto):[^\s<>\"]{1,2000}", re.IGNORECASE)
 _QUESTION_MARKS = ("?", "？", "؟")
+# Words a person cites in quotation marks ('my auto-reply says "I am out of the office"')
+# are not the person's own statement; phrases are not searched inside them.
+_INLINE_QUOTE = re.compile(r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»')
 
 _DETAIL_CHARS = 120
 # A suffix marker sits in the last few words; never scan a megabyte subject for it.
@@ -183,7 +186,8 @@ def assess_text(
         The confidence and the reasons, penalties included (category ``HUMAN``).
     """
     text = _unwrap(body.text) if body else ""
-    folded = fold(text)
+    searched = _INLINE_QUOTE.sub("…", text)
+    folded = fold(searched)
     positive: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
     if subject_reason:
@@ -191,7 +195,7 @@ def assess_text(
     for kind, (rule, weight, most) in _BODY_WEIGHTS.items():
         positive.extend(
             _phrase_reason(rule, match, weight)
-            for match in patterns.find(kind, text, folded)[:most]
+            for match in patterns.find(kind, searched, folded)[:most]
         )
     if positive and text and len(text) <= _SHORT_CHARS:
         positive.append(
@@ -206,7 +210,7 @@ def assess_text(
                 _REPLY_TO_OURS_WEIGHT,
             )
         )
-    penalties = _person_signs(text, folded, body, patterns) if positive else []
+    penalties = _person_signs(text, searched, folded, body, patterns) if positive else []
     confidence = _combine(positive, penalties)
     return TextAssessment(round(confidence, 4), tuple(positive + penalties))
 
@@ -236,13 +240,17 @@ def _phrase_reason(rule: str, match: PhraseMatch, weight: float) -> Reason:
 
 
 def _person_signs(
-    text: str, folded: str, body: BodyText | None, patterns: PatternSet
+    text: str, searched: str, folded: str, body: BodyText | None, patterns: PatternSet
 ) -> list[Reason]:
-    """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence."""
+    """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence.
+
+    Phrases are looked up in ``searched`` (``text`` without quoted speech, folded as
+    ``folded``); length and questions are judged on the whole ``text``.
+    """
     signs = [
         _phrase_penalty(match, factor)
         for match, factor in zip(
-            patterns.find("person_phrases", text, folded), _PERSON_FACTORS, strict=False
+            patterns.find("person_phrases", searched, folded), _PERSON_FACTORS, strict=False
         )
     ]
     if any(mark in _URL.sub("", text) for mark in _QUESTION_MARKS):

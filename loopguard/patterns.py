@@ -501,10 +501,18 @@ def _compiled_lines(
 ) -> tuple[CompiledPhrase, ...]:
     # A line marker is matched with fullmatch against one trimmed line: no boundaries needed.
     return tuple(
-        CompiledPhrase(data.language, re.compile(_starred(entry, _LINE_STAR), re.I), _anchor(entry))
+        CompiledPhrase(data.language, re.compile(_line_regex(entry), re.I), _anchor(entry))
         for data in languages
         for entry in getattr(data, kind)
     )
+
+
+def _line_regex(entry: str) -> str:
+    # A trailing "*" takes the rest of the line, however long: "Sent from my *" and the first
+    # words of a one-line legal disclaimer. Elsewhere the line star is bounded.
+    if entry.endswith("*"):
+        return _starred(entry[:-1], _LINE_STAR) + r"[^\n]*"
+    return _starred(entry, _LINE_STAR)
 
 
 def _literal_entry(entry: str, boundaries: bool) -> str:

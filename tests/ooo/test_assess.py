@@ -138,3 +138,23 @@ def test_threshold_is_configurable(patterns: PatternSet) -> None:
     assessment = _assess(patterns, "Re: invoice", "I am on vacation.")
     assert assessment.is_auto_reply(threshold=0.5)
     assert not assessment.is_auto_reply()
+
+
+def test_words_in_quotation_marks_are_not_the_authors_statement(patterns: PatternSet) -> None:
+    cited = 'My auto-reply says "I am out of the office until 26 August with no access to email".'
+    plain = cited.replace('"', "")
+    assert not _assess(patterns, "Re: x", cited).is_auto_reply()
+    assert _assess(patterns, "Re: x", plain).is_auto_reply()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Я в отпуске до 2 сентября.",
+        "Jestem na urlopie do 2 września.",
+        "Estoy fuera de la oficina hasta el lunes 2 de septiembre.",
+        "Out of office until Monday.",
+    ],
+)
+def test_terse_absence_with_a_return_date_decides(patterns: PatternSet, text: str) -> None:
+    assert _assess(patterns, "Re: x", text).is_auto_reply()

@@ -257,3 +257,11 @@ def test_never_raises_on_arbitrary_text(text: str, charset: str) -> None:
 def test_patterns_argument_is_used(patterns: PatternSet, build: Build) -> None:
     text = "Thanks!\n\nOn Monday Jane wrote:\nI am away"
     assert author_text(email.message_from_bytes(build(text)), patterns=patterns).quoted
+
+
+def test_a_one_line_legal_disclaimer_is_cut_as_a_signature(build: Build) -> None:
+    disclaimer = "This email and any attachments are confidential. " * 20
+    body = author_text(
+        email.message_from_bytes(build(f"Out of office until Monday.\n\n{disclaimer}"))
+    )
+    assert (body.text, body.quoted) == ("Out of office until Monday.", False)
