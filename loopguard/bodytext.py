@@ -112,15 +112,15 @@ def author_text(
     """
     patterns = patterns or default_patterns()
     try:
-        part, html_only = _pick_text_part(msg)
+        plain, html = _text_parts(msg)
     except Exception:  # a hostile structure must yield "no text", never a crash
         return BodyText("")
-    if part is None:
-        return BodyText("")
-    raw, charset = _payload(part)
-    decoded, codec = decode_bytes(raw, charset)
-    if html_only:
-        decoded = html_to_text(decoded[: max_chars * 4])
+    decoded, codec = _decoded(plain) if plain else ("", None)
+    html_only = not decoded.strip() and html is not None
+    if html_only and html is not None:
+        # No text/plain, or an empty one beside the real HTML body (some clients send that).
+        markup, codec = _decoded(html)
+        decoded = html_to_text(markup[: max_chars * 4])
     truncated = len(decoded) > max_chars
     cut = _cut_author_part(decoded[:max_chars], patterns)
     return BodyText(
@@ -136,12 +136,15 @@ def author_text(
 # --- choosing the part ---------------------------------------------------------------------
 
 
-def _pick_text_part(msg: email.message.Message) -> tuple[email.message.Message | None, bool]:
-    """First inline text/plain in document order, else the first text/html."""
-    first_html: email.message.Message | None = None
+def _text_parts(
+    msg: email.message.Message,
+) -> tuple[email.message.Message | None, email.message.Message | None]:
+    """The first inline text/plain and the first inline text/html part, in document order."""
+    plain: email.message.Message | None = None
+    html: email.message.Message | None = None
     stack: list[tuple[email.message.Message, int]] = [(msg, 0)]
     seen = 0
-    while stack and seen < _MAX_PARTS:
+    while stack and seen < _MAX_PARTS and (plain is None or html is None):
         part, depth = stack.pop()
         seen += 1
         if part.get_content_maintype() == "message":
@@ -155,19 +158,24 @@ def _pick_text_part(msg: email.message.Message) -> tuple[email.message.Message |
                     if isinstance(child, email.message.Message)
                 )
             continue
-        content_type = part.get_content_type()
-        if _is_attachment(part) or not content_type.startswith("text/"):
+        if _is_attachment(part):
             continue
-        if content_type == "text/plain":
-            return part, False
-        if content_type == "text/html" and first_html is None:
-            first_html = part
-    return first_html, first_html is not None
+        content_type = part.get_content_type()
+        if content_type == "text/plain" and plain is None:
+            plain = part
+        elif content_type == "text/html" and html is None:
+            html = part
+    return plain, html
 
 
 def _is_attachment(part: email.message.Message) -> bool:
     disposition = str(part.get("Content-Disposition", "")).strip().lower()
     return disposition.startswith("attachment")
+
+
+def _decoded(part: email.message.Message) -> tuple[str, str]:
+    raw, charset = _payload(part)
+    return decode_bytes(raw, charset)
 
 
 def _payload(part: email.message.Message) -> tuple[bytes, str | None]:
@@ -326,12 +334,21 @@ def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
             continue
         if kind == "signature":
             return _Cut(_tidy(top), quoted=False, forwarded=False)
-        if _tidy(top):
-            return _Cut(_tidy(top), quoted=True, forwarded=kind == "forward")
-        # Nothing above the quote: a bottom-posted or interleaved reply; the author's words
+        forwarded = kind == "forward"
+        if _tidy(top) or not _opens_angle_quote(lines, index):
+            # Below a forward marker or a quote header comes another message, never the
+            # author's own words, even when nothing was written above it.
+            return _Cut(_tidy(top), quoted=True, forwarded=forwarded)
+        # Nothing above a ">" quote: a bottom-posted or interleaved reply; the author's words
         # are the unquoted lines below it.
-        return _Cut(_unquoted_rest(lines, index + 1, markers, patterns), True, kind == "forward")
+        return _Cut(_unquoted_rest(lines, index + 1, markers, patterns), True, forwarded)
     return _Cut(_tidy(top), quoted=False, forwarded=False)
+
+
+def _opens_angle_quote(lines: list[str], index: int) -> bool:
+    """The cut line is a ">" line, or an attribution line followed by ">" lines."""
+    following = (line.strip() for line in lines[index:])
+    return next((line for line in following if line and not line.endswith(":")), "").startswith(">")
 
 
 def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: PatternSet) -> str | None:

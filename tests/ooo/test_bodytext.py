@@ -265,3 +265,36 @@ def test_a_one_line_legal_disclaimer_is_cut_as_a_signature(build: Build) -> None
         email.message_from_bytes(build(f"Out of office until Monday.\n\n{disclaimer}"))
     )
     assert (body.text, body.quoted) == ("Out of office until Monday.", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---------- Forwarded message ---------\nFrom: Tom\n\nI am out of the office.",
+        "From: Tom <t@x.com>\nSent: Monday\nTo: me\nSubject: Automatic reply: x\n\nI am away.",
+    ],
+)
+def test_nothing_above_a_forward_or_quote_header_means_no_author_text(
+    build: Build, text: str
+) -> None:
+    body = author_text(email.message_from_bytes(build(text)))
+    assert (body.text, body.quoted) == ("", True)
+
+
+def test_an_empty_plain_part_falls_back_to_the_html_part() -> None:
+    raw = b"""Subject: x
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="a"
+
+--a
+Content-Type: text/plain; charset=utf-8
+
+\x20
+--a
+Content-Type: text/html; charset=utf-8
+
+<p>I am out of the office.</p>
+--a--
+"""
+    body = author_text(email.message_from_bytes(raw))
+    assert (body.text, body.html_only) == ("I am out of the office.", True)
