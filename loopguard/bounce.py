@@ -17,7 +17,7 @@ __all__ = ["BounceReport", "analyse_bounce", "scan_delivery_status"]
 
 log = logging.getLogger(__name__)
 
-_MAX_PARTS = 200  # parts walked per message: a report has a handful
+_FLUFL_MAX_PARTS = 20  # flufl.bounce runs only on messages of a bounce's size
 _FAILED_ACTIONS = frozenset({"failed"})
 _DELAYED_ACTIONS = frozenset({"delayed"})
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
@@ -160,11 +160,11 @@ def _from_status_parts(
     return _classify_blocks(blocks)
 
 
-def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
+def _walk(message: email.message.Message, *, limit: int = 200) -> Iterator[email.message.Message]:
     # Iterative and bounded: msg.walk() recurses and would follow 200-deep nesting.
     stack = [message]
     seen = 0
-    while stack and seen < _MAX_PARTS:
+    while stack and seen < limit:
         part = stack.pop()
         seen += 1
         yield part
@@ -221,6 +221,11 @@ def _from_flufl(message: email.message.Message) -> tuple[set[str], set[str], str
     # caller gates it to bounce candidates and caps the size. Its all_failures() stops at
     # the first detector that raises (some do on real mail, e.g. Yale on an empty From)
     # and logs a traceback; running the detectors one by one skips only the broken one.
+    parts = sum(1 for _ in _walk(message, limit=_FLUFL_MAX_PARTS + 1))
+    if parts > _FLUFL_MAX_PARTS:
+        # Its detectors re-walk the whole tree for every body line: quadratic on hostile
+        # structures (seconds for a few thousand parts). Real bounces have a handful.
+        return set(), set(), f"flufl.bounce skipped: more than {_FLUFL_MAX_PARTS} MIME parts"
     damage = None
     for detector in _flufl_detectors():
         try:
