@@ -34,13 +34,15 @@ class AnyOf:
         self._branches = tuple(_Branch(_literal_key(b), re.compile(b)) for b in branches)
         self.pattern = re.compile("|".join(f"(?:{b.pattern.pattern})" for b in self._branches))
 
-    def search(self, lowered: str) -> re.Match[str] | None:
-        """The match that starts first, among branches whose literal occurs in the text."""
+    def search(self, lowered: str, start: int = 0) -> re.Match[str] | None:
+        """The match that starts first (at or after ``start``), among branches whose
+        literal occurs in the text."""
         best: re.Match[str] | None = None
         for branch in self._branches:
-            if branch.key and branch.key not in lowered:
+            if branch.key and lowered.find(branch.key, start) == -1:
                 continue
-            match = branch.pattern.search(lowered, 0, best.start() + 1 if best else len(lowered))
+            end = best.start() + 1 if best else len(lowered)
+            match = branch.pattern.search(lowered, start, end)
             if match is not None and (best is None or match.start() < best.start()):
                 best = match
         return best

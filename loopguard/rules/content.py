@@ -16,6 +16,10 @@ __all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
 
 _MAX_PARTS = 200
 _WINDOW = 6 * 1024
+# Where newsletters put their subscription text: a banner on top, a footer at the bottom.
+_HEAD_CHARS = 400
+_TAIL_CHARS = 1500
+_MIN_EDGED_TEXT = 400
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
@@ -89,6 +93,9 @@ class BodyRule:
     part_type: str | None = None
     false_positives: str = "none known"
     skip_forwards: bool = True
+    edges_only: bool = False
+    """Only a match in the head or the tail of a longer text counts (a footer or a
+    'view in browser' banner), not one in the middle or in a short note."""
 
     def __call__(self, body: BodySnapshot) -> Reason | None:
         if self.skip_forwards and body.is_forward:
@@ -100,12 +107,20 @@ class BodyRule:
         if self.phrases is None:
             return None
         text, lowered = body.unquoted, body.lowered
-        match = self.phrases.search(lowered)
+        if self.edges_only:
+            if len(text) < _MIN_EDGED_TEXT:
+                return None
+            head, tail_start = lowered[:_HEAD_CHARS], max(0, len(lowered) - _TAIL_CHARS)
+            match = self.phrases.search(head) or self.phrases.search(lowered, tail_start)
+        else:
+            match = self.phrases.search(lowered)
         if match is None:
             return None
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", match.end())
-        line = text[start : end if end != -1 else len(text)]
+        line = text[start : end if end != -1 else len(text)].strip()
+        if self.edges_only and line.endswith("?"):
+            return None  # "how do I unsubscribe?" is a person asking
         return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
 
 
@@ -209,7 +224,9 @@ BODY_RULES: tuple[BodyRule, ...] = (
             (
                 "unsubscribe",
                 r"opt[- ]out",
-                r"to be removed from (?:this|our|the) (?:mailing )?list",
+                r"removed from (?:this|our|the) (?:mailing )?list",
+                "this email was sent to",
+                "change your subscriber information",
                 "remove yourself from",
                 "you are receiving this",
                 r"you received this (?:e-?mail|message)",
@@ -218,7 +235,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
                 r"view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser",
                 "subscription changes",
                 r"ab(?:zu)?bestellen",
-                r"newsletter ab(?:zu)?melden",
+                r"ab(?:zu)?melden",
                 "se désabonner",
                 "désinscri",
                 "darse de baja",
@@ -235,6 +252,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
                 "수신거부",
             )
         ),
+        edges_only=True,
         false_positives="a person asking how to unsubscribe (usually through the list, which "
         "is bulk anyway); forwards are skipped",
     ),

@@ -31,14 +31,29 @@ def test_quoted_machine_notice_is_not_the_author() -> None:
     assert classify(raw).category is Category.HUMAN
 
 
+NEWS = "Our news this month: new products, a new shop in town, and our summer sale.\n" * 6
+
+
 def test_list_footer_makes_bulk() -> None:
     raw = build_message(
-        body="Our news this month...\n\nTo unsubscribe from this newsletter, click here.\n",
+        body=NEWS + "\nTo unsubscribe from this newsletter, click here.\n",
         sender="news@shop.example",
     )
     verdict = classify(raw)
     assert verdict.category is Category.BULK
     assert "body-list-footer" in {r.rule for r in verdict.reasons}
+
+
+def test_a_person_asking_to_unsubscribe_is_human() -> None:
+    short = build_message(body="Hello, please unsubscribe me from your newsletter.\nAnn\n")
+    assert classify(short).category is Category.HUMAN
+    asking = build_message(body=NEWS + "\nBy the way, how do I unsubscribe from the newsletter?\n")
+    assert classify(asking).category is Category.HUMAN
+
+
+def test_subscription_text_in_the_middle_of_a_letter_is_not_a_footer() -> None:
+    body = NEWS + "I tried to unsubscribe last week but it failed.\n" + NEWS * 5 + "Ann\n"
+    assert classify(build_message(body=body)).category is Category.HUMAN
 
 
 def test_forwarded_newsletter_is_human() -> None:

@@ -253,3 +253,14 @@ def test_every_rule_is_in_the_rules_reference() -> None:
     reference = (Path(__file__).resolve().parents[2] / "docs" / "classification.md").read_text()
     for name in [item.name for item in DEFAULT_RULES] + [item.name for item in BODY_RULES]:
         assert f"| `{name}` |" in reference, f"{name} missing from docs/classification.md"
+
+
+def test_the_rules_reference_in_the_docs_is_up_to_date() -> None:
+    from pathlib import Path
+
+    from loopguard.rules.reference import markdown_reference
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "classification.md").read_text()
+    begin = doc.index("-->\n", doc.index("<!-- rules-reference")) + len("-->\n")
+    end = doc.index("<!-- /rules-reference -->")
+    assert doc[begin:end] == markdown_reference(), "run python -m loopguard.rules.reference"
