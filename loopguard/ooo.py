@@ -244,8 +244,9 @@ def _person_signs(
 ) -> list[Reason]:
     """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence.
 
-    Phrases are looked up in ``searched`` (``text`` without quoted speech, folded as
-    ``folded``); length and questions are judged on the whole ``text``.
+    Phrases and questions are looked up in ``searched`` (``text`` without quoted speech,
+    folded as ``folded``): an auto-reply citing the subject "Can we meet?" asks nothing.
+    Length is judged on the whole ``text``.
     """
     signs = [
         _phrase_penalty(match, factor)
@@ -253,7 +254,7 @@ def _person_signs(
             patterns.find("person_phrases", searched, folded), _PERSON_FACTORS, strict=False
         )
     ]
-    if any(mark in _URL.sub("", text) for mark in _QUESTION_MARKS):
+    if any(mark in _URL.sub("", searched) for mark in _QUESTION_MARKS):
         signs.append(
             Reason(
                 "body-question", Category.HUMAN, "the author asks a question", 1 - _QUESTION_FACTOR

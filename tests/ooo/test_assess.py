@@ -158,3 +158,9 @@ def test_words_in_quotation_marks_are_not_the_authors_statement(patterns: Patter
 )
 def test_terse_absence_with_a_return_date_decides(patterns: PatternSet, text: str) -> None:
     assert _assess(patterns, "Re: x", text).is_auto_reply()
+
+
+def test_a_question_in_quotation_marks_is_not_the_authors(patterns: PatternSet) -> None:
+    text = 'I am on leave until 5 May. This reply concerns your message "Can we meet?".'
+    rules = [reason.rule for reason in _assess(patterns, "Re: x", text).reasons]
+    assert "body-question" not in rules
