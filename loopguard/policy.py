@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
-import math
 import os
 import re
 import tomllib
@@ -134,9 +133,7 @@ class Policy:
             object.__setattr__(self, name, _domains(getattr(self, name), name))
         _check_bool(self.honor_no_autoreply, "honor_no_autoreply")
         _check_bool(self.final_notice, "final_notice")
-        object.__setattr__(
-            self, "bounce_memory", _duration(self.bounce_memory, "bounce_memory")
-        )
+        object.__setattr__(self, "bounce_memory", _duration(self.bounce_memory, "bounce_memory"))
         object.__setattr__(self, "repeat_limits", _repeat_limits(self.repeat_limits))
         if not _is_count(self.repeat_min_chars, minimum=0):
             raise ConfigurationError(
@@ -367,9 +364,7 @@ def _reject_unknown(data: Mapping[str, Any], known: set[str], where: str) -> Non
         )
 
 
-def _trigger_from(
-    data: object, where: str, *, required: bool = False
-) -> TriggerPolicy | None:
+def _trigger_from(data: object, where: str, *, required: bool = False) -> TriggerPolicy | None:
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"{where}: expected a table")
     if required:
@@ -535,7 +530,3 @@ def _int_value(value: object, where: str) -> int:
 
 def _is_count(value: object, *, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)

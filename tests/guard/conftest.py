@@ -1,0 +1,102 @@
+"""Shared helpers of the guard tests: a fake clock, messages, a failing store, Redis.
+
+Redis tests use ``LOOPGUARD_TEST_REDIS_URL`` or a server on 127.0.0.1:6379. Without one
+they skip, except under CI (``CI`` set), where a missing server fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+import pytest
+
+from loopguard.errors import StoreError
+from loopguard.guard import Guard
+from loopguard.stores import Touch
+from loopguard.testing import build_message
+from loopguard.tracker import Limit
+
+HELP = "help@example.org"
+SECRET = b"test secret, not for production"
+ANN_TEXT = "Hello,\n\nmy printer on the third floor stopped working after the update.\n\nAnn\n"
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FailingStore:
+    """A store whose every call fails, as a Redis server that went away does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        self.calls += 1
+        raise StoreError("store unreachable")
+
+    def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
+        self.calls += 1
+        raise StoreError("store unreachable")
+
+    def reset(self, keys: Sequence[str]) -> None:
+        raise StoreError("store unreachable")
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def guard(clock: FakeClock) -> Guard:
+    """A help desk's guard: 3 answers per pair per 10 minutes, our address, a secret."""
+    return Guard([Limit(3, "10m")], own_addresses=[HELP], secret=SECRET, clock=clock)
+
+
+def person(
+    sender: str = "Ann Example <ann@example.com>", body: str = ANN_TEXT, **headers: str
+) -> bytes:
+    """A person's message to the help desk."""
+    pairs = [(name.replace("_", "-"), value) for name, value in headers.items()]
+    return build_message(pairs, body=body, sender=sender, to=HELP)
+
+
+def acknowledgement(guard: Guard, incoming: bytes, *, body: str | None = None) -> EmailMessage:
+    """The help desk's stamped acknowledgement of ``incoming``."""
+    reply = EmailMessage()
+    reply["From"] = f"Help Desk <{HELP}>"
+    reply["To"] = "ann@example.com"
+    reply["Subject"] = "[Ticket#1001] We received your request"
+    reply.set_content(body or "Thank you, we received your request and will answer soon.\n")
+    guard.stamp(reply, replying_to=incoming)
+    return reply
+
+
+def redis_url() -> str:
+    """The URL of a reachable real redis-server, or skip (fail under CI)."""
+    import redis
+
+    url = os.environ.get("LOOPGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"no redis-server at {url} ({exc}); set LOOPGUARD_TEST_REDIS_URL"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI requires the Redis guard tests: {message}")
+        pytest.skip(message)
+    return url
