@@ -20,6 +20,32 @@ from loopguard.tracker import Limit
 
 HELP = "help@example.org"
 SECRET = b"test secret, not for production"
+#: A Postfix-style DSN: gone@example.net failed permanently (5.1.1).
+BOUNCE = b"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: help@example.org
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn.1@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; gone@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--b--
+"""
 ANN_TEXT = "Hello,\n\nmy printer on the third floor stopped working after the update.\n\nAnn\n"
 
 

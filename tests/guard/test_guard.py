@@ -12,33 +12,7 @@ from loopguard.policy import Policy, TriggerPolicy
 from loopguard.testing import build_message
 from loopguard.tracker import Limit
 
-from .conftest import ANN_TEXT, HELP, SECRET, FakeClock, acknowledgement, person
-
-BOUNCE = b"""\
-From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
-To: help@example.org
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <dsn.1@mx.example.net>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-I'm sorry to have to inform you that your message could not be delivered.
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.net
-
-Final-Recipient: rfc822; gone@example.net
-Action: failed
-Status: 5.1.1
-Diagnostic-Code: smtp; 550 5.1.1 user unknown
-
---b--
-"""
+from .conftest import ANN_TEXT, BOUNCE, HELP, SECRET, FakeClock, acknowledgement, person
 
 
 def test_a_person_is_allowed(guard: Guard) -> None:
