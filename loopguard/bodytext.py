@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import email.message
 import re
+import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -122,7 +123,9 @@ def author_text(
         markup, codec = _decoded(html)
         decoded = html_to_text(markup[: max_chars * 4])
     truncated = len(decoded) > max_chars
-    cut = _cut_author_part(decoded[:max_chars], patterns)
+    # Composed accents, as the phrases are written: Windows-1258 Vietnamese and some Mac
+    # clients send base letters followed by combining marks.
+    cut = _cut_author_part(unicodedata.normalize("NFC", decoded[:max_chars]), patterns)
     return BodyText(
         text=cut.text,
         quoted=cut.quoted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -298,3 +299,22 @@ Content-Type: text/html; charset=utf-8
 """
     body = author_text(email.message_from_bytes(raw))
     assert (body.text, body.html_only) == ("I am out of the office.", True)
+
+
+def _windows_1258(text: str) -> str:
+    """Vietnamese as Windows-1258 spells it: tone marks as separate combining characters."""
+    spelled = []
+    for char in text:
+        marks = unicodedata.normalize("NFD", char)
+        fits = char.encode("cp1258", "ignore") == b"" and len(marks) > 1
+        spelled.append(unicodedata.normalize("NFC", marks[:-1]) + marks[-1] if fits else char)
+    return "".join(spelled)
+
+
+def test_decomposed_accents_are_composed(build: Build, patterns: PatternSet) -> None:
+    text = "Tôi đang nghỉ phép đến ngày 26/8."
+    legacy = _windows_1258(text)
+    assert legacy != text
+    body = author_text(email.message_from_bytes(build(legacy, "cp1258", "quoted-printable")))
+    assert body.text == text
+    assert patterns.find("absence_phrases", body.text)
