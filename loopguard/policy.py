@@ -212,11 +212,11 @@ class Policy:
         return self.triggers.get(trigger, self.default)
 
     def allow_listed(self, address: str | None) -> str | None:
-        """What allow-lists ``address`` (``"address"`` or ``"domain d"``), or ``None``."""
+        """What allow-lists a normalized address (``"address"`` or ``"domain d"``), or None."""
         return _listed(address, self.allow_addresses, self.allow_domains)
 
     def deny_listed(self, address: str | None) -> str | None:
-        """What deny-lists ``address`` (``"address"`` or ``"domain d"``), or ``None``."""
+        """What deny-lists a normalized address (``"address"`` or ``"domain d"``), or None."""
         return _listed(address, self.deny_addresses, self.deny_domains)
 
     def do_not_mail_match(self, address: str | None) -> bool:
@@ -291,7 +291,7 @@ def _config_from(data: Mapping[str, Any]) -> GuardConfig:
         kwargs["policy"] = Policy.from_dict(data["policy"])
     if "own_addresses" in data:
         addresses = _string_list(data["own_addresses"], "own_addresses")
-        kwargs["own_addresses"] = tuple(_addresses(addresses, "own_addresses"))
+        kwargs["own_addresses"] = tuple(dict.fromkeys(_address_list(addresses, "own_addresses")))
     if "on_store_error" in data:
         kwargs["on_store_error"] = check_store_error_policy(data["on_store_error"])
     if "identity" in data:
@@ -447,13 +447,17 @@ def _string_list(value: object, where: str) -> list[str]:
 
 
 def _addresses(values: Iterable[str], where: str) -> frozenset[str]:
-    result = set()
+    return frozenset(_address_list(values, where))
+
+
+def _address_list(values: Iterable[str], where: str) -> list[str]:
+    result = []
     for index, value in enumerate(_string_list(values, where)):
         address = normalize_address(value)
         if address is None:
             raise ConfigurationError(f"{where}[{index}]: not an address: {value!r}")
-        result.add(address)
-    return frozenset(result)
+        result.append(address)
+    return result
 
 
 def _domains(values: Iterable[str], where: str) -> frozenset[str]:
