@@ -22,6 +22,7 @@ __all__ = [
     "input_size",
     "read_inputs",
     "read_mbox",
+    "reread",
 ]
 
 #: The name that stands for standard input.
@@ -46,10 +47,14 @@ class MailItem:
         location: Where it came from: ``path`` for a file, ``path:N`` for the N-th
             message (from 1) of an mbox, ``-`` or ``-:N`` for standard input.
         raw: The message's bytes (at most :data:`MAX_MESSAGE_BYTES`).
+        path: The file it is in (``None`` for standard input), for :func:`reread`.
+        offset: Where ``raw`` starts in that file.
     """
 
     location: str
     raw: bytes
+    path: str | None = None
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,26 +128,42 @@ def _read_path(path: Path, *, explicit: bool) -> Iterator[MailItem | ReadError]:
                 if handle.read(len(_MBOX_MAGIC)) != _MBOX_MAGIC:
                     return
                 handle.seek(0)
-            yield from _read_stream(handle, str(path))
+            yield from _read_stream(handle, str(path), str(path))
     except OSError as exc:
         yield ReadError(str(path), _describe(exc))
 
 
-def _read_stream(handle: BinaryIO, location: str) -> Iterator[MailItem | ReadError]:
+def _read_stream(
+    handle: BinaryIO, location: str, path: str | None = None
+) -> Iterator[MailItem | ReadError]:
     """One message, or an mbox when the stream starts with a ``From `` line."""
     head = handle.read(len(_MBOX_MAGIC))
     if head == _MBOX_MAGIC:
-        yield from read_mbox(handle, location, first_line_start=head)
+        yield from read_mbox(handle, location, first_line_start=head, path=path)
         return
     raw = head + handle.read(MAX_MESSAGE_BYTES - len(head))
     if not raw.strip():
         yield ReadError(location, "empty, no message")
         return
-    yield MailItem(location, raw)
+    yield MailItem(location, raw, path)
+
+
+def reread(item: MailItem) -> bytes:
+    """Read ``item``'s bytes again from its file (to revisit messages in another order).
+
+    Raises:
+        OSError: The file cannot be read any more.
+        ValueError: The item came from standard input.
+    """
+    if item.path is None:
+        raise ValueError(f"{item.location}: standard input cannot be read twice")
+    with open(item.path, "rb") as handle:
+        handle.seek(item.offset)
+        return handle.read(len(item.raw))
 
 
 def read_mbox(
-    handle: BinaryIO, location: str, *, first_line_start: bytes = b""
+    handle: BinaryIO, location: str, *, first_line_start: bytes = b"", path: str | None = None
 ) -> Iterator[MailItem | ReadError]:
     """Split an mbox stream into messages, one at a time.
 
@@ -156,20 +177,23 @@ def read_mbox(
             first ``first_line_start`` bytes of it.
         location: The name used in each item's location.
         first_line_start: Bytes already consumed from the stream (to sniff the format).
+        path: The file the stream reads, recorded in each item for :func:`reread`.
     """
     lines: list[bytes] = []
     kept = 0
     index = 0
     previous_blank = True
     pending = first_line_start
+    position = start = 0
     for line in handle:
         if pending:
             line, pending = pending + line, b""
+        position += len(line)
         if previous_blank and line.startswith(_MBOX_MAGIC):
             if index:
-                yield _mbox_item(location, index, lines)
+                yield _mbox_item(location, index, lines, path, start)
             index += 1
-            lines, kept = [], 0
+            lines, kept, start = [], 0, position
             previous_blank = False
             continue
         previous_blank = line in (b"\n", b"\r\n")
@@ -179,16 +203,18 @@ def read_mbox(
     if pending:  # the stream held nothing but the sniffed bytes
         index += 1
     if index:
-        yield _mbox_item(location, index, lines)
+        yield _mbox_item(location, index, lines, path, start)
     else:
         yield ReadError(location, "empty mbox, no message")
 
 
-def _mbox_item(location: str, index: int, lines: list[bytes]) -> MailItem:
+def _mbox_item(
+    location: str, index: int, lines: list[bytes], path: str | None, offset: int
+) -> MailItem:
     # The empty line before the next "From " line separates messages; it is not content.
     if lines and lines[-1] in (b"\n", b"\r\n"):
         lines.pop()
-    return MailItem(f"{location}:{index}", b"".join(lines))
+    return MailItem(f"{location}:{index}", b"".join(lines), path, offset)
 
 
 def _is_maildir(path: Path) -> bool:
@@ -211,7 +237,7 @@ def _read_message_file(path: Path) -> Iterator[MailItem | ReadError]:
         yield ReadError(str(path), _describe(exc))
         return
     if raw.strip():
-        yield MailItem(str(path), raw)
+        yield MailItem(str(path), raw, str(path))
     else:
         yield ReadError(str(path), "empty, no message")
 

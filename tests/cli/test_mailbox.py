@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loopguard import mailbox
-from loopguard.mailbox import MailItem, ReadError, input_size, read_inputs, read_mbox
+from loopguard.mailbox import MailItem, ReadError, input_size, read_inputs, read_mbox, reread
 from loopguard.testing import build_message
 
 
@@ -20,16 +20,40 @@ def read(*inputs: str | Path) -> list[MailItem | ReadError]:
     return list(read_inputs([str(name) for name in inputs]))
 
 
+def found_in(*inputs: str | Path) -> list[tuple[str, bytes] | ReadError]:
+    """(location, raw) per message, errors as they are."""
+    return [
+        (item.location, item.raw) if isinstance(item, MailItem) else item for item in read(*inputs)
+    ]
+
+
 def test_eml_file_is_one_message(tmp_path: Path, human: bytes) -> None:
     path = tmp_path / "one.eml"
     path.write_bytes(human)
-    assert read(path) == [MailItem(str(path), human)]
+    assert found_in(path) == [(str(path), human)]
 
 
 def test_mbox_is_split_at_from_lines(write_mbox: Callable[..., Path], human: bytes) -> None:
     second = build_message(subject="Second")
     path = write_mbox([human, second])
-    assert read(path) == [MailItem(f"{path}:1", human), MailItem(f"{path}:2", second)]
+    assert found_in(path) == [(f"{path}:1", human), (f"{path}:2", second)]
+
+
+def test_every_message_can_be_read_again_from_its_file(
+    write_mbox: Callable[..., Path], make_maildir: Callable[..., Path], human: bytes
+) -> None:
+    messages = [build_message(subject=f"number {n}") for n in range(5)]
+    found = read(write_mbox(messages), make_maildir(new=[human]))
+    assert [item.raw for item in found if isinstance(item, MailItem)] == [*messages, human]
+    assert all(isinstance(item, MailItem) and reread(item) == item.raw for item in found)
+
+
+def test_stdin_cannot_be_read_again(monkeypatch: pytest.MonkeyPatch, human: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(human)))
+    (item,) = read("-")
+    assert isinstance(item, MailItem)
+    with pytest.raises(ValueError, match="standard input"):
+        reread(item)
 
 
 def test_crlf_mbox(write_mbox: Callable[..., Path]) -> None:
@@ -113,7 +137,7 @@ def test_stdin_single_message_and_mbox(
     monkeypatch: pytest.MonkeyPatch, human: bytes, mbox_bytes: Callable[..., bytes]
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(human)))
-    assert read("-") == [MailItem("-", human)]
+    assert found_in("-") == [("-", human)]
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mbox_bytes([human, human]))))
     assert [item.location for item in read("-")] == ["-:1", "-:2"]
 
@@ -132,11 +156,11 @@ def test_unreadable_inputs_are_one_line_errors_and_the_run_goes_on(
         return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(Path, "open", guarded_open)
-    found = read(tmp_path / "missing.eml", tmp_path)
+    found = found_in(tmp_path / "missing.eml", tmp_path)
     assert found == [
         ReadError(str(tmp_path / "missing.eml"), "No such file or directory"),
         ReadError(str(tmp_path / "empty.eml"), "empty, no message"),
-        MailItem(str(tmp_path / "good.eml"), human),
+        (str(tmp_path / "good.eml"), human),
         ReadError(str(tmp_path / "locked.eml"), "Permission denied"),
     ]
     assert all("\n" not in str(error) for error in found if isinstance(error, ReadError))
