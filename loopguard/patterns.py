@@ -7,12 +7,16 @@ patterns that cannot backtrack catastrophically.
 
 Phrase syntax (documented for users in ``docs/languages.md``):
 
-* literal text, matched case-insensitively;
+* literal text, matched case-insensitively (Romanian ş/ș and ţ/ț count as one letter);
 * a run of whitespace matches any run of whitespace, line breaks included;
-* ``:`` matches an ASCII or full-width colon, with optional whitespace before it;
-* an apostrophe matches ``'`` and the typographic ``’``;
-* ``*`` matches at most 60 characters without a line break (200 in line markers), at most
-  two stars per phrase; whitespace next to a star is optional.
+* ``:`` matches an ASCII or full-width colon, with optional whitespace around it;
+* an apostrophe matches ``'``, ``’``, ``‘`` and a backtick;
+* ``*`` matches at most 60 characters without a line break (200 in line markers, where a
+  trailing ``*`` takes the rest of the line), at most two stars per phrase; whitespace next
+  to a star is optional.
+
+Each body phrase and line marker compiles to its own regex, guarded by cheap word anchors;
+subject prefixes compile to one alternation with a named group per language.
 """
 
 from __future__ import annotations
@@ -118,8 +122,9 @@ class PhraseMatch:
 class PatternSet:
     """Compiled, merged view of every loaded language; immutable and safe to share.
 
-    Build it with :func:`load_patterns` or :func:`default_patterns`. Each regex carries one
-    named group per language (``l_<code>``) so a match tells which language fired.
+    Build it with :func:`load_patterns` or :func:`default_patterns`. The subject regexes carry
+    one named group per language (``l_<code>``, see :func:`language_of`); body phrases and
+    line markers are :class:`CompiledPhrase` tuples that know their language.
     """
 
     languages: tuple[LanguageData, ...]
@@ -201,8 +206,12 @@ def _words(folded: str) -> frozenset[str]:
 
 
 def fold(text: str) -> str:
-    """Lowercase ``text`` and unify legacy letter variants: the form anchors are compared in."""
-    return text.lower().translate(_FOLD)
+    """Lowercase ``text`` and unify legacy letter variants: the form anchors are compared in.
+
+    Turkish "İ" becomes a plain "i" first: ``str.lower`` would add a combining dot, and the
+    word "İzindeyim" would no longer contain the anchor "izindeyim" that the regex matches.
+    """
+    return text.replace("İ", "i").lower().translate(_FOLD)
 
 
 def language_of(match: re.Match[str]) -> str:

@@ -184,3 +184,8 @@ def test_languages_without_spaces_match_inside_text(patterns: PatternSet) -> Non
 def test_anchor_prefilter_never_hides_a_match(phrase: str, text: str) -> None:
     patterns = _one({"language": "xx", "absence_phrases": [phrase]})
     assert patterns.find("absence_phrases", text)
+
+
+def test_turkish_capital_dotted_i_keeps_its_anchor(patterns: PatternSet) -> None:
+    assert fold("İzindeyim") == "izindeyim"
+    assert patterns.find("absence_phrases", "İzindeyim, e-postalarıma erişimim yok.")
