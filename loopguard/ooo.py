@@ -234,9 +234,11 @@ def _unwrap(text: str) -> str:
     return "\n".join(paragraphs)
 
 
-def _phrase_reason(rule: str, match: PhraseMatch, weight: float) -> Reason:
+def _phrase_reason(
+    rule: str, match: PhraseMatch, weight: float, category: Category = Category.AUTO_REPLY
+) -> Reason:
     shown = " ".join(match.text.split())[:_DETAIL_CHARS]
-    return Reason(rule, Category.AUTO_REPLY, f"{shown} [{match.language}]", weight)
+    return Reason(rule, category, f"{shown} [{match.language}]", weight)
 
 
 def _person_signs(
@@ -249,7 +251,7 @@ def _person_signs(
     Length is judged on the whole ``text``.
     """
     signs = [
-        _phrase_penalty(match, factor)
+        _phrase_reason("body-person-phrase", match, 1 - factor, Category.HUMAN)
         for match, factor in zip(
             patterns.find("person_phrases", searched, folded), _PERSON_FACTORS, strict=False
         )
@@ -278,11 +280,6 @@ def _person_signs(
             )
         )
     return signs
-
-
-def _phrase_penalty(match: PhraseMatch, factor: float) -> Reason:
-    shown = " ".join(match.text.split())[:_DETAIL_CHARS]
-    return Reason("body-person-phrase", Category.HUMAN, f"{shown} [{match.language}]", 1 - factor)
 
 
 def _combine(positive: list[Reason], penalties: list[Reason]) -> float:
