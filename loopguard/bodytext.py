@@ -335,13 +335,14 @@ def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
         if kind is None:
             top.append(line)
             continue
+        above = _tidy(top)
         if kind == "signature":
-            return _Cut(_tidy(top), quoted=False, forwarded=False)
+            return _Cut(above, quoted=False, forwarded=False)
         forwarded = kind == "forward"
-        if _tidy(top) or not _opens_angle_quote(lines, index):
+        if above or not _opens_angle_quote(lines, index):
             # Below a forward marker or a quote header comes another message, never the
             # author's own words, even when nothing was written above it.
-            return _Cut(_tidy(top), quoted=True, forwarded=forwarded)
+            return _Cut(above, quoted=True, forwarded=forwarded)
         # Nothing above a ">" quote: a bottom-posted or interleaved reply; the author's words
         # are the unquoted lines below it.
         return _Cut(_unquoted_rest(lines, index + 1, markers, patterns), True, forwarded)
@@ -355,10 +356,10 @@ def _opens_angle_quote(lines: list[str], index: int) -> bool:
 
 
 def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: PatternSet) -> str | None:
-    """ "quote", "forward", "signature" or None for an ordinary line."""
+    """Classify one line: "quote", "forward", "signature", or None for the author's text."""
     line = lines[index]
     stripped = line.strip()
-    if line.rstrip("\n") in ("-- ", "--"):
+    if line in ("-- ", "--"):
         return "signature"
     if stripped.startswith(">"):
         return "quote"
@@ -426,6 +427,7 @@ def _unquoted_rest(lines: list[str], start: int, markers: _Markers, patterns: Pa
 
 def _tidy(lines: list[str]) -> str:
     # Drop separator lines ("_____", "-----") left above a cut quote header.
-    while lines and not lines[-1].strip(_MARKER_DECORATION):
-        lines = lines[:-1]
-    return "\n".join(line.rstrip() for line in lines).strip()
+    end = len(lines)
+    while end and not lines[end - 1].strip(_MARKER_DECORATION):
+        end -= 1
+    return "\n".join(line.rstrip() for line in lines[:end]).strip()

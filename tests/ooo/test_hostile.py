@@ -54,6 +54,8 @@ HOSTILE_BODIES = {
     "anchors everywhere": "office absence urgent return vacation " * 25_000,
     "colons": "out : : : " * 100_000,
     "cjk": "我目前正在" * 200_000,
+    "separator lines": "x\n" + "-----\n" * 200_000,
+    "quote marks": '"a' * 500_000,
 }
 
 
