@@ -146,7 +146,7 @@ def _body_chunks(view: MessageView) -> Iterator[bytes]:
     when only a parsed message was given) every decoded part and attached header block."""
     raw = view.body_bytes()
     yield raw
-    lowered = raw.lower()
+    lowered = raw.lower() + (view.get("content-transfer-encoding") or "").lower().encode()
     if view.has_raw and b"base64" not in lowered and b"quoted-printable" not in lowered:
         return
     try:
