@@ -132,7 +132,9 @@ Flow = Generator[StoreOp, StoreAnswer, Decision]
 
 
 @dataclass(slots=True)
-class _Context:
+class CheckContext:
+    """One message being decided: what the flow reads, and the failures it met."""
+
     view: MessageView
     verdict: Verdict
     trigger: str | None
@@ -248,7 +250,7 @@ class GuardCore:
         trigger: str | None,
         envelope_sender: str | None,
         thread: str | None,
-    ) -> _Context:
+    ) -> CheckContext:
         view = (
             message
             if isinstance(message, MessageView)
@@ -258,7 +260,7 @@ class GuardCore:
         sender = view.sender
         ours = normalize_address(recipient) if recipient else None
         answer_to = _answer_addresses(view, sender)
-        return _Context(
+        return CheckContext(
             view=view,
             verdict=verdict,
             trigger=trigger,
@@ -269,7 +271,7 @@ class GuardCore:
             key=self._keys.key_of("pair", sender, ours or recipient, None),
         )
 
-    def _flow(self, ctx: _Context, *, counting: bool) -> Flow:
+    def _flow(self, ctx: CheckContext, *, counting: bool) -> Flow:
         """Decide ``ctx``, yielding each store operation; ``counting`` false is a peek."""
         if counting and ctx.verdict.bounce is not None:
             for address in sorted(ctx.verdict.bounce.permanent)[:_MAX_LEARNED]:
@@ -320,7 +322,7 @@ class GuardCore:
         allowed = [allow_listed] if allow_listed is not None else []
         return self._decide(Action.ALLOW, ctx, allowed)
 
-    def _stateless(self, ctx: _Context, trigger: TriggerPolicy) -> Reason | None:
+    def _stateless(self, ctx: CheckContext, trigger: TriggerPolicy) -> Reason | None:
         """The checks that need no store, in order; the first that fails."""
         policy = self.policy
         for address in (ctx.sender, *ctx.answer_to):
@@ -347,7 +349,7 @@ class GuardCore:
                 return Reason(DO_NOT_MAIL, None, f"{address} matches a do-not-mail pattern")
         return None
 
-    def _own_loop(self, ctx: _Context) -> Reason | None:
+    def _own_loop(self, ctx: CheckContext) -> Reason | None:
         ours = self._own
         for address in (ctx.sender, ctx.view.from_address, *ctx.answer_to):
             if address and (address in ours or address == ctx.recipient):
@@ -364,14 +366,14 @@ class GuardCore:
             return Reason(OWN_TOKEN, ctx.verdict.category, detail)
         return None  # a person answering our notification cites it naturally
 
-    def _allow_listed(self, ctx: _Context) -> Reason | None:
+    def _allow_listed(self, ctx: CheckContext) -> Reason | None:
         for address in (ctx.sender, *ctx.answer_to):
             listed = self.policy.allow_listed(address)
             if listed is not None:
                 return Reason(ALLOW_LIST, None, f"sender on the allow-list ({listed})")
         return None
 
-    def _repeat_op(self, ctx: _Context, counting: bool) -> StoreOp | None:
+    def _repeat_op(self, ctx: CheckContext, counting: bool) -> StoreOp | None:
         digest = content_digest(
             ctx.view,
             secret=self._subkey(b"content"),
@@ -388,7 +390,7 @@ class GuardCore:
             recipient = f"{digest}+{local_part_of(ctx.recipient)}@{domain_of(ctx.recipient)}"
         return StoreOp("repeats", counting, f"{digest}@{domain}", recipient)
 
-    def _failed(self, error: StoreError, ctx: _Context) -> Decision | None:
+    def _failed(self, error: StoreError, ctx: CheckContext) -> Decision | None:
         """Apply ``on_store_error``: raise, a suppress decision, or None (go on degraded)."""
         log.warning(
             "loopguard store failed (%s): %s",
@@ -405,7 +407,7 @@ class GuardCore:
         return None
 
     def _decide(
-        self, action: Action, ctx: _Context, reasons: list[Reason], *, retry_after: float = 0.0
+        self, action: Action, ctx: CheckContext, reasons: list[Reason], *, retry_after: float = 0.0
     ) -> Decision:
         return Decision(
             action=action,
@@ -677,7 +679,7 @@ class Guard(GuardCore):
             @functools.wraps(func)
             def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Decision:
                 decision = self.check(
-                    _first_arg(args, kwargs), recipient=recipient, trigger=trigger
+                    first_argument(args, kwargs), recipient=recipient, trigger=trigger
                 )
                 if decision.allowed:
                     return func(*args, **kwargs)
@@ -732,7 +734,7 @@ class Guard(GuardCore):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, ctx: _Context, *, counting: bool) -> Decision:
+    def _run(self, ctx: CheckContext, *, counting: bool) -> Decision:
         flow = self._flow(ctx, counting=counting)
         try:
             op = next(flow)
@@ -791,7 +793,7 @@ def _own_addresses(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
-def _first_arg(args: tuple[object, ...], kwargs: Mapping[str, object]) -> object:
+def first_argument(args: tuple[object, ...], kwargs: Mapping[str, object]) -> object:
     if args:
         return args[0]
     if "message" in kwargs:
