@@ -318,3 +318,9 @@ def test_decomposed_accents_are_composed(build: Build, patterns: PatternSet) -> 
     body = author_text(email.message_from_bytes(build(legacy, "cp1258", "quoted-printable")))
     assert body.text == text
     assert patterns.find("absence_phrases", body.text)
+
+
+def test_unclosed_markup_becomes_text() -> None:
+    assert html_to_text("<p>I am away</p> a <b and <!-- never closed") == (
+        "I am away\na <b and <!-- never closed"
+    )

@@ -77,3 +77,20 @@ def test_phrase_search_is_linear_without_the_length_cap(patterns: PatternSet, bo
             patterns.find(kind, body[:200_000])
 
     assert _timed(run) < BOUND_SECONDS
+
+
+HOSTILE_HTML = {
+    "unclosed tags": "<a " * 26_000,
+    "unclosed attribute tags": "<a b='" * 13_000,
+    "unclosed comments": "<!--x>" * 13_000,
+    "unclosed end tags": "</a" * 26_000,
+    "marked sections": "<![if >" * 11_000,
+    "many small tags": "<b>x</b>" * 10_000,
+}
+
+
+@pytest.mark.parametrize("html", HOSTILE_HTML.values(), ids=HOSTILE_HTML.keys())
+def test_html_reduction_is_linear(patterns: PatternSet, html: str) -> None:
+    raw = b"Subject: x\nContent-Type: text/html; charset=utf-8\n\n" + html.encode()
+    message = email.message_from_bytes(raw)
+    assert _timed(lambda: author_text(message, patterns=patterns)) < BOUND_SECONDS
