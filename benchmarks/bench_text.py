@@ -5,7 +5,8 @@ Three reports:
 1. Scaling on hostile input: time per call for 1 KB → 1 MB subjects and body lines and
    1k → 100k repeated reply prefixes. Linear rules show time growing ~10x per 10x input.
 2. Messages per second over the shared corpus (and tests/fixtures/ooo): parsing alone, and
-   parsing plus ``author_text`` + ``assess_text`` (the body heuristics).
+   parsing plus ``author_text`` + ``assess_text`` (the body heuristics); then the whole
+   ``Classifier.classify`` with ``text_heuristics`` on and off.
 3. Body decoding, stdlib (``loopguard.bodytext``) against mail-parser: speed, and
    correctness on the multilingual fixtures (the expected label still reached when the
    text comes from each decoder; replacement characters and escape sequences left over).
@@ -29,6 +30,7 @@ from pathlib import Path
 import mailparser
 
 from loopguard.bodytext import BodyText, author_text
+from loopguard.classify import Classifier
 from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text, subject_evidence
 from loopguard.patterns import PatternSet, default_patterns
 
@@ -116,6 +118,19 @@ def throughput(name: str, messages: list[bytes], patterns: PatternSet, repeat: i
     )
 
 
+def classify_throughput(name: str, messages: list[bytes], repeat: int) -> None:
+    """Report 2b: the whole classifier, with and without the text heuristics."""
+    with_text = Classifier(text_heuristics=True)
+    without = Classifier(text_heuristics=False)
+    on = _best_of(repeat, lambda: [with_text.classify(raw) for raw in messages])
+    off = _best_of(repeat, lambda: [without.classify(raw) for raw in messages])
+    count = len(messages)
+    print(
+        f"{name:24} {count:4} msgs | classify, text off {count / off:8.0f} msg/s | "
+        f"text on {count / on:8.0f} msg/s | cost {(on - off) / count * 1e6:7.1f} µs/msg"
+    )
+
+
 def _mailparser_text(raw: bytes) -> str:
     try:
         parsed = mailparser.parse_from_bytes(raw[:PARSE_LIMIT])
@@ -186,6 +201,9 @@ def main() -> None:
         print(f"shared corpus not found at {args.corpus}: skipped")
     fixtures = _load(FIXTURES)
     throughput("tests/fixtures/ooo", fixtures, patterns, args.repeat)
+    for name, messages in (("shared corpus", corpus), ("tests/fixtures/ooo", fixtures)):
+        if messages:
+            classify_throughput(name, messages, args.repeat)
     decoding(corpus + fixtures, patterns, args.repeat)
     median = statistics.median(len(raw) for raw in corpus + fixtures)
     print(f"(median message size: {median:.0f} bytes)")
