@@ -7,7 +7,10 @@ Exit codes: 0 success (``check``: allow), 1 some input failed (``check``: suppre
 from __future__ import annotations
 
 import argparse
+import datetime
+import itertools
 import json
+import logging
 import os
 import sys
 import time
@@ -18,9 +21,16 @@ from typing import Any, Final, TextIO
 
 from loopguard import __version__
 from loopguard.classify import Classifier
-from loopguard.mailbox import MailItem, ReadError, input_size, read_inputs
+from loopguard.errors import ConfigurationError, StoreError
+from loopguard.guard import Decision, Guard
+from loopguard.mailbox import STDIN, MailItem, ReadError, input_size, read_inputs
 from loopguard.message import MessageView
 from loopguard.model import Reason, Verdict
+from loopguard.policy import GuardConfig, limits_from, load_config
+from loopguard.replay import Clock as ReplayClock
+from loopguard.replay import ReplayEvent, ReplayReport, reason_label, replay
+from loopguard.stores import store_from_url
+from loopguard.tracker import Limit
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "build_parser", "run"]
 
@@ -93,7 +103,8 @@ class Progress:
 
     def _draw(self, now: float) -> None:
         rate = self.messages / max(now - self._start, 1e-9)
-        line = f"{self.messages:,} messages  {rate:,.0f}/s"
+        plural = "" if self.messages == 1 else "s"
+        line = f"{self.messages:,} message{plural}  {rate:,.0f}/s"
         if self._total:
             share = min(self._bytes / self._total, 0.99)
             filled = int(share * 30)
@@ -194,7 +205,9 @@ class Table:
     def add(self, row: Classified) -> None:
         """Print one message (and with ``explain``, every reason under it)."""
         verdict = row.verdict
-        top = verdict.reasons[0].rule if verdict.reasons else "-"
+        strongest = verdict.reasons[0] if verdict.reasons else None
+        # Signals that name no category (shown by --explain) are not "the" reason.
+        top = strongest.rule if strongest and strongest.category is verdict.category else "-"
         self._row(
             row.location,
             verdict.category.value,
@@ -282,6 +295,223 @@ def _wants_progress(args: argparse.Namespace, streams: Streams, *, rows_on_stdou
     return not (rows_on_stdout and streams.out.isatty())
 
 
+# -- replay and check -------------------------------------------------------------------
+
+
+def _limit_arg(value: str) -> Limit:
+    try:
+        (limit,) = limits_from([value], "limit")
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("limit[0]: ")) from None
+    return limit
+
+
+def _build_guard(args: argparse.Namespace, clock: Callable[[], float]) -> Guard:
+    """The guard a command runs: config file, then flags; store failures raise.
+
+    Raises:
+        ConfigurationError: A bad config file, store URL or setting.
+    """
+    config = load_config(args.config) if args.config else GuardConfig()
+    store = store_from_url(args.store)
+    return Guard(
+        args.limits or config.limits,
+        store=store,
+        own_addresses=[*config.own_addresses, *args.own],
+        # The secret keys the store and recognises our loop tokens; never on the command line.
+        secret=os.environ.get("LOOPGUARD_SECRET") or None,
+        policy=config.policy,
+        on_store_error="raise",  # the command line turns a store failure into exit code 3
+        identity=config.identity,
+        clock=clock,
+    )
+
+
+def _utc(when: float) -> str:
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def event_json(event: ReplayEvent) -> dict[str, Any]:
+    """The JSON object printed per message by ``replay --json``."""
+    decision = event.decision
+    return {
+        "location": event.location,
+        "time": _utc(event.when) + "Z",
+        "sender": event.sender,
+        "recipient": event.recipient,
+        "action": decision.action.value,
+        "rule": decision.rule,
+        "category": decision.verdict.category.value,
+        "retry_after": round(decision.retry_after, 3),
+        "reasons": [reason_json(reason) for reason in decision.reasons],
+    }
+
+
+def print_replay_report(
+    report: ReplayReport, guard: Guard, args: argparse.Namespace, out: TextIO
+) -> None:
+    """The human-readable replay report."""
+    order = "file order" if args.no_sort else "date order"
+    span = ""
+    if report.first is not None and report.last is not None:
+        span = f", {_utc(report.first)} to {_utc(report.last)} UTC"
+    print(f"Replayed {report.events} messages in {order}{span}", file=out)
+    print(f"Limits: {'; '.join(str(limit) for limit in guard.limits)}", file=out)
+    if report.undated:
+        print(f"Undated messages (timed as the one before them): {report.undated}", file=out)
+    print(f"\n  allowed     {report.allowed:>6}", file=out)
+    if report.final_notices:
+        print(f"    of which final notices {report.final_notices}", file=out)
+    print(f"  suppressed  {report.suppressed:>6}", file=out)
+    if report.by_reason:
+        print("\nSuppressed, by reason:", file=out)
+        for label, count in report.by_reason.most_common():
+            print(f"  {count:>6}  {printable(label)}", file=out)
+    top = report.top_pairs(args.top)
+    if top:
+        print("\nTop offending pairs (sender -> recipient):", file=out)
+        for (sender, recipient), stats in top:
+            pair = printable(f"{sender or '<>'} -> {recipient or '?'}")
+            print(f"  {stats.suppressed:>6} suppressed, {stats.allowed} allowed  {pair}", file=out)
+            if stats.cut is not None:
+                first = stats.cut
+                what = f"loop cut after {stats.allowed_before_cut} allowed"
+            else:
+                assert stats.first_suppressed is not None  # a top pair has a suppression
+                first = stats.first_suppressed
+                what = "suppressed from the first message"
+            rule = reason_label(first.decision)
+            print(
+                f"          {what} at {_utc(first.when)} UTC ({printable(first.location)}): "
+                f"{printable(rule)}",
+                file=out,
+            )
+
+
+def cmd_replay(args: argparse.Namespace, streams: Streams) -> int:
+    """``loopguard replay MAILBOX...``."""
+    clock = ReplayClock()
+    try:
+        guard = _build_guard(args, clock)
+    except ConfigurationError as exc:
+        streams.error(str(exc))
+        return EXIT_USAGE
+    failed = 0
+
+    def report_error(error: ReadError) -> None:
+        nonlocal failed
+        failed += 1
+        streams.error(str(error))
+
+    progress = Progress(
+        streams.err, None, enabled=_wants_progress(args, streams, rows_on_stdout=args.json)
+    )
+
+    def on_event(event: ReplayEvent) -> None:
+        progress.advance(0)
+        if args.json:
+            print(json.dumps(event_json(event), ensure_ascii=False), file=streams.out)
+
+    try:
+        with guard:
+            report = replay(
+                read_inputs(args.paths),
+                guard,
+                clock,
+                recipient=args.recipient,
+                trigger=args.trigger,
+                sort=not args.no_sort,
+                on_error=report_error,
+                on_event=on_event,
+            )
+            progress.close()
+            print_replay_report(report, guard, args, streams.err if args.json else streams.out)
+    except StoreError as exc:
+        progress.close()
+        streams.error(f"store error: {exc}")
+        return EXIT_STORE
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
+    """``loopguard check --store URL --sender A --recipient B [FILE]``: exit 0 allow, 1 suppress."""
+    if args.file == STDIN and sys.stdin.isatty():
+        streams.error("check: no message; give FILE or pipe one on standard input")
+        return EXIT_USAGE
+    found = list(itertools.islice(read_inputs([args.file]), 2))
+    errors = [item for item in found if isinstance(item, ReadError)]
+    messages = [item for item in found if isinstance(item, MailItem)]
+    if errors:
+        streams.error(str(errors[0]))
+        return EXIT_USAGE
+    if len(messages) != 1:
+        streams.error(f"{args.file}: check takes one message, this holds more")
+        return EXIT_USAGE
+    try:
+        guard = _build_guard(args, time.time)
+    except ConfigurationError as exc:
+        streams.error(str(exc))
+        return EXIT_USAGE
+    try:
+        with guard:
+            decision = guard.check(
+                messages[0].raw,
+                recipient=args.recipient,
+                envelope_sender=args.sender,
+                trigger=args.trigger,
+            )
+    except StoreError as exc:
+        streams.error(f"store error: {exc}")
+        return EXIT_STORE
+    if args.json:
+        print(json.dumps(_decision_json(decision), ensure_ascii=False), file=streams.out)
+    elif not args.quiet:
+        why = f" {decision.reasons[0]}" if decision.reasons else ""
+        print(printable(f"{decision.action.value}{why}"), file=streams.out)
+    return EXIT_OK if decision.allowed else EXIT_FAILED
+
+
+def _decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "action": decision.action.value,
+        "allowed": decision.allowed,
+        "rule": decision.rule,
+        "category": decision.verdict.category.value,
+        "retry_after": round(decision.retry_after, 3),
+        "reasons": [reason_json(reason) for reason in decision.reasons],
+    }
+
+
+def _add_guard_options(parser: argparse.ArgumentParser, *, store_required: bool) -> None:
+    parser.add_argument(
+        "--store",
+        required=store_required,
+        default=None if store_required else "memory://",
+        metavar="URL",
+        help="rate store: memory://, sqlite:///path.db, redis://host:6379/0"
+        + ("" if store_required else " (default: memory://)"),
+    )
+    parser.add_argument(
+        "--limit",
+        dest="limits",
+        action="append",
+        type=_limit_arg,
+        default=[],
+        metavar="N/PER",
+        help="a rate limit such as 5/10m or '20/1h sender' (repeatable; "
+        "default: the config file's, else loopguard's default ladder)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="guard settings from a .toml or .ini file")
+    parser.add_argument(
+        "--own",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="one of our own addresses (repeatable)",
+    )
+    parser.add_argument("--trigger", metavar="NAME", help="the trigger name (selects its policy)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -290,6 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check one message in a pipeline.",
     )
     parser.add_argument("--version", action="version", version=f"loopguard {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every decision and warning to stderr"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     classify = commands.add_parser(
@@ -315,6 +548,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     classify.set_defaults(handler=cmd_classify)
+
+    replay_cmd = commands.add_parser(
+        "replay",
+        help="feed a mailbox through a guard and report what it would have suppressed",
+        description="Decide every message as if it were about to fire a trigger at its Date, "
+        "and report what would have been allowed and suppressed, per reason, with the "
+        "top offending pairs and the moment each loop was cut.",
+    )
+    replay_cmd.add_argument(
+        "paths", nargs="+", metavar="MAILBOX", help="mbox, Maildir, dir, .eml, -"
+    )
+    _add_guard_options(replay_cmd, store_required=False)
+    replay_cmd.add_argument(
+        "--recipient",
+        metavar="ADDRESS",
+        help="our address that received the mail (default: each message's Delivered-To, "
+        "X-Original-To or To)",
+    )
+    replay_cmd.add_argument(
+        "--no-sort", action="store_true", help="decide in file order instead of date order"
+    )
+    replay_cmd.add_argument(
+        "--top", type=int, default=10, metavar="N", help="offending pairs to show (default 10)"
+    )
+    replay_cmd.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per decision on stdout; the report on stderr",
+    )
+    replay_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress indicator")
+    replay_cmd.set_defaults(handler=cmd_replay)
+
+    check = commands.add_parser(
+        "check",
+        help="decide one message for a shell pipeline: exit 0 allow, 1 suppress",
+        description="Decide one message (FILE, or standard input) and count it. Exit codes: "
+        "0 allow, 1 suppress, 2 usage error, 3 store error.",
+    )
+    check.add_argument(
+        "file", nargs="?", default=STDIN, metavar="FILE", help="the message (default: -)"
+    )
+    _add_guard_options(check, store_required=True)
+    check.add_argument(
+        "--sender", metavar="ADDRESS", help="the envelope sender (MAIL FROM), if known"
+    )
+    check.add_argument(
+        "--recipient", required=True, metavar="ADDRESS", help="our address that received it"
+    )
+    output = check.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the decision as JSON")
+    output.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
+    check.set_defaults(handler=cmd_check)
     return parser
 
 
@@ -326,6 +611,12 @@ def run(argv: Sequence[str] | None = None, streams: Streams | None = None) -> in
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    # The library logs store failures and decisions; the commands report them themselves.
+    logging.basicConfig(
+        stream=streams.err,
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="loopguard: %(levelname)s %(name)s: %(message)s",
+    )
     handler: Callable[[argparse.Namespace, Streams], int] = args.handler
     try:
         return handler(args, streams)
