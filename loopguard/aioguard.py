@@ -23,6 +23,7 @@ from loopguard.guard import (
     Decision,
     GuardCore,
     MetricsHook,
+    Purpose,
     StoreAnswer,
     StoreOp,
     first_argument,
@@ -79,10 +80,9 @@ class AsyncGuard(GuardCore):
             self.store: AsyncStore = store  # type: ignore[assignment]
         else:
             self.store = to_async(store)  # type: ignore[arg-type]
-        self._trackers = {
-            purpose: AsyncRateTracker(limits, store=self.store, clock=clock, secret=key)
-            for purpose, (limits, key) in self._tracker_specs().items()
-        }
+        self._trackers: dict[tuple[Purpose, str | None], AsyncRateTracker] = {}
+        for purpose in self._purposes():
+            self._tracker(purpose)  # validates the limits now, not at the first message
 
     @classmethod
     def from_config(
@@ -166,7 +166,7 @@ class AsyncGuard(GuardCore):
             message, sender, recipient, thread, envelope_sender
         )
         try:
-            await self._trackers["rates"].hit(sender=sender, recipient=recipient, thread=thread)
+            await self._tracker("rates").hit(sender=sender, recipient=recipient, thread=thread)
         except StoreError as exc:
             self._record_failed(exc)
 
@@ -174,12 +174,12 @@ class AsyncGuard(GuardCore):
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> None:
         """Forget rate counts and the final-notice mark of these keys."""
-        await self._trackers["rates"].reset(sender=sender, recipient=recipient, thread=thread)
-        await self._trackers["notices"].reset(sender=sender, recipient=recipient)
+        await self._tracker("rates").reset(sender=sender, recipient=recipient, thread=thread)
+        await self._tracker("notices").reset(sender=sender, recipient=recipient)
 
     async def forget_bounce(self, address: str) -> None:
         """Unblock an address remembered from a permanent bounce."""
-        await self._trackers["bounces"].reset(recipient=address)
+        await self._tracker("bounces").reset(recipient=address)
 
     def protect(
         self,
@@ -250,8 +250,16 @@ class AsyncGuard(GuardCore):
             decision: Decision = stop.value
             return decision
 
+    def _tracker(self, purpose: Purpose, namespace: str | None = None) -> AsyncRateTracker:
+        tracker = self._trackers.get((purpose, namespace))
+        if tracker is None:
+            limits, key = self._tracker_spec(purpose, namespace)
+            tracker = AsyncRateTracker(limits, store=self.store, clock=self.clock, secret=key)
+            self._trackers[purpose, namespace] = tracker
+        return tracker
+
     async def _execute(self, op: StoreOp) -> StoreAnswer:
-        tracker = self._trackers[op.purpose]
+        tracker = self._tracker(op.purpose, op.namespace)
         call = tracker.hit if op.count else tracker.peek
         try:
             return await call(sender=op.sender, recipient=op.recipient, thread=op.thread)

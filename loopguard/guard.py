@@ -124,6 +124,7 @@ class StoreOp:
     sender: str | None = None
     recipient: str | None = None
     thread: str | None = None
+    namespace: str | None = None
 
 
 #: What a driver sends back into the flow: the tracker's result or its failure.
@@ -184,20 +185,30 @@ class GuardCore:
         self.token = LoopToken(self._secret, self.identity) if self._secret else None
         self._keys = KeyDeriver(secret=self._secret)
 
-    def _tracker_specs(self) -> dict[Purpose, tuple[tuple[Limit, ...], bytes | None]]:
-        """Limits and key secret per purpose; separate secrets keep their keys apart."""
-        longest = max(limit.per for limit in self.limits)
-        specs: dict[Purpose, tuple[tuple[Limit, ...], bytes | None]] = {
-            "rates": (self.limits, self._secret),
-            "notices": ((Limit(1, longest, "pair"),), self._subkey(b"notices")),
-            "bounces": (
-                (Limit(1, self.policy.bounce_memory, "recipient"),),
-                self._subkey(b"bounces"),
-            ),
-        }
-        if self.policy.repeat_limits:
-            specs["repeats"] = (self.policy.repeat_limits, self._subkey(b"repeats"))
-        return specs
+    def _tracker_spec(
+        self, purpose: Purpose, namespace: str | None
+    ) -> tuple[tuple[Limit, ...], bytes | None]:
+        """Limits and key secret of one tracker; separate secrets keep their keys apart.
+
+        Answers to a sender share one namespace (``None``), whichever trigger sends them;
+        a trigger that does not answer the sender counts in its own, so that creating a
+        ticket does not use up the sender's allowance of answers.
+        """
+        if purpose == "rates":
+            limits = self.limits
+        elif purpose == "repeats":
+            limits = self.policy.repeat_limits
+        elif purpose == "notices":
+            limits = (Limit(1, max(limit.per for limit in self.limits), "pair"),)
+        else:
+            limits = (Limit(1, self.policy.bounce_memory, "recipient"),)
+        if namespace is not None:
+            return limits, self._subkey(f"{purpose} {namespace}".encode())
+        return limits, self._secret if purpose == "rates" else self._subkey(purpose.encode())
+
+    def _purposes(self) -> tuple[Purpose, ...]:
+        purposes: tuple[Purpose, ...] = ("rates", "notices", "bounces")
+        return (*purposes, "repeats") if self.policy.repeat_limits else purposes
 
     def _subkey(self, purpose: bytes) -> bytes:
         return hmac.digest(self._secret or b"loopguard", b"loopguard " + purpose, "sha256")
@@ -293,7 +304,7 @@ class GuardCore:
                     detail = f"{address} failed permanently before; blocked for a while"
                     return self._decide(Action.SUPPRESS, ctx, [Reason(BOUNCED, None, detail)])
         if allow_listed is None and self.policy.repeat_limits:
-            op = self._repeat_op(ctx, counting)
+            op = self._repeat_op(ctx, counting, trigger)
             if op is not None:
                 answer = yield op
                 if isinstance(answer, StoreError):
@@ -304,14 +315,19 @@ class GuardCore:
                     return self._decide(
                         Action.SUPPRESS, ctx, [reason], retry_after=answer.retry_after
                     )
-        answer = yield StoreOp("rates", counting, ctx.sender, ctx.recipient, ctx.thread)
+        namespace = None if trigger.answers_sender else f"trigger {ctx.trigger}"
+        answer = yield StoreOp(
+            "rates", counting, ctx.sender, ctx.recipient, ctx.thread, namespace=namespace
+        )
         if isinstance(answer, StoreError):
             if stop := self._failed(answer, ctx):
                 return stop
         elif not answer.allowed:
             limit = Reason(RATE_LIMIT, None, f"{answer.exceeded} exceeded")
-            if counting and self.policy.final_notice:
-                notice = yield StoreOp("notices", True, ctx.sender, ctx.recipient)
+            if counting and self.policy.final_notice and trigger.answers_sender:
+                notice = yield StoreOp(
+                    "notices", True, ctx.sender, ctx.recipient, namespace=namespace
+                )
                 if isinstance(notice, StoreError):
                     if stop := self._failed(notice, ctx):
                         return stop
@@ -373,7 +389,9 @@ class GuardCore:
                 return Reason(ALLOW_LIST, None, f"sender on the allow-list ({listed})")
         return None
 
-    def _repeat_op(self, ctx: CheckContext, counting: bool) -> StoreOp | None:
+    def _repeat_op(
+        self, ctx: CheckContext, counting: bool, trigger: TriggerPolicy
+    ) -> StoreOp | None:
         digest = content_digest(
             ctx.view,
             secret=self._subkey(b"content"),
@@ -388,7 +406,8 @@ class GuardCore:
         recipient = None
         if ctx.recipient and "@" in ctx.recipient:
             recipient = f"{digest}+{local_part_of(ctx.recipient)}@{domain_of(ctx.recipient)}"
-        return StoreOp("repeats", counting, f"{digest}@{domain}", recipient)
+        namespace = None if trigger.answers_sender else f"trigger {ctx.trigger}"
+        return StoreOp("repeats", counting, f"{digest}@{domain}", recipient, namespace=namespace)
 
     def _failed(self, error: StoreError, ctx: CheckContext) -> Decision | None:
         """Apply ``on_store_error``: raise, a suppress decision, or None (go on degraded)."""
@@ -530,10 +549,9 @@ class Guard(GuardCore):
 
             store = MemoryStore()
         self.store = store
-        self._trackers = {
-            purpose: RateTracker(limits, store=store, clock=clock, secret=key)
-            for purpose, (limits, key) in self._tracker_specs().items()
-        }
+        self._trackers: dict[tuple[Purpose, str | None], RateTracker] = {}
+        for purpose in self._purposes():
+            self._tracker(purpose)  # validates the limits now, not at the first message
 
     @classmethod
     def from_config(
@@ -639,7 +657,7 @@ class Guard(GuardCore):
             message, sender, recipient, thread, envelope_sender
         )
         try:
-            self._trackers["rates"].hit(sender=sender, recipient=recipient, thread=thread)
+            self._tracker("rates").hit(sender=sender, recipient=recipient, thread=thread)
         except StoreError as exc:
             self._record_failed(exc)
 
@@ -651,8 +669,8 @@ class Guard(GuardCore):
         Raises:
             StoreError: The store failed.
         """
-        self._trackers["rates"].reset(sender=sender, recipient=recipient, thread=thread)
-        self._trackers["notices"].reset(sender=sender, recipient=recipient)
+        self._tracker("rates").reset(sender=sender, recipient=recipient, thread=thread)
+        self._tracker("notices").reset(sender=sender, recipient=recipient)
 
     def forget_bounce(self, address: str) -> None:
         """Unblock an address remembered from a permanent bounce (it was fixed).
@@ -660,7 +678,7 @@ class Guard(GuardCore):
         Raises:
             StoreError: The store failed.
         """
-        self._trackers["bounces"].reset(recipient=address)
+        self._tracker("bounces").reset(recipient=address)
 
     def protect(
         self,
@@ -744,8 +762,16 @@ class Guard(GuardCore):
             decision: Decision = stop.value
             return decision
 
+    def _tracker(self, purpose: Purpose, namespace: str | None = None) -> RateTracker:
+        tracker = self._trackers.get((purpose, namespace))
+        if tracker is None:
+            limits, key = self._tracker_spec(purpose, namespace)
+            tracker = RateTracker(limits, store=self.store, clock=self.clock, secret=key)
+            self._trackers[purpose, namespace] = tracker
+        return tracker
+
     def _execute(self, op: StoreOp) -> StoreAnswer:
-        tracker = self._trackers[op.purpose]
+        tracker = self._tracker(op.purpose, op.namespace)
         call = tracker.hit if op.count else tracker.peek
         try:
             return call(sender=op.sender, recipient=op.recipient, thread=op.thread)

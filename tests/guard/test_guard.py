@@ -432,3 +432,21 @@ def test_envelope_sender_is_who_wrote_it(guard: Guard) -> None:
 def test_guard_is_a_context_manager(clock: FakeClock) -> None:
     with Guard(clock=clock, secret=SECRET) as guard:
         assert guard.check(person(), recipient=HELP).allowed
+
+
+def test_a_trigger_that_does_not_answer_counts_apart(clock: FakeClock) -> None:
+    # Creating a ticket must not use up the sender's allowance of answers.
+    policy = Policy(triggers={"create-ticket": TriggerPolicy(answers_sender=False)})
+    guard = Guard([Limit(2, "1h")], own_addresses=[HELP], clock=clock, policy=policy)
+    bodies = [f"Question {word}: the projector in room B flickers." for word in ("a", "b", "c")]
+    created = [guard.check(person(body=b), recipient=HELP, trigger="create-ticket") for b in bodies]
+    answered = [guard.check(person(body=b), recipient=HELP, trigger="ack") for b in bodies]
+    assert [d.allowed for d in created] == [True, True, False]
+    assert [d.allowed for d in answered] == [True, True, False]
+
+
+def test_limits_are_validated_at_construction() -> None:
+    from loopguard.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="duplicate"):
+        Guard([Limit(1, "1h"), Limit(1, "1h")])
