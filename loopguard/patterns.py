@@ -39,6 +39,7 @@ __all__ = [
     "LanguageData",
     "LineKind",
     "PatternSet",
+    "PhraseIndex",
     "PhraseKind",
     "PhraseMatch",
     "default_patterns",
@@ -137,6 +138,13 @@ class PatternSet:
     header_field: re.Pattern[str]
     lines: Mapping[LineKind, tuple[CompiledPhrase, ...]] = field(repr=False)
     phrases: Mapping[PhraseKind, tuple[CompiledPhrase, ...]] = field(repr=False)
+    index: Mapping[PhraseKind | LineKind, PhraseIndex] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[PhraseKind | LineKind, PhraseIndex] = {}
+        index.update((kind, PhraseIndex.build(found)) for kind, found in self.phrases.items())
+        index.update((kind, PhraseIndex.build(found)) for kind, found in self.lines.items())
+        object.__setattr__(self, "index", index)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -157,7 +165,7 @@ class PatternSet:
         words = _words(folded)
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
-            for phrase in self.phrases[kind]
+            for phrase in self.index[kind].candidates(words, folded)
             if phrase.words <= words and phrase.anchor in folded
             for match in phrase.regex.finditer(text)
         ]
@@ -169,7 +177,12 @@ class PatternSet:
         Callers test each candidate with ``regex.fullmatch(line)`` on trimmed lines; the anchor
         filter leaves only a handful of candidates per message.
         """
-        return tuple(marker for marker in self.lines[kind] if marker.anchor in folded)
+        words = _words(folded)
+        return tuple(
+            marker
+            for marker in self.index[kind].candidates(words, folded)
+            if marker.words <= words and marker.anchor in folded
+        )
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
@@ -197,6 +210,41 @@ class CompiledPhrase:
     regex: re.Pattern[str]
     anchor: str
     words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseIndex:
+    """Phrases of one list grouped so that a text only meets the phrases it can match.
+
+    ``by_word`` keys each phrase by its longest complete word: only phrases whose key word
+    occurs in the text are tried. Phrases without complete words (scripts written without
+    spaces) are keyed by the first character of their anchor in ``by_char``.
+    """
+
+    by_word: Mapping[str, tuple[CompiledPhrase, ...]]
+    by_char: Mapping[str, tuple[CompiledPhrase, ...]]
+
+    @classmethod
+    def build(cls, phrases: Iterable[CompiledPhrase]) -> PhraseIndex:
+        by_word: dict[str, list[CompiledPhrase]] = {}
+        by_char: dict[str, list[CompiledPhrase]] = {}
+        for phrase in phrases:
+            if phrase.words:
+                by_word.setdefault(max(phrase.words, key=len), []).append(phrase)
+            else:
+                by_char.setdefault(phrase.anchor[:1], []).append(phrase)
+        return cls(
+            {word: tuple(found) for word, found in by_word.items()},
+            {char: tuple(found) for char, found in by_char.items()},
+        )
+
+    def candidates(self, words: frozenset[str], folded: str) -> Iterable[CompiledPhrase]:
+        """The phrases worth testing against a text with these words and this folded form."""
+        for word in words & self.by_word.keys():
+            yield from self.by_word[word]
+        for char, found in self.by_char.items():
+            if char in folded:
+                yield from found
 
 
 @functools.lru_cache(maxsize=4)
@@ -508,9 +556,15 @@ def _isolated(entry: str, start: int, end: int) -> bool:
 def _compiled_lines(
     languages: tuple[LanguageData, ...], kind: LineKind
 ) -> tuple[CompiledPhrase, ...]:
-    # A line marker is matched with fullmatch against one trimmed line: no boundaries needed.
+    # A line marker is matched with fullmatch against one trimmed line: it starts at a word
+    # edge without any lookbehind.
     return tuple(
-        CompiledPhrase(data.language, re.compile(_line_regex(entry), re.I), _anchor(entry))
+        CompiledPhrase(
+            data.language,
+            re.compile(_line_regex(entry), re.I),
+            _anchor(entry),
+            _whole_words(entry) if data.word_boundaries else frozenset(),
+        )
         for data in languages
         for entry in getattr(data, kind)
     )

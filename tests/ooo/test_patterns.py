@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopguard.errors import ConfigurationError
-from loopguard.patterns import PatternSet, default_patterns, fold, load_patterns
+from loopguard.patterns import PatternSet, PhraseMatch, default_patterns, fold, load_patterns
 
 REQUIRED_LISTS = (
     "reply_prefixes",
@@ -189,3 +191,39 @@ def test_anchor_prefilter_never_hides_a_match(phrase: str, text: str) -> None:
 def test_turkish_capital_dotted_i_keeps_its_anchor(patterns: PatternSet) -> None:
     assert fold("İzindeyim") == "izindeyim"
     assert patterns.find("absence_phrases", "İzindeyim, e-postalarıma erişimim yok.")
+
+
+def _vocabulary() -> list[str]:
+    """The packaged body phrases (stars filled in) and their words, to build texts from."""
+    entries = [
+        entry.replace("*", " now ")
+        for data in default_patterns().languages
+        for entry in data.absence_phrases + data.return_phrases + data.person_phrases
+    ]
+    return sorted(set(entries) | {word for entry in entries for word in entry.split()})
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_vocabulary()) | st.sampled_from([" ", "\n", ", ", "-", "'", "İ", "ş"]),
+        max_size=40,
+    )
+)
+def test_indexed_search_equals_a_scan_of_every_phrase(tokens: list[str]) -> None:
+    patterns = default_patterns()
+    text = " ".join(tokens)
+    for kind in ("absence_phrases", "return_phrases", "person_phrases"):
+        scanned = {
+            (phrase.language, match.group(), match.start())
+            for phrase in patterns.phrases[kind]
+            for match in phrase.regex.finditer(text)
+        }
+        found = {(hit.language, hit.text, hit.start) for hit in patterns.find(kind, text)}
+        assert found <= scanned
+        assert {start for _, _, start in scanned} <= _covered(patterns.find(kind, text))
+
+
+def _covered(hits: tuple[PhraseMatch, ...]) -> set[int]:
+    """Every start position inside a reported match (overlapping matches are merged)."""
+    return {position for hit in hits for position in range(hit.start, hit.start + len(hit.text))}
