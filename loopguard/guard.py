@@ -345,7 +345,7 @@ class GuardCore:
             listed = policy.deny_listed(address)
             if listed is not None:
                 return Reason(DENY_LIST, None, f"sender on the deny-list ({listed})")
-        own = self._own_loop(ctx)
+        own = self._own_loop(ctx, trigger)
         if own is not None:
             return own
         if self._allow_listed(ctx) is not None:
@@ -365,14 +365,21 @@ class GuardCore:
                 return Reason(DO_NOT_MAIL, None, f"{address} matches a do-not-mail pattern")
         return None
 
-    def _own_loop(self, ctx: CheckContext) -> Reason | None:
+    def _own_loop(self, ctx: CheckContext, trigger: TriggerPolicy) -> Reason | None:
         ours = self._own
         for address in (ctx.sender, ctx.view.from_address, *ctx.answer_to):
             if address and (address in ours or address == ctx.recipient):
                 return Reason(OWN_ADDRESS, None, f"{address} is one of our own addresses")
         if self.token is None:
             return None
-        sighting = self.token.find(ctx.view)
+        # A token in the body only makes a loop of automatic mail. Decoding base64 parts
+        # needs a MIME parse; it is skipped when the category check suppresses anyway.
+        verdict = ctx.verdict
+        sighting = self.token.find(
+            ctx.view,
+            body=verdict.is_automated,
+            decode=verdict.category in trigger.categories,
+        )
         if sighting is None:
             return None
         if sighting.where == "header":

@@ -109,10 +109,14 @@ class LoopToken:
         nonce = bytes.fromhex(match[1].decode())
         return hmac.compare_digest(self._mac(nonce).hex(), match[2].decode().lower())
 
-    def find(self, view: MessageView) -> TokenSighting | None:
+    def find(
+        self, view: MessageView, *, body: bool = True, decode: bool = True
+    ) -> TokenSighting | None:
         """The strongest sighting of a valid token of ours in an incoming message.
 
-        Headers of the message itself beat references, which beat the body.
+        Headers of the message itself beat references, which beat the body. ``body``
+        false skips the body; ``decode`` false reads only the raw body, never decoding
+        base64 or quoted-printable parts (which needs a MIME parse).
         """
         for where, fields in (("header", _HEADER_FIELDS), ("reference", _REFERENCE_FIELDS)):
             for name in fields:
@@ -120,7 +124,9 @@ class LoopToken:
                     token = self._first_valid(value.encode("utf-8", "surrogateescape"))
                     if token is not None:
                         return TokenSighting(where, token)  # type: ignore[arg-type]
-        for chunk in _body_chunks(view):
+        if not body:
+            return None
+        for chunk in _body_chunks(view, decode=decode):
             token = self._first_valid(chunk)
             if token is not None:
                 return TokenSighting("body", token)
@@ -141,11 +147,13 @@ class LoopToken:
         return hmac.digest(self._key, nonce, "sha256")[:_MAC_BYTES]
 
 
-def _body_chunks(view: MessageView) -> Iterator[bytes]:
+def _body_chunks(view: MessageView, *, decode: bool) -> Iterator[bytes]:
     """The raw body, then (when it may hide the token in base64 or quoted-printable, or
     when only a parsed message was given) every decoded part and attached header block."""
     raw = view.body_bytes()
     yield raw
+    if view.has_raw and not decode:
+        return
     lowered = raw.lower() + (view.get("content-transfer-encoding") or "").lower().encode()
     if view.has_raw and b"base64" not in lowered and b"quoted-printable" not in lowered:
         return

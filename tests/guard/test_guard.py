@@ -450,3 +450,22 @@ def test_limits_are_validated_at_construction() -> None:
 
     with pytest.raises(ConfigurationError, match="duplicate"):
         Guard([Limit(1, "1h"), Limit(1, "1h")])
+
+
+def test_token_in_a_base64_auto_reply_when_the_trigger_takes_auto_replies(
+    clock: FakeClock,
+) -> None:
+    from email.message import EmailMessage
+
+    policy = Policy(
+        triggers={"record": TriggerPolicy(frozenset({Category.HUMAN, Category.AUTO_REPLY}))}
+    )
+    guard = Guard(own_addresses=[HELP], secret=SECRET, clock=clock, policy=policy)
+    ack = acknowledgement(guard, person())
+    auto = EmailMessage()
+    auto["From"] = "bob@example.net"
+    auto["Auto-Submitted"] = "auto-replied"
+    auto.set_content(f"Away until May.\n\n> {ack.get_content()}", cte="base64")
+    assert guard.check(auto.as_bytes(), recipient=HELP, trigger="record").rule == "own-loop-token"
+    # For a trigger that refuses auto-replies anyway, no MIME parse is spent on the token.
+    assert guard.check(auto.as_bytes(), recipient=HELP).rule == "automated"
