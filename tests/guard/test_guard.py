@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopguard.guard import Action, Decision, Guard
 from loopguard.model import Category
@@ -469,3 +471,36 @@ def test_token_in_a_base64_auto_reply_when_the_trigger_takes_auto_replies(
     assert guard.check(auto.as_bytes(), recipient=HELP, trigger="record").rule == "own-loop-token"
     # For a trigger that refuses auto-replies anyway, no MIME parse is spent on the token.
     assert guard.check(auto.as_bytes(), recipient=HELP).rule == "automated"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "From",
+                    "Reply-To",
+                    "References",
+                    "X-Loopguard-Token",
+                    "Auto-Submitted",
+                    "Precedence",
+                    "Message-ID",
+                    "Return-Path",
+                    "Content-Type",
+                ]
+            ),
+            st.text(
+                st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                max_size=60,
+            ),
+        ),
+        max_size=6,
+    ),
+    body=st.text(max_size=300),
+)
+def test_check_never_raises_on_odd_messages(headers: list[tuple[str, str]], body: str) -> None:
+    guard = Guard(own_addresses=[HELP], secret=SECRET)
+    decision = guard.check(build_message(headers, body=body), recipient=HELP, trigger="ack")
+    assert isinstance(decision.action, Action)
+    assert decision.allowed is (decision.action is not Action.SUPPRESS)
