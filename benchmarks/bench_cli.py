@@ -7,7 +7,9 @@ auto-replies, bounces, lists, notifications, receipts), runs
 /dev/null, and prints messages/s and the child's peak RSS. A smaller run first shows
 that memory does not grow with the mailbox. Nothing is written outside the temp dir.
 
-Usage: ``python benchmarks/bench_cli.py [--messages N] [--small N] [--headers-only]``
+``--replay`` measures ``loopguard replay --quiet`` (date order, memory store) instead.
+
+Usage: ``python benchmarks/bench_cli.py [--messages N] [--small N] [--headers-only] [--replay]``
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ def write_mbox(path: Path, count: int, samples: list[bytes]) -> int:
     return path.stat().st_size
 
 
-def run_classify(path: Path, extra: list[str]) -> tuple[float, int]:
-    """Seconds and peak RSS (bytes) of one `loopguard classify` child process."""
-    command = [sys.executable, "-m", "loopguard", "classify", "--json", "-q", *extra, str(path)]
+def run_command(path: Path, arguments: list[str]) -> tuple[float, int]:
+    """Seconds and peak RSS (bytes) of one `loopguard ARGUMENTS PATH` child process."""
+    command = [sys.executable, "-m", "loopguard", *arguments, str(path)]
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
@@ -64,15 +66,21 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000, help="the smaller run (0: none)")
     parser.add_argument("--headers-only", action="store_true")
+    parser.add_argument("--replay", action="store_true")
     args = parser.parse_args()
-    extra = ["--headers-only"] if args.headers_only else []
+    arguments = ["replay", "-q"] if args.replay else ["classify", "--json", "-q"]
+    if args.headers_only:
+        arguments.append("--headers-only")
     samples = sample_messages()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {len(samples)} sample messages")
+    print(
+        f"loopguard {' '.join(arguments)}; python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs, {len(samples)} sample messages"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for count in [n for n in (args.small, args.messages) if n]:
             path = Path(folder) / f"bench-{count}.mbox"
             size = write_mbox(path, count, samples)
-            elapsed, peak = run_classify(path, extra)
+            elapsed, peak = run_command(path, arguments)
             print(
                 f"{count:>9,} messages  {size / 2**20:8.1f} MiB mbox  {elapsed:7.1f} s  "
                 f"{count / elapsed:8,.0f} msg/s  peak RSS {peak / 2**20:6.1f} MiB"
