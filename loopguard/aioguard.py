@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
@@ -87,7 +88,7 @@ class AsyncGuard(GuardCore):
     @classmethod
     def from_config(
         cls,
-        source: Mapping[str, Any] | str | Any,
+        source: Mapping[str, Any] | str | os.PathLike[str] | GuardConfig,
         *,
         store: AsyncStore | Store | None = None,
         secret: bytes | str | None = None,
@@ -171,9 +172,16 @@ class AsyncGuard(GuardCore):
             self._record_failed(exc)
 
     async def reset(
-        self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
+        self,
+        key: str | None = None,
+        *,
+        sender: str | None = None,
+        recipient: str | None = None,
+        thread: str | None = None,
     ) -> None:
-        """Forget rate counts and the final-notice mark of these keys."""
+        """Forget rate counts; see :meth:`loopguard.guard.Guard.reset`."""
+        if key is not None:
+            await self.store.reset([key])
         await self._tracker("rates").reset(sender=sender, recipient=recipient, thread=thread)
         await self._tracker("notices").reset(sender=sender, recipient=recipient)
 

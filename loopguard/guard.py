@@ -20,6 +20,7 @@ import enum
 import functools
 import hmac
 import logging
+import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from loopguard.fingerprint import content_digest
 from loopguard.keys import KeyDeriver
 from loopguard.message import MessageView
 from loopguard.model import Category, Reason, Verdict
-from loopguard.outbound import LoopToken, ReplyKind, stamp
+from loopguard.outbound import LoopToken, M, ReplyKind, stamp
 from loopguard.policy import (
     GuardConfig,
     Policy,
@@ -217,13 +218,13 @@ class GuardCore:
 
     def stamp(
         self,
-        reply: Any,
+        reply: M,
         *,
         replying_to: object | None = None,
         kind: ReplyKind = "auto_replied",
         precedence: str | None = None,
         body_token: bool = True,
-    ) -> Any:
+    ) -> M:
         """Mark an outgoing automatic message (see :func:`loopguard.outbound.stamp`).
 
         ``reply`` is an ``email.message.Message`` (any policy), changed in place and
@@ -563,7 +564,7 @@ class Guard(GuardCore):
     @classmethod
     def from_config(
         cls,
-        source: Mapping[str, Any] | str | Any,
+        source: Mapping[str, Any] | str | os.PathLike[str] | GuardConfig,
         *,
         store: Store | None = None,
         secret: bytes | str | None = None,
@@ -669,13 +670,21 @@ class Guard(GuardCore):
             self._record_failed(exc)
 
     def reset(
-        self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
+        self,
+        key: str | None = None,
+        *,
+        sender: str | None = None,
+        recipient: str | None = None,
+        thread: str | None = None,
     ) -> None:
-        """Forget the rate counts (and the final-notice mark) of these keys.
+        """Forget rate counts: of a logged key hash (``decision.key``), or of the keys the
+        given parts make (with the final-notice mark of that pair).
 
         Raises:
             StoreError: The store failed.
         """
+        if key is not None:
+            self.store.reset([key])
         self._tracker("rates").reset(sender=sender, recipient=recipient, thread=thread)
         self._tracker("notices").reset(sender=sender, recipient=recipient)
 

@@ -28,6 +28,7 @@ __all__ = [
     "TOKEN_HEADER",
     "HeaderInjectionError",
     "LoopToken",
+    "M",
     "ReplyKind",
     "TokenSighting",
     "stamp",
@@ -49,6 +50,7 @@ _MAX_PARTS: Final = 100
 _HEADER_FIELDS: Final = ("x-loopguard-token", "message-id")
 _REFERENCE_FIELDS: Final = ("in-reply-to", "references")
 
+#: Any message class: ``stamp`` returns what it was given.
 M = TypeVar("M", bound=email.message.Message)
 
 

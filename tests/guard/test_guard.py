@@ -504,3 +504,15 @@ def test_check_never_raises_on_odd_messages(headers: list[tuple[str, str]], body
     decision = guard.check(build_message(headers, body=body), recipient=HELP, trigger="ack")
     assert isinstance(decision.action, Action)
     assert decision.allowed is (decision.action is not Action.SUPPRESS)
+
+
+def test_reset_by_the_logged_key_hash(guard: Guard) -> None:
+    for _ in range(3):
+        guard.record(sender="ann@example.com", recipient=HELP)
+    decision = guard.check(person(), recipient=HELP)
+    assert decision.rule == "rate-limit"
+    assert decision.key is not None
+    guard.reset(decision.key)
+    assert guard.check(
+        person(body="After the reset: is the printer fixed now?"), recipient=HELP
+    ).allowed
