@@ -131,6 +131,8 @@ class StoreOp:
 #: What a driver sends back into the flow: the tracker's result or its failure.
 StoreAnswer = RateResult | StoreError
 Flow = Generator[StoreOp, StoreAnswer, Decision]
+#: One step of the flow: a decision that ends it, or None to go on.
+Step = Generator[StoreOp, StoreAnswer, Decision | None]
 
 
 @dataclass(slots=True)
@@ -185,6 +187,7 @@ class GuardCore:
         self.metrics = metrics
         self.token = LoopToken(self._secret, self.identity) if self._secret else None
         self._keys = KeyDeriver(secret=self._secret)
+        self._content_key = self._subkey(b"content")
 
     def _tracker_spec(
         self, purpose: Purpose, namespace: str | None
@@ -286,61 +289,90 @@ class GuardCore:
     def _flow(self, ctx: CheckContext, *, counting: bool) -> Flow:
         """Decide ``ctx``, yielding each store operation; ``counting`` false is a peek."""
         if counting and ctx.verdict.bounce is not None:
-            for address in sorted(ctx.verdict.bounce.permanent)[:_MAX_LEARNED]:
-                answer = yield StoreOp("bounces", True, recipient=address)
-                if isinstance(answer, StoreError) and (stop := self._failed(answer, ctx)):
-                    return stop
+            stop = yield from self._learn_bounces(ctx)
+            if stop is not None:
+                return stop
         trigger = self.policy.for_trigger(ctx.trigger)
-        suppress = self._stateless(ctx, trigger)
+        allow_listed = self._allow_listed(ctx)
+        suppress = self._stateless(ctx, trigger, allowed=allow_listed is not None)
         if suppress is not None:
             return self._decide(Action.SUPPRESS, ctx, [suppress])
-        allow_listed = self._allow_listed(ctx)
-        if trigger.answers_sender and allow_listed is None:
-            for address in ctx.answer_to:
-                answer = yield StoreOp("bounces", False, recipient=address)
-                if isinstance(answer, StoreError):
-                    if stop := self._failed(answer, ctx):
-                        return stop
-                elif not answer.allowed:
-                    detail = f"{address} failed permanently before; blocked for a while"
-                    return self._decide(Action.SUPPRESS, ctx, [Reason(BOUNCED, None, detail)])
-        if allow_listed is None and self.policy.repeat_limits:
-            op = self._repeat_op(ctx, counting, trigger)
-            if op is not None:
-                answer = yield op
-                if isinstance(answer, StoreError):
-                    if stop := self._failed(answer, ctx):
-                        return stop
-                elif not answer.allowed:
-                    reason = Reason(REPEATED, None, f"the same text again: {answer.exceeded}")
-                    return self._decide(
-                        Action.SUPPRESS, ctx, [reason], retry_after=answer.retry_after
-                    )
         namespace = None if trigger.answers_sender else f"trigger {ctx.trigger}"
+        if allow_listed is None:
+            if trigger.answers_sender:
+                stop = yield from self._bounced_before(ctx)
+                if stop is not None:
+                    return stop
+            if self.policy.repeat_limits:
+                stop = yield from self._repeated(ctx, counting, namespace)
+                if stop is not None:
+                    return stop
+        stop = yield from self._rate_limited(ctx, trigger, counting, namespace)
+        if stop is not None:
+            return stop
+        return self._decide(Action.ALLOW, ctx, [allow_listed] if allow_listed else [])
+
+    def _learn_bounces(self, ctx: CheckContext) -> Step:
+        """Remember every permanently failed recipient of a bounce (Zammad's block)."""
+        assert ctx.verdict.bounce is not None
+        for address in sorted(ctx.verdict.bounce.permanent)[:_MAX_LEARNED]:
+            answer = yield StoreOp("bounces", True, recipient=address)
+            if isinstance(answer, StoreError) and (stop := self._failed(answer, ctx)):
+                return stop
+        return None
+
+    def _bounced_before(self, ctx: CheckContext) -> Step:
+        for address in ctx.answer_to:
+            answer = yield StoreOp("bounces", False, recipient=address)
+            if isinstance(answer, StoreError):
+                if stop := self._failed(answer, ctx):
+                    return stop
+            elif not answer.allowed:
+                detail = f"{address} failed permanently before; blocked for a while"
+                return self._decide(Action.SUPPRESS, ctx, [Reason(BOUNCED, None, detail)])
+        return None
+
+    def _repeated(self, ctx: CheckContext, counting: bool, namespace: str | None) -> Step:
+        op = self._repeat_op(ctx, counting, namespace)
+        if op is None:
+            return None
+        answer = yield op
+        if isinstance(answer, StoreError):
+            return self._failed(answer, ctx)
+        if answer.allowed:
+            return None
+        reason = Reason(REPEATED, None, f"the same text again: {answer.exceeded}")
+        return self._decide(Action.SUPPRESS, ctx, [reason], retry_after=answer.retry_after)
+
+    def _rate_limited(
+        self, ctx: CheckContext, trigger: TriggerPolicy, counting: bool, namespace: str | None
+    ) -> Step:
         answer = yield StoreOp(
             "rates", counting, ctx.sender, ctx.recipient, ctx.thread, namespace=namespace
         )
         if isinstance(answer, StoreError):
-            if stop := self._failed(answer, ctx):
-                return stop
-        elif not answer.allowed:
-            limit = Reason(RATE_LIMIT, None, f"{answer.exceeded} exceeded")
-            if counting and self.policy.final_notice and trigger.answers_sender:
-                notice = yield StoreOp(
-                    "notices", True, ctx.sender, ctx.recipient, namespace=namespace
-                )
-                if isinstance(notice, StoreError):
-                    if stop := self._failed(notice, ctx):
-                        return stop
-                elif notice.allowed:
-                    first = Reason(FINAL_NOTICE, None, "limit just reached: one last notice")
-                    return self._decide(Action.FINAL_NOTICE, ctx, [first, limit])
-            return self._decide(Action.SUPPRESS, ctx, [limit], retry_after=answer.retry_after)
-        allowed = [allow_listed] if allow_listed is not None else []
-        return self._decide(Action.ALLOW, ctx, allowed)
+            return self._failed(answer, ctx)
+        if answer.allowed:
+            return None
+        limit = Reason(RATE_LIMIT, None, f"{answer.exceeded} exceeded")
+        if counting and self.policy.final_notice and trigger.answers_sender:
+            notice = yield StoreOp("notices", True, ctx.sender, ctx.recipient)
+            if isinstance(notice, StoreError):
+                if stop := self._failed(notice, ctx):
+                    return stop
+            elif notice.allowed:
+                first = Reason(FINAL_NOTICE, None, "limit just reached: one last notice")
+                return self._decide(Action.FINAL_NOTICE, ctx, [first, limit])
+        return self._decide(Action.SUPPRESS, ctx, [limit], retry_after=answer.retry_after)
 
-    def _stateless(self, ctx: CheckContext, trigger: TriggerPolicy) -> Reason | None:
-        """The checks that need no store, in order; the first that fails."""
+    def _stateless(
+        self, ctx: CheckContext, trigger: TriggerPolicy, *, allowed: bool
+    ) -> Reason | None:
+        """The checks that need no store, in order; the first that fails.
+
+        ``allowed``: the sender is allow-listed, which lifts every check after our own
+        loops.
+        """
         policy = self.policy
         for address in (ctx.sender, *ctx.answer_to):
             listed = policy.deny_listed(address)
@@ -349,7 +381,7 @@ class GuardCore:
         own = self._own_loop(ctx, trigger)
         if own is not None:
             return own
-        if self._allow_listed(ctx) is not None:
+        if allowed:
             return None
         verdict = ctx.verdict
         if verdict.category not in trigger.categories:
@@ -398,11 +430,11 @@ class GuardCore:
         return None
 
     def _repeat_op(
-        self, ctx: CheckContext, counting: bool, trigger: TriggerPolicy
+        self, ctx: CheckContext, counting: bool, namespace: str | None
     ) -> StoreOp | None:
         digest = content_digest(
             ctx.view,
-            secret=self._subkey(b"content"),
+            secret=self._content_key,
             patterns=self.classifier.patterns,
             min_chars=self.policy.repeat_min_chars,
         )
@@ -414,7 +446,6 @@ class GuardCore:
         recipient = None
         if ctx.recipient and "@" in ctx.recipient:
             recipient = f"{digest}+{local_part_of(ctx.recipient)}@{domain_of(ctx.recipient)}"
-        namespace = None if trigger.answers_sender else f"trigger {ctx.trigger}"
         return StoreOp("repeats", counting, f"{digest}@{domain}", recipient, namespace=namespace)
 
     def _failed(self, error: StoreError, ctx: CheckContext) -> Decision | None:
