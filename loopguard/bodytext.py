@@ -58,6 +58,9 @@ _CODEC_ALIASES = {
     "windows-874": "cp874",
     "utf8": "utf-8",
 }
+# What a hostile charset label can make ``bytes.decode`` raise: bad bytes, unknown or
+# non-text codecs ("base64"), codecs that always fail ("undefined") or reject "replace".
+_DECODE_FAILURES = (UnicodeError, LookupError, ValueError, TypeError)
 # ISO-2022-JP as real mailers write it: NEC and IBM extensions need the wider codecs.
 _ISO_2022_JP_FAMILY = ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_3")
 _SKIPPED_HTML = frozenset({"script", "style", "head", "title", "template"})
@@ -202,42 +205,54 @@ def _payload(part: email.message.Message) -> tuple[bytes, str | None]:
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str]:
     """Decode body bytes, trusting the declared charset only as far as the bytes allow.
 
-    Valid UTF-8 with non-ASCII bytes is taken as UTF-8 whatever the label says (mislabelled
-    UTF-8 is the most common lie, and legacy text is almost never valid UTF-8). Otherwise the
-    declared charset (through Windows/CJK superset aliases), then fallbacks, are tried
-    strictly; the last resort decodes with replacement characters.
+    1. Valid UTF-8 with non-ASCII bytes is UTF-8 whatever the label says: mislabelled UTF-8
+       is the most common lie, and legacy text is almost never valid UTF-8.
+    2. The declared charset, through Windows/CJK superset aliases, tolerating a few bad
+       bytes: a body cut at the parse limit ends in half a character.
+    3. Windows-1252 with replacement characters: never fails.
 
     Returns:
         The text and the codec that produced it.
     """
-    candidates = _candidate_codecs(data, declared)
-    for codec in candidates:
-        try:
-            return data.decode(codec), codec
-        except (UnicodeDecodeError, LookupError):
-            continue
-    fallback = next((codec for codec in candidates if _known_codec(codec)), "cp1252")
-    return data.decode(fallback, errors="replace"), fallback
+    if not data.isascii():
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-8"), "utf-8"
+    for codec in _declared_codecs(data, declared):
+        text = _decode_tolerant(data, codec)
+        if text is not None:
+            return text, codec
+    return data.decode("cp1252", "replace"), "cp1252"
 
 
-def _candidate_codecs(data: bytes, declared: str | None) -> list[str]:
+def _declared_codecs(data: bytes, declared: str | None) -> list[str]:
     label = (declared or "").strip().strip('"').lower()
     codec = _CODEC_ALIASES.get(label, label)
-    candidates = []
-    if not data.isascii():
-        candidates.append("utf-8")
     if codec.startswith("iso-2022-jp") or (not codec and b"\x1b$" in data):
-        candidates.extend(_ISO_2022_JP_FAMILY)
-    elif codec and _known_codec(codec):
-        candidates.append(codec)
-    candidates.extend(("utf-8", "cp1252"))
-    return list(dict.fromkeys(candidates))
+        return list(_ISO_2022_JP_FAMILY)
+    if not codec:
+        return ["utf-8"]  # undeclared: ASCII, or UTF-8 with a few bad bytes
+    return [codec] if _known_codec(codec) else []
+
+
+def _decode_tolerant(data: bytes, codec: str) -> str | None:
+    """``data`` in ``codec``, if the only damage is a cut character at the end or is rare.
+
+    Rare means one replaced character per 200: a stray byte in a long legacy text, not a
+    wrong label (a wrong label damages every non-ASCII character).
+    """
+    try:
+        text = data.decode(codec, "replace")
+    except _DECODE_FAILURES:
+        return None
+    damaged = text.count("\ufffd")
+    cut_at_end = damaged <= 3 and "\ufffd" not in text.rstrip("\ufffd")
+    return text if cut_at_end or damaged <= len(text) // 200 else None
 
 
 def _known_codec(name: str) -> bool:
     try:
         codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError, TypeError):  # unknown, or a name with a NUL in it
         return False
     return True
 

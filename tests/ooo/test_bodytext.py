@@ -324,3 +324,29 @@ def test_unclosed_markup_becomes_text() -> None:
     assert html_to_text("<p>I am away</p> a <b and <!-- never closed") == (
         "I am away\na <b and <!-- never closed"
     )
+
+
+@pytest.mark.parametrize(
+    "charset", ["undefined", "idna", "punycode", "base64", "rot13", "zlib", "a\x00b", "x" * 300]
+)
+def test_hostile_charset_labels_never_raise(charset: str) -> None:
+    for data in (b"\xff\xfe\x00abc\\N{", b"plain", "Grüße".encode("latin-1")):
+        text, codec = decode_bytes(data, charset)
+        assert isinstance(text, str)
+        assert codec
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.text(max_size=40))
+def test_decode_bytes_never_raises(data: bytes, charset: str) -> None:
+    assert isinstance(decode_bytes(data, charset)[0], str)
+
+
+@pytest.mark.parametrize("charset", ["gb2312", "big5", "euc-kr", "shift_jis", "utf-8", "koi8-r"])
+def test_a_character_cut_at_the_parse_limit_keeps_the_declared_charset(charset: str) -> None:
+    text = SAMPLES.get(charset, "我目前正在休假，8月20日返回办公室。")
+    data = text.encode(charset)
+    cut = data[:-1] if len(text.encode(charset)) > len(text) else data
+    decoded, _codec = decode_bytes(cut, charset)
+    assert decoded.rstrip("\ufffd") == text[: len(decoded.rstrip("\ufffd"))]
+    assert len(decoded.rstrip("\ufffd")) >= len(text) - 1
