@@ -23,13 +23,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from loopguard.aioguard import AsyncGuard
 from loopguard.tracker import Limit
 
 from .conftest import SECRET, FakeClock
 
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 
 DESK = "help@desk.test"
 RESPONDER = "info@remote.test"
@@ -152,8 +152,8 @@ def start_world(guard: AsyncGuard | None, *, marks_itself: bool = False) -> Iter
     desk = gateway.AcknowledgingHandler(guard, DESK, desk_outbox)
     remote = RemoteDomain(remote_outbox, marks_itself=marks_itself)
     controllers = [
-        aiosmtpd_controller.Controller(desk, hostname="127.0.0.1", port=desk_port),
-        aiosmtpd_controller.Controller(remote, hostname="127.0.0.1", port=remote_port),
+        Controller(desk, hostname="127.0.0.1", port=desk_port),
+        Controller(remote, hostname="127.0.0.1", port=remote_port),
     ]
     for controller in controllers:
         controller.start()
