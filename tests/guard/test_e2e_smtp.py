@@ -30,7 +30,6 @@ from loopguard.tracker import Limit
 
 from .conftest import SECRET, FakeClock
 
-
 DESK = "help@desk.test"
 RESPONDER = "info@remote.test"
 ALICE = "alice@remote.test"
