@@ -73,6 +73,7 @@ _BLOCK_HTML = frozenset(
 _SIGNATURE_CLASSES = ("gmail_signature", "moz-signature", "signature")
 # A "<" with no ">" before the next "<" (or the end) opens no tag. Each lookahead stops at
 # the next "<" or ">", so the scan is linear.
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
 _UNCLOSED_TAG = re.compile(r"<(?=[^<>]*+(?:<|\Z))")
 
 
@@ -189,7 +190,7 @@ def _decoded(part: email.message.Message) -> tuple[str, str]:
 
 def _payload(part: email.message.Message) -> tuple[bytes, str | None]:
     try:
-        raw = part.get_payload(decode=True)
+        raw = _base64_payload(part) or part.get_payload(decode=True)
     except (ValueError, binascii.Error, LookupError, TypeError):
         raw = None
     try:
@@ -197,6 +198,23 @@ def _payload(part: email.message.Message) -> tuple[bytes, str | None]:
     except (ValueError, LookupError, TypeError):
         charset = None
     return (raw if isinstance(raw, bytes) else b""), charset
+
+
+def _base64_payload(part: email.message.Message) -> bytes | None:
+    """A base64 body decoded as far as it goes, or None when the part is not base64.
+
+    The stdlib returns the *undecoded* text when the length is not a whole number of
+    quanta, which is what a body cut at the parse limit looks like.
+    """
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    payload = part.get_payload()
+    if encoding != "base64" or not isinstance(payload, str):
+        return None
+    alphabet = _NOT_BASE64.sub("", payload)
+    whole = alphabet[: len(alphabet) - len(alphabet) % 4]
+    tail = alphabet[len(whole) :]
+    padded = whole + (tail + "=" * (4 - len(tail)) if len(tail) > 1 else "")
+    return binascii.a2b_base64(padded)
 
 
 # --- decoding ------------------------------------------------------------------------------

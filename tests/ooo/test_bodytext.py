@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import unicodedata
 from collections.abc import Callable
@@ -350,3 +351,14 @@ def test_a_character_cut_at_the_parse_limit_keeps_the_declared_charset(charset: 
     decoded, _codec = decode_bytes(cut, charset)
     assert decoded.rstrip("\ufffd") == text[: len(decoded.rstrip("\ufffd"))]
     assert len(decoded.rstrip("\ufffd")) >= len(text) - 1
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2, 3])
+def test_base64_cut_at_the_parse_limit_decodes_as_far_as_it_goes(extra: int) -> None:
+    text = "Ich bin bis 22. August nicht im Büro. " * 40
+    encoded = base64.encodebytes(text.encode("utf-8"))
+    head = b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+    cut = encoded[: len(encoded) // 2 + extra]
+    body = author_text(email.message_from_bytes(head + cut))
+    assert body.text.startswith("Ich bin bis 22. August nicht im Büro.")
+    assert text.startswith(body.text.rstrip("\ufffd"))
