@@ -491,7 +491,7 @@ def test_token_in_a_base64_auto_reply_when_the_trigger_takes_auto_replies(
                 ]
             ),
             st.text(
-                st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"),
                 max_size=60,
             ),
         ),
