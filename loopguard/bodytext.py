@@ -71,9 +71,9 @@ _BLOCK_HTML = frozenset(
     }
 )  # fmt: skip
 _SIGNATURE_CLASSES = ("gmail_signature", "moz-signature", "signature")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
 # A "<" with no ">" before the next "<" (or the end) opens no tag. Each lookahead stops at
 # the next "<" or ">", so the scan is linear.
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
 _UNCLOSED_TAG = re.compile(r"<(?=[^<>]*+(?:<|\Z))")
 
 
@@ -86,7 +86,7 @@ class BodyText:
         quoted: A quote, quote header or forwarded block was cut.
         forwarded: The cut started at a forward marker ("Forwarded message" …).
         truncated: The decoded body was longer than ``max_chars`` and was cut first.
-        html_only: The text came from a text/html part (no text/plain part existed).
+        html_only: The text came from a text/html part (no text/plain part, or an empty one).
         charset: The codec that decoded the part, or ``None`` when there was no text part.
     """
 
@@ -124,11 +124,12 @@ def author_text(
     except Exception:  # a hostile structure must yield "no text", never a crash
         return BodyText("")
     decoded, codec = _decoded(plain) if plain else ("", None)
-    html_only = not decoded.strip() and html is not None
-    if html_only and html is not None:
+    html_only = False
+    if not decoded.strip() and html is not None:
         # No text/plain, or an empty one beside the real HTML body (some clients send that).
         markup, codec = _decoded(html)
         decoded = html_to_text(markup[: max_chars * 4])
+        html_only = True
     truncated = len(decoded) > max_chars
     # Composed accents, as the phrases are written: Windows-1258 Vietnamese and some Mac
     # clients send base letters followed by combining marks.
