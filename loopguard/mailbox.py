@@ -148,18 +148,16 @@ def _read_stream(
     yield MailItem(location, raw, path)
 
 
-def reread(item: MailItem) -> bytes:
-    """Read ``item``'s bytes again from its file (to revisit messages in another order).
+def reread(path: str, offset: int, size: int) -> bytes:
+    """Read a message's bytes again (``MailItem.path``, ``.offset``, ``len(.raw)``), to
+    revisit messages in another order without keeping them in memory.
 
     Raises:
         OSError: The file cannot be read any more.
-        ValueError: The item came from standard input.
     """
-    if item.path is None:
-        raise ValueError(f"{item.location}: standard input cannot be read twice")
-    with open(item.path, "rb") as handle:
-        handle.seek(item.offset)
-        return handle.read(len(item.raw))
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(size)
 
 
 def read_mbox(
