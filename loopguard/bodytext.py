@@ -27,7 +27,11 @@ _MAX_PARTS = 200
 _MAX_MARKER_LINE = 300
 # Lines a quote-header block ("From:/Sent:/To:/Subject:") may spread over.
 _HEADER_BLOCK_WINDOW = 4
-_MARKER_DECORATION = " \t-_*=~#<>[]|"
+# Trimmed from both ends of a line before markers are compared: rules, bullets, and the
+# bidirectional controls that Gmail wraps around right-to-left attribution lines.
+_MARKER_DECORATION = (
+    " \t-_*=~#<>[]|\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 # Labels mail declares, mapped to the Python codec that decodes what senders really mean
 # by them: Windows and CJK supersets of the registered charsets.

@@ -116,6 +116,10 @@ QUOTED = {
     "german outlook block": "Danke!\n\nVon: Jane <j@x.com>\nGesendet: Montag\nAn: mich\nBetreff: x",
     "bold outlook block": "Thanks!\n\n*From:* Jane <j@x.com>\n*Sent:* Monday\nI am away",
     "japanese attribution": "Thanks!\n\n2024年1月1日(月) 10:00 山田太郎 <t@x.jp>:\n\n> 不在です",
+    "hebrew attribution": "Thanks!\n\n\u202bבתאריך יום ב׳ מאת \u202aYossi\u202c <y@x>:\u202c\n> x",
+    "slovenian attribution": "Thanks!\n\nV pon., 1. jan. 2024 je Janez <j@x> napisal(a):\n> x",
+    "croatian attribution": "Thanks!\n\npon, 1. sij 2024. u 10:00 Ivan <i@x> napisao je:\n> x",
+    "hungarian attribution": "Thanks!\n\nIvan <i@x> ezt írta (időpont: 2024. jan. 1., H):\n> x",
 }
 
 
