@@ -7,9 +7,14 @@ named reasons, track rates per sender/recipient pair, and decide before a trigge
 from __future__ import annotations
 
 from loopguard.address import normalize_address
+from loopguard.aioguard import AsyncGuard
+from loopguard.autorespond import may_autorespond
 from loopguard.classify import Classifier, classify
 from loopguard.errors import ConfigurationError, LoopguardError, StoreError
+from loopguard.guard import Action, Decision, Guard
 from loopguard.model import Bounce, Category, Reason, Verdict
+from loopguard.outbound import HeaderInjectionError, LoopToken
+from loopguard.policy import Policy, TriggerPolicy, load_config
 from loopguard.stores import store_from_url
 from loopguard.stores.memory import MemoryStore
 from loopguard.stores.redis import RedisStore
@@ -20,23 +25,33 @@ __version__ = "0.1.0.dev0"
 
 __all__ = (
     "DEFAULT_LIMITS",
+    "Action",
+    "AsyncGuard",
     "Bounce",
     "Category",
     "Classifier",
     "ConfigurationError",
+    "Decision",
+    "Guard",
+    "HeaderInjectionError",
     "Limit",
+    "LoopToken",
     "LoopguardError",
     "MailEvent",
     "MemoryStore",
+    "Policy",
     "RateResult",
     "RateTracker",
     "Reason",
     "RedisStore",
     "SQLiteStore",
     "StoreError",
+    "TriggerPolicy",
     "Verdict",
     "__version__",
     "classify",
+    "load_config",
+    "may_autorespond",
     "normalize_address",
     "store_from_url",
 )
