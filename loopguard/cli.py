@@ -367,25 +367,30 @@ def print_replay_report(
         print("\nSuppressed, by reason:", file=out)
         for label, count in report.by_reason.most_common():
             print(f"  {count:>6}  {printable(label)}", file=out)
-    top = report.top_pairs(args.top)
-    if top:
-        print("\nTop offending pairs (sender -> recipient):", file=out)
-        for (sender, recipient), stats in top:
-            pair = printable(f"{sender or '<>'} -> {recipient or '?'}")
-            print(f"  {stats.suppressed:>6} suppressed, {stats.allowed} allowed  {pair}", file=out)
-            if stats.cut is not None:
-                first = stats.cut
-                what = f"loop cut after {stats.allowed_before_cut} allowed"
-            else:
-                assert stats.first_suppressed is not None  # a top pair has a suppression
-                first = stats.first_suppressed
-                what = "suppressed from the first message"
-            rule = reason_label(first.decision)
-            print(
-                f"          {what} at {_utc(first.when)} UTC ({printable(first.location)}): "
-                f"{printable(rule)}",
-                file=out,
-            )
+    _print_pairs(report, args.top, out)
+
+
+def _print_pairs(report: ReplayReport, top: int, out: TextIO) -> None:
+    """The channels with the most suppressions, each with the moment it was cut."""
+    pairs = report.top_pairs(top)
+    if not pairs:
+        return
+    print("\nTop offending pairs (sender -> recipient):", file=out)
+    for (sender, recipient), stats in pairs:
+        pair = printable(f"{sender or '<>'} -> {recipient or '?'}")
+        print(f"  {stats.suppressed:>6} suppressed, {stats.allowed} allowed  {pair}", file=out)
+        if stats.cut is not None:
+            moment, what = stats.cut, f"loop cut after {stats.allowed_before_cut} allowed"
+        elif stats.first_suppressed is not None:
+            moment, what = stats.first_suppressed, "suppressed from the first message"
+        else:
+            continue
+        rule = reason_label(moment.decision)
+        print(
+            f"          {what} at {_utc(moment.when)} UTC ({printable(moment.location)}): "
+            f"{printable(rule)}",
+            file=out,
+        )
 
 
 def cmd_replay(args: argparse.Namespace, streams: Streams) -> int:
