@@ -514,15 +514,23 @@ def _compiled_phrases(
     return tuple(
         CompiledPhrase(
             language=data.language,
-            regex=re.compile(
-                _word_start(entry, data.word_boundaries) + _starred(entry, _BODY_STAR), re.I
-            ),
+            regex=re.compile(_body_regex(entry, kind, data.word_boundaries), re.I),
             anchor=_anchor(entry),
             words=_whole_words(entry) if data.word_boundaries else frozenset(),
         )
         for data in languages
         for entry in getattr(data, kind)
     )
+
+
+def _body_regex(entry: str, kind: PhraseKind, boundaries: bool) -> str:
+    regex = _word_start(entry, boundaries) + _starred(entry, _BODY_STAR)
+    # A person phrase only lowers the score, and every language's phrases meet every text:
+    # it must end at a word end, or Dutch "in orde" would penalize English "in order".
+    # Evidence phrases keep matching inflected endings ("e-mail" → "e-mails", "휴가입니다").
+    if kind == "person_phrases" and boundaries and entry[-1:].isalnum():
+        regex += r"(?!\w)"
+    return regex
 
 
 def _anchor(entry: str) -> str:

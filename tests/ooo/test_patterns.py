@@ -227,3 +227,8 @@ def test_indexed_search_equals_a_scan_of_every_phrase(tokens: list[str]) -> None
 def _covered(hits: tuple[PhraseMatch, ...]) -> set[int]:
     """Every start position inside a reported match (overlapping matches are merged)."""
     return {position for hit in hits for position in range(hit.start, hit.start + len(hit.text))}
+
+
+def test_person_phrases_end_at_a_word_end(patterns: PatternSet) -> None:
+    assert not patterns.find("person_phrases", "In order to reach us, call the desk.")
+    assert patterns.find("person_phrases", "Het contract is in orde.")
