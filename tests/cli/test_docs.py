@@ -30,13 +30,7 @@ FENCE = re.compile(
 # Blocks of pages this suite does not own that do not run as written; each entry is a
 # strict xfail, so fixing the block makes the test fail until the entry goes.
 NOT_RUNNABLE = {
-    ("classification.md", 0): "loads my-phrases.toml and classifies an undefined raw_bytes",
     ("languages.md", 0): "loads /etc/loopguard/en-local.toml",
-    ("rate-tracking.md", 1): "uses store and os without defining them",
-    ("guard.md", 0): "needs a Redis server, LOOPGUARD_SECRET and undefined helpers",
-    ("guard.md", 1): "uses guard, audit and message from elsewhere",
-    ("guard.md", 3): "uses names from earlier blocks that did not run",
-    ("guard.md", 4): "uses SECRET, defined nowhere",
 }
 
 
