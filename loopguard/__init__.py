@@ -9,11 +9,14 @@ from __future__ import annotations
 from loopguard.address import normalize_address
 from loopguard.aioguard import AsyncGuard
 from loopguard.autorespond import may_autorespond
+from loopguard.bodytext import BodyText, author_text
 from loopguard.classify import Classifier, classify
 from loopguard.errors import ConfigurationError, LoopguardError, StoreError
 from loopguard.guard import Action, Decision, Guard
 from loopguard.model import Bounce, Category, Reason, Verdict
+from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, TextAssessment, assess_text
 from loopguard.outbound import HeaderInjectionError, LoopToken
+from loopguard.patterns import PatternSet, default_patterns, load_patterns
 from loopguard.policy import Policy, TriggerPolicy, load_config
 from loopguard.stores import store_from_url
 from loopguard.stores.memory import MemoryStore
@@ -25,8 +28,10 @@ __version__ = "0.1.0.dev0"
 
 __all__ = (
     "DEFAULT_LIMITS",
+    "DEFAULT_TEXT_THRESHOLD",
     "Action",
     "AsyncGuard",
+    "BodyText",
     "Bounce",
     "Category",
     "Classifier",
@@ -39,6 +44,7 @@ __all__ = (
     "LoopguardError",
     "MailEvent",
     "MemoryStore",
+    "PatternSet",
     "Policy",
     "RateResult",
     "RateTracker",
@@ -46,11 +52,16 @@ __all__ = (
     "RedisStore",
     "SQLiteStore",
     "StoreError",
+    "TextAssessment",
     "TriggerPolicy",
     "Verdict",
     "__version__",
+    "assess_text",
+    "author_text",
     "classify",
+    "default_patterns",
     "load_config",
+    "load_patterns",
     "may_autorespond",
     "normalize_address",
     "store_from_url",

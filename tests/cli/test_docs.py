@@ -27,12 +27,6 @@ FENCE = re.compile(
     r"^(% skip: (?P<skip>.+)\n)?```(?P<lang>[a-z]+)\n(?P<body>.*?)^```$", re.M | re.S
 )
 
-# Blocks of pages this suite does not own that do not run as written; each entry is a
-# strict xfail, so fixing the block makes the test fail until the entry goes.
-NOT_RUNNABLE = {
-    ("languages.md", 0): "loads /etc/loopguard/en-local.toml",
-}
-
 
 def blocks(page: Path, lang: str) -> list[tuple[str, str | None]]:
     """(body, skip reason) of every ```lang block of a page, in order."""
@@ -44,13 +38,11 @@ def blocks(page: Path, lang: str) -> list[tuple[str, str | None]]:
 
 
 def cases(lang: str) -> list[object]:
-    params = []
-    for page in sorted(DOCS.glob("*.md")):
-        for index, _ in enumerate(blocks(page, lang)):
-            reason = NOT_RUNNABLE.get((page.name, index)) if lang == "python" else None
-            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-            params.append(pytest.param(page, index, id=f"{page.name}[{index}]", marks=marks))
-    return params
+    return [
+        pytest.param(page, index, id=f"{page.name}[{index}]")
+        for page in sorted(DOCS.glob("*.md"))
+        for index, _ in enumerate(blocks(page, lang))
+    ]
 
 
 @pytest.fixture
