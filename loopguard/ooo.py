@@ -53,6 +53,7 @@ _REPLY_TO_OURS_WEIGHT = 0.15
 _SHORT_CHARS = 600
 _LONG_CHARS = 1500
 _VERY_LONG_CHARS = 4000
+_SEARCH_CHARS = 4000
 # Penalty factors for signs of a person (multiplied into the confidence).
 _PERSON_FACTORS = (0.45, 0.7)
 _QUESTION_FACTOR = 0.7
@@ -186,7 +187,10 @@ def assess_text(
         The confidence and the reasons, penalties included (category ``HUMAN``).
     """
     text = _unwrap(body.text) if body else ""
-    searched = _INLINE_QUOTE.sub("…", text)
+    # Autoresponders state their business at the top; a long text is already a sign of a
+    # person (a penalty below). Phrases are looked for in the head only, which bounds the
+    # cost of a hundred phrase regexes on a long letter.
+    searched = _INLINE_QUOTE.sub("…", text[:_SEARCH_CHARS])
     folded = fold(searched)
     positive: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
