@@ -200,7 +200,7 @@ class Classifier:
         ("I will reply as soon as possible") from such a sender is an autoresponder.
         """
         try:
-            body = author_text(view.parsed, patterns=self.patterns)
+            body = author_text(view.parsed, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
             assessment = assess_text(view.subject, body, self.patterns)
         except Exception as exc:  # the text step must never break the host's pipeline
             log.exception("text heuristics failed")
@@ -246,6 +246,10 @@ class Classifier:
         exclude = {view.from_address, normalize_address(view.get("to"))}
         return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
 
+
+# Author text read for out-of-office evidence: phrases are looked for in its first 4,000
+# characters, and anything longer than that already counts as a person's long letter.
+_AUTHOR_CHARS = 6000
 
 # Header evidence that a machine sent the message without saying which kind; with short
 # reply text it completes an autoresponder's picture (weight of that combination).
