@@ -11,6 +11,7 @@ from typing import Any
 
 from loopguard.address import normalize_address
 from loopguard.bouncetext import read_text_bounce
+from loopguard.mime import own_parts
 from loopguard.model import Bounce
 
 __all__ = ["BounceReport", "analyse_bounce", "scan_delivery_status"]
@@ -152,26 +153,12 @@ def _from_status_parts(
     message: email.message.Message,
 ) -> tuple[set[str], set[str], set[str] | None]:
     blocks: list[dict[str, str]] | None = None
-    for part in _walk(message):
+    for part in own_parts(message):
         if part.get_content_type() == "message/delivery-status":
             blocks = (blocks or []) + list(_status_blocks(part))
     if blocks is None:
         return set(), set(), None
     return _classify_blocks(blocks)
-
-
-def _walk(message: email.message.Message, *, limit: int = 200) -> Iterator[email.message.Message]:
-    # Iterative and bounded: msg.walk() recurses and would follow 200-deep nesting.
-    stack = [message]
-    seen = 0
-    while stack and seen < limit:
-        part = stack.pop()
-        seen += 1
-        yield part
-        payload = part.get_payload()
-        # Attached messages are the returned original (maybe itself a bounce): not ours.
-        if isinstance(payload, list) and part.get_content_maintype() != "message":
-            stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
 
 
 def _status_blocks(part: email.message.Message) -> Iterator[dict[str, str]]:
@@ -221,7 +208,7 @@ def _from_flufl(message: email.message.Message) -> tuple[set[str], set[str], str
     # caller gates it to bounce candidates and caps the size. Its all_failures() stops at
     # the first detector that raises (some do on real mail, e.g. Yale on an empty From)
     # and logs a traceback; running the detectors one by one skips only the broken one.
-    parts = sum(1 for _ in _walk(message, limit=_FLUFL_MAX_PARTS + 1))
+    parts = sum(1 for _ in own_parts(message, limit=_FLUFL_MAX_PARTS + 1))
     if parts > _FLUFL_MAX_PARTS:
         # Its detectors re-walk the whole tree for every body line: quadratic on hostile
         # structures (seconds for a few thousand parts). Real bounces have a handful.

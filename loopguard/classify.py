@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from loopguard.address import normalize_address
@@ -146,14 +147,7 @@ class Classifier:
         for item in self.rules:
             if item.headers and item.headers.isdisjoint(present):
                 continue  # none of the headers it reads is there
-            try:
-                reason = item(view, settings)
-            except Exception as exc:  # a rule bug must never break the host's pipeline
-                log.exception("rule %s failed", item.name)
-                yield Reason("rule-error", None, f"{item.name}: {type(exc).__name__}", 0.0)
-                continue
-            if reason is not None:
-                yield reason
+            yield from _shielded(item.name, functools.partial(item, view, settings))
 
     @staticmethod
     def _challenge_instead_of_delay(view: MessageView, reasons: list[Reason]) -> list[Reason]:
@@ -183,14 +177,7 @@ class Classifier:
         if defects:
             yield Reason("malformed-mime", None, f"{defects} MIME defect(s) at top level", 0.0)
         for item in self.body_rules:
-            try:
-                reason = item(body)
-            except Exception as exc:  # a rule bug must never break the host's pipeline
-                log.exception("body rule %s failed", item.name)
-                yield Reason("rule-error", None, f"{item.name}: {type(exc).__name__}", 0.0)
-                continue
-            if reason is not None:
-                yield reason
+            yield from _shielded(item.name, functools.partial(item, body))
 
     def _read_text(self, view: MessageView, *, machine_sent: bool) -> Iterable[Reason]:
         """Out-of-office evidence from the subject and the author's own words.
@@ -296,6 +283,18 @@ def _strongest_first(reasons: list[Reason], category: Category) -> tuple[Reason,
 
 def _has_mark(reasons: list[Reason]) -> bool:
     return any(r.category is not None and r.confidence >= MARK_CONFIDENCE for r in reasons)
+
+
+def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]:
+    """Run one rule; a bug in it becomes a ``rule-error`` reason, never an exception."""
+    try:
+        reason = check()
+    except Exception as exc:  # a rule bug must never break the host's pipeline
+        log.exception("rule %s failed", name)
+        yield Reason("rule-error", None, f"{name}: {type(exc).__name__}", 0.0)
+        return
+    if reason is not None:
+        yield reason
 
 
 def _needs_bounce_stage(reasons: list[Reason]) -> bool:

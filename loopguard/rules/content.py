@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import email.message
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 from loopguard.bouncetext import report_text
+from loopguard.mime import own_parts
 from loopguard.model import Category, Reason
 from loopguard.textmatch import AnyOf
 
@@ -35,7 +35,9 @@ class BodySnapshot:
     def part_types(self) -> frozenset[str]:
         """Content types of the message's own parts (bounded walk; attached messages
         are listed but not entered: a report inside a forward is not this message's)."""
-        return frozenset(part.get_content_type() for part in _walk(self.message))
+        return frozenset(
+            part.get_content_type() for part in own_parts(self.message, limit=_MAX_PARTS)
+        )
 
     @cached_property
     def text(self) -> str:
@@ -67,17 +69,6 @@ class BodySnapshot:
     def is_forward(self) -> bool:
         """A person forwarding mail: machine text inside is not theirs."""
         return _FORWARD.match(self.subject) is not None
-
-
-def _walk(message: email.message.Message) -> Iterator[email.message.Message]:
-    stack, seen = [message], 0
-    while stack and seen < _MAX_PARTS:
-        part = stack.pop()
-        seen += 1
-        yield part
-        payload = part.get_payload()
-        if isinstance(payload, list) and part.get_content_maintype() != "message":
-            stack.extend(p for p in payload if isinstance(p, email.message.Message))
 
 
 @dataclass(frozen=True, slots=True)
