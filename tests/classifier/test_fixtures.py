@@ -30,3 +30,15 @@ def test_fixture(case: dict[str, Any]) -> None:
         assert verdict.bounce.temporary == set(case["temporary"])
     missing = set(case.get("rules", ())) - fired
     assert not missing, f"expected rules did not fire: {missing}; fired: {fired}"
+
+
+OOO = Path(__file__).resolve().parents[1] / "fixtures" / "ooo"
+OOO_CASES: list[dict[str, Any]] = [
+    json.loads(line) for line in (OOO / "expected.jsonl").read_text().splitlines() if line
+]
+
+
+@pytest.mark.parametrize("case", OOO_CASES, ids=[case["file"] for case in OOO_CASES])
+def test_out_of_office_fixture_through_the_classifier(case: dict[str, Any]) -> None:
+    verdict = classify(OOO / case["file"])
+    assert verdict.category.value == case["label"], verdict.reasons
