@@ -163,7 +163,10 @@ def _from_status_parts(
 
 def _status_blocks(part: email.message.Message) -> Iterator[dict[str, str]]:
     """Per-recipient field blocks of a delivery-status part (the first is per-message)."""
-    payload = part.get_payload()
+    try:
+        payload = part.get_payload()
+    except (LookupError, ValueError):  # 8-bit text under a hostile charset name
+        return
     if isinstance(payload, list):
         # compat32 parses message/delivery-status into one Message per block.
         for block in payload:

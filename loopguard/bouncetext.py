@@ -215,9 +215,8 @@ def _own_text_parts(
         ctype = part.get_content_type()
         if ctype.startswith("message/") or ctype == "text/rfc822-headers":
             continue
-        payload = part.get_payload()
-        if isinstance(payload, list):
-            children = [p for p in payload if isinstance(p, email.message.Message)]
+        if part.is_multipart():  # a leaf's get_payload() can raise on a hostile charset
+            children = [p for p in part.get_payload() if isinstance(p, email.message.Message)]
             if ctype == "multipart/alternative" and children and not every_alternative:
                 children = [_preferred_alternative(children)]  # one rendering is enough
             stack.extend(reversed(children))
@@ -241,12 +240,15 @@ def _decoded(part: email.message.Message) -> str:
     except Exception:  # broken base64/QP: fall back to the raw text
         data = None
     if not isinstance(data, bytes):
-        raw = part.get_payload()
+        try:
+            raw = part.get_payload()
+        except (LookupError, ValueError):  # 8-bit text under a hostile charset name
+            return ""
         return raw if isinstance(raw, str) else ""
     charset = part.get_content_charset() or "utf-8"
     try:
         text = data[: _MAX_TEXT * 2].decode(charset, "replace")
-    except LookupError:  # unknown charset name
+    except (LookupError, ValueError):  # unknown charset, a NUL in its name, a strict codec
         text = data[: _MAX_TEXT * 2].decode("utf-8", "replace")
     if part.get_content_subtype() == "html":
         text = re.sub(r"<[^<>]{0,2000}>", " ", text)

@@ -24,6 +24,8 @@ def own_parts(
         part = stack.pop()
         seen += 1
         yield part
-        payload = part.get_payload()
-        if isinstance(payload, list) and part.get_content_maintype() != "message":
+        # is_multipart() first: get_payload() of a leaf re-decodes 8-bit text with the
+        # part's charset and raises on a hostile one ("idna", a NUL in the name).
+        if part.is_multipart() and part.get_content_maintype() != "message":
+            payload = part.get_payload()
             stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))

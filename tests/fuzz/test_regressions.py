@@ -1,0 +1,63 @@
+"""Every crash the fuzzers found, as a small hand-written input that once broke the code.
+
+Each test says what broke and where; the fix is in the module named.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from loopguard import Category, Guard, MemoryStore, classify
+
+# Charset names on which bytes.decode() raises ValueError rather than LookupError:
+# a NUL in the name, a codec without a "replace" handler, a codec that always fails.
+HOSTILE_CHARSETS = [b"windows-\x001251", b"idna", b"undefined"]
+
+
+def _rules(raw: bytes) -> list[str]:
+    return [reason.rule for reason in classify(raw).reasons]
+
+
+@pytest.mark.parametrize("charset", HOSTILE_CHARSETS)
+def test_hostile_charset_on_8bit_text_breaks_no_rule(
+    charset: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found by the mutation fuzzer (guard target): bouncetext._decoded caught only
+    # LookupError, and the stdlib's Message.get_payload() re-decodes 8-bit text with the
+    # part's charset, so three body rules failed (mime.own_parts, bouncetext).
+    raw = (
+        b"From: ann@example.org\nSubject: hi\n"
+        b'Content-Type: text/plain; charset="' + charset + b'"\n\nhello there \xff\n'
+    )
+    with caplog.at_level(logging.ERROR):
+        assert "rule-error" not in _rules(raw)
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("charset", HOSTILE_CHARSETS)
+def test_hostile_charset_in_a_report_part_still_finds_the_failure(charset: bytes) -> None:
+    # Same root cause in bounce._status_blocks (a delivery-status part outside
+    # multipart/report is read through the stdlib parser).
+    raw = (
+        b"From: a@example.org\nReturn-Path: <>\nSubject: hi\n"
+        b'Content-Type: multipart/mixed; boundary="b"\n\n'
+        b'--b\nContent-Type: text/plain; charset="' + charset + b'"\n\nhello \xff\n'
+        b'--b\nContent-Type: message/delivery-status; charset="' + charset + b'"\n\n'
+        b"Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n\xff\n--b--\n"
+    )
+    verdict = classify(raw)
+    assert "rule-error" not in [reason.rule for reason in verdict.reasons]
+    assert verdict.category is Category.BOUNCE
+
+
+def test_hostile_charset_through_the_guard() -> None:
+    raw = (
+        b"From: ann@example.org\nTo: help@example.org\nSubject: printer\n"
+        b'Content-Type: text/plain; charset="idna"\n\nmy printer is broken \xe9\n'
+    )
+    guard = Guard(store=MemoryStore(), own_addresses=["help@example.org"], secret=b"s")
+    decision = guard.check(raw, recipient="help@example.org")
+    assert decision.allowed
+    assert "rule-error" not in [reason.rule for reason in decision.verdict.reasons]
