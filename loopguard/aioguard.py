@@ -236,6 +236,7 @@ class AsyncGuard(GuardCore):
             on_suppress(decision)
         yield decision
         ctx.degraded.clear()
+        ctx.store_failure = None
         self._emit(await self._run(ctx, counting=True), counted=True)
 
     async def aclose(self) -> None:
@@ -253,7 +254,7 @@ class AsyncGuard(GuardCore):
         try:
             op = next(flow)
             while True:
-                op = flow.send(await self._execute(op))
+                op = flow.send(ctx.store_failure or await self._execute(op))
         except StopIteration as stop:
             decision: Decision = stop.value
             return decision

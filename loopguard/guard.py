@@ -148,6 +148,9 @@ class CheckContext:
     thread: str | None
     key: str | None
     degraded: list[Reason] = field(default_factory=list)
+    #: The first store failure of this decision; the remaining store steps are answered
+    #: with it instead of waiting for the store's timeout again.
+    store_failure: StoreError | None = None
 
 
 class GuardCore:
@@ -450,6 +453,9 @@ class GuardCore:
 
     def _failed(self, error: StoreError, ctx: CheckContext) -> Decision | None:
         """Apply ``on_store_error``: raise, a suppress decision, or None (go on degraded)."""
+        if error is ctx.store_failure:
+            return None  # a later step skipped after this failure: logged and noted once
+        ctx.store_failure = error
         log.warning(
             "loopguard store failed (%s): %s",
             self.on_store_error,
@@ -787,6 +793,7 @@ class Guard(GuardCore):
             on_suppress(decision)
         yield decision
         ctx.degraded.clear()
+        ctx.store_failure = None
         self._emit(self._run(ctx, counting=True), counted=True)
 
     def close(self) -> None:
@@ -804,7 +811,7 @@ class Guard(GuardCore):
         try:
             op = next(flow)
             while True:
-                op = flow.send(self._execute(op))
+                op = flow.send(ctx.store_failure or self._execute(op))
         except StopIteration as stop:
             decision: Decision = stop.value
             return decision

@@ -9,6 +9,7 @@ run meanwhile, and the busy timeout makes concurrent writers queue instead of fa
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import struct
@@ -23,6 +24,8 @@ from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
 
 __all__ = ["SQLiteStore"]
+
+log = logging.getLogger(__name__)
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS loopguard_rates (
@@ -93,7 +96,7 @@ class SQLiteStore:
                     self._prune(now)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return answers
 
@@ -144,7 +147,24 @@ class SQLiteStore:
         row = self._db.execute(
             "SELECT stamps FROM loopguard_rates WHERE key = ?", (key,)
         ).fetchone()
-        return [] if row is None else _unpack(row[0])
+        if row is None:
+            return []
+        stamps = _unpack(row[0])
+        if stamps is None:
+            # A damaged row would fail every decision on its key for ever; its count is
+            # lost either way, so start it afresh (the next hit overwrites it).
+            log.warning("loopguard SQLite rate store %r: unreadable row dropped", self.path)
+            return []
+        return stamps
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself after some errors (disk full, I/O error); a second
+        # ROLLBACK would then fail and hide the real cause, which the caller must see.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.debug("loopguard SQLite rollback failed", exc_info=True)
 
     def _prune(self, now: float) -> int:
         self._hits_since_prune = 0
@@ -178,5 +198,8 @@ def _pack(stamps: Sequence[float]) -> bytes:
     return struct.pack(f"<{len(stamps)}d", *stamps)
 
 
-def _unpack(blob: bytes) -> list[float]:
-    return list(struct.unpack(f"<{len(blob) // 8}d", blob))
+def _unpack(blob: object) -> list[float] | None:
+    """The timestamps of a row, or None if the row is not a whole number of doubles."""
+    if not isinstance(blob, bytes) or len(blob) % 8:
+        return None
+    return sorted(struct.unpack(f"<{len(blob) // 8}d", blob))
