@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.charset
 import email.message
+import email.policy
 import hashlib
 import hmac
 import re
@@ -43,7 +44,14 @@ _AUTO_SUBMITTED: Final[dict[str, str]] = {
 _NONCE_BYTES: Final = 8
 _MAC_BYTES: Final = 10  # 80 bits: forging one needs ~2**79 tries against a live host
 _TOKEN: Final = re.compile(rb"lg1\.([0-9a-f]{16})\.([0-9a-f]{20})", re.IGNORECASE)
-_MSG_ID: Final = re.compile(r"<[^<>\s]{1,250}>")
+# Copied ids are printable ASCII (RFC 5322 msg-id): no line break, control or 8-bit byte.
+_MSG_ID: Final = re.compile(r"<[!-;=?-~]{1,250}>")
+# Every value we set is a protocol token: printable ASCII and spaces. A line break of any
+# kind (the email package also splits on VT, FF, FS..RS, NEL, LS, PS), NUL or non-ASCII
+# text would inject a header or be RFC 2047-encoded into garbage.
+_UNSAFE_CHAR: Final = re.compile(r"[^ -~]")
+_MAX_WORD: Final = 900  # RFC 5322 2.1.1: a line holds 998 characters, the field name included
+_ID_FIELDS: Final = frozenset({"In-Reply-To", "References"})
 _MAX_REFERENCES: Final = 20  # RFC 5322 3.6.4 lets senders trim the list; keep it bounded
 _MAX_SIGHTINGS: Final = 32  # tokens tried per message: decoys cannot make us loop forever
 _MAX_PARTS: Final = 100
@@ -55,7 +63,8 @@ M = TypeVar("M", bound=email.message.Message)
 
 
 class HeaderInjectionError(LoopguardError, ValueError):
-    """A header value we were asked to set contains CR or LF."""
+    """A header value we were asked to set contains CR or LF (or any other line break,
+    a control or non-ASCII character), or a word too long for one header line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +226,7 @@ def stamp(
     if message_id is None:
         seed = secrets.token_hex(8)
         value = token.issue(seed)
-        domain = token.identity.rpartition("@")[2] or token.identity
+        domain = _ascii_domain(token.identity.rpartition("@")[2] or token.identity)
         message_id = f"<{value}@{domain}>"
         _replace(reply, "Message-ID", message_id)
     else:
@@ -229,10 +238,46 @@ def stamp(
 
 
 def _replace(message: email.message.Message, name: str, value: str) -> None:
-    if "\r" in value or "\n" in value:
-        raise HeaderInjectionError(f"{name}: CR or LF in header value {value!r}")
+    unsafe = _UNSAFE_CHAR.search(value)
+    if unsafe is not None:
+        what = "CR or LF" if unsafe[0] in "\r\n" else f"character {unsafe[0]!r}"
+        raise HeaderInjectionError(f"{name}: {what} in header value {value[:200]!r}")
+    if any(len(word) > _MAX_WORD for word in value.split()):
+        raise HeaderInjectionError(f"{name}: a word longer than {_MAX_WORD} characters")
     del message[name]
-    message[name] = value
+    if name in _ID_FIELDS and isinstance(message.policy, email.policy.EmailPolicy):
+        message[name] = _FoldedIds(name, value)
+    else:
+        message[name] = value
+
+
+class _FoldedIds(str):
+    """Message ids written as they are, one per line.
+
+    The default policy RFC 2047-encodes every word that does not fit a 78-character line,
+    and many real ids do not (Gmail's, ours under a long domain): the encoded id no longer
+    threads, and our token in it is no longer found.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _FoldedIds:
+        folded = super().__new__(cls, value)
+        folded.name = name
+        return folded
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        """The header as the generator writes it (the email package's header protocol)."""
+        return f"{self.name}: " + f"{policy.linesep} ".join(self.split()) + policy.linesep
+
+
+def _ascii_domain(domain: str) -> str:
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not a domain IDNA can write: _replace refuses it
+        return domain
 
 
 def _thread(reply: email.message.Message, original: MessageView) -> None:
