@@ -305,6 +305,8 @@ def _needs_bounce_stage(reasons: list[Reason]) -> bool:
 
 
 _OTHER_REPORTS = frozenset({"feedback-report", "complaint-report", "mdn-report"})
+# Reason details reach logs and terminals: at most this many characters.
+_MAX_DETAIL = 200
 
 
 def _apply_bounce_report(
@@ -331,7 +333,10 @@ def _apply_bounce_report(
         failed = sorted(report.bounce.recipients)
         shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
         source = "delivery-status" if report.has_status_part else "bounce text"
-        out.append(Reason("failed-recipients", Category.BOUNCE, f"{source}: {shown}", 0.95))
+        detail = f"{source}: {shown}"
+        if len(detail) > _MAX_DETAIL:  # addresses can be long: details stay one short line
+            detail = detail[: _MAX_DETAIL - 4] + " ..."
+        out.append(Reason("failed-recipients", Category.BOUNCE, detail, 0.95))
     elif report.failure:
         out.append(Reason("bounce-text", Category.BOUNCE, report.failure, 0.9))
     elif "bounce-subject" in rules and rules & {"mailer-daemon-sender", "null-return-path"}:

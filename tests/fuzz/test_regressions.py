@@ -61,3 +61,25 @@ def test_hostile_charset_through_the_guard() -> None:
     decision = guard.check(raw, recipient="help@example.org")
     assert decision.allowed
     assert "rule-error" not in [reason.rule for reason in decision.verdict.reasons]
+
+
+def test_failed_recipients_detail_stays_one_short_line() -> None:
+    # Found by atheris (classify target): five long failed addresses made a
+    # 'failed-recipients' detail of 300+ characters; details are capped at 200 (classify).
+    recipients = [f"{'x' * 50}.{n}@{'mail' * 5}.example.org" for n in range(6)]
+    blocks = "".join(
+        f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: 5.1.1\n\n"
+        for address in recipients
+    )
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+        f"{blocks}--b--\n"
+    ).encode()
+    verdict = classify(raw)
+    assert verdict.bounce is not None
+    assert len(verdict.bounce.permanent) == len(recipients)
+    details = [reason.detail for reason in verdict.reasons if reason.rule == "failed-recipients"]
+    assert details
+    assert all(len(detail) <= 200 for detail in details)
