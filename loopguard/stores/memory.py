@@ -9,6 +9,7 @@ use, so expired ones gather at the front and are popped in O(1) each. Each log i
 
 from __future__ import annotations
 
+import logging
 import threading
 from array import array
 from bisect import bisect_right, insort
@@ -22,6 +23,8 @@ from loopguard.stores import Touch
 
 __all__ = ["MemoryStore"]
 
+_logger = logging.getLogger(__name__)
+
 _DEFAULT_MAX_KEYS: Final = 1_000_000
 
 
@@ -31,7 +34,9 @@ class MemoryStore:
     Beyond ``max_keys`` the least recently used key is evicted; keys idle for longer than
     the largest window seen expire. An eviction forgets a live counter, so a loop under a
     flood of other keys could start again: evictions are counted in :attr:`evictions`
-    (size ``max_keys`` so that it stays at zero), and expirations in :attr:`expirations`.
+    (size ``max_keys`` so that it stays at zero) and logged at WARNING on the 1st, 10th,
+    100th... one; expirations are counted in :attr:`expirations`. A key in use is never
+    evicted while fewer than ``max_keys`` other keys arrive between two of its events.
 
     Args:
         max_keys: The most keys held at once.
@@ -137,6 +142,8 @@ class MemoryStore:
         _, log = self._logs.popitem(last=False)
         if log and log[-1] > now - self._longest_window:
             self._evictions += 1
+            if _is_power_of_ten(self._evictions):
+                _warn_evictions(self._evictions, self.max_keys)
         else:
             self._expirations += 1
 
@@ -152,6 +159,23 @@ class MemoryStore:
                 return
             del logs[oldest]
             self._expirations += 1
+
+
+def _is_power_of_ten(number: int) -> bool:
+    while number % 10 == 0:
+        number //= 10
+    return number == 1
+
+
+def _warn_evictions(evictions: int, max_keys: int) -> None:
+    # Logged at the 1st, 10th, 100th... eviction: visible without flooding the log.
+    _logger.warning(
+        "loopguard MemoryStore evicted %d live keys at max_keys=%d: a loop under a flood "
+        "of other keys may start counting again; raise max_keys",
+        evictions,
+        max_keys,
+        extra={"evictions": evictions, "max_keys": max_keys},
+    )
 
 
 def _is_positive_int(value: object) -> bool:
