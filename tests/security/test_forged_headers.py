@@ -20,8 +20,8 @@ documentation promises, and these tests hold the guard to:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 from email.message import EmailMessage
+from typing import Protocol
 
 import pytest
 
