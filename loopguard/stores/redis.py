@@ -9,7 +9,8 @@ when a Redis store is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from types import ModuleType
@@ -27,7 +28,9 @@ __all__ = ["AsyncRedisStore", "RedisStore"]
 
 _SCRIPT: Final = resources.files(__package__).joinpath("sliding_log.lua").read_text("utf-8")
 _DEFAULT_PREFIX: Final = "loopguard"
-_OWN_QUERY_OPTIONS: Final = frozenset({"prefix", "cluster"})
+_DEFAULT_TIMEOUT: Final = 5.0
+_DEFAULT_COOLDOWN: Final = 5.0
+_OWN_QUERY_OPTIONS: Final = frozenset({"prefix", "cluster", "timeout", "cooldown"})
 
 
 def import_redis() -> ModuleType:
@@ -39,6 +42,38 @@ def import_redis() -> ModuleType:
             "the Redis store needs the redis package: pip install 'loopguard[redis]'"
         ) from exc
     return redis
+
+
+class _Breaker:
+    """Fails calls fast for ``cooldown`` seconds after a call timed out.
+
+    A stopped or unreachable server makes every call wait the full socket timeout; a mail
+    pipeline would crawl at one message per timeout for the whole outage. After a
+    timeout, calls fail at once until ``cooldown`` has passed; the next call then tries
+    the server again (and trips the breaker again if it still times out).
+    """
+
+    def __init__(self, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if not cooldown >= 0:
+            raise ConfigurationError(f"cooldown must be >= 0, got {cooldown!r}")
+        self.cooldown = cooldown
+        self.clock = clock
+        self._tripped_at: float | None = None
+
+    def check(self) -> None:
+        """Raise StoreError while the breaker is open."""
+        tripped = self._tripped_at
+        if tripped is None:
+            return
+        waited = self.clock() - tripped
+        if waited < self.cooldown:
+            raise StoreError(
+                f"Redis rate store skipped: a call timed out {waited:.1f} s ago "
+                f"(retrying after {self.cooldown:g} s)"
+            )
+
+    def record(self, *, timed_out: bool) -> None:
+        self._tripped_at = self.clock() if timed_out else None
 
 
 class _Layout:
@@ -92,10 +127,13 @@ class RedisStore:
             :meth:`close`, a client passed in is not.
         prefix: Prepended to every key, to share a database with other data.
         cluster: Split batches by hash slot; guessed from the client type when ``None``.
-        timeout: Socket timeout in seconds for a client built from a URL.
+        timeout: Connect and socket timeout in seconds of a client built from a URL (a
+            client passed in keeps its own); a call fails with ``StoreError`` after it.
+        cooldown: After a call timed out, calls fail at once for this many seconds
+            instead of each waiting ``timeout``; ``0`` turns this off.
 
     Raises:
-        ConfigurationError: The redis package is missing, or a bad URL or prefix.
+        ConfigurationError: The redis package is missing, or a bad URL, prefix or cooldown.
     """
 
     def __init__(
@@ -104,10 +142,13 @@ class RedisStore:
         *,
         prefix: str = _DEFAULT_PREFIX,
         cluster: bool | None = None,
-        timeout: float = 5.0,
+        timeout: float = _DEFAULT_TIMEOUT,
+        cooldown: float = _DEFAULT_COOLDOWN,
     ) -> None:
         module = import_redis()
         self._errors: type[Exception] = module.RedisError
+        self._timeouts: type[Exception] = module.TimeoutError
+        self._breaker = _Breaker(cooldown)
         self._owns_client = isinstance(client_or_url, str)
         if isinstance(client_or_url, str):
             client = _client_from_url(module.Redis, client_or_url, timeout)
@@ -121,9 +162,13 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
-        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``)."""
-        redis_url, prefix, cluster = _split_url(url)
-        return cls(redis_url, prefix=prefix, cluster=cluster)
+        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``).
+
+        ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
+        store's own options; every other query option goes to redis-py.
+        """
+        redis_url, options = _split_url(url)
+        return cls(redis_url, **options)
 
     @property
     def prefix(self) -> str:
@@ -158,6 +203,7 @@ class RedisStore:
 
     def _run(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[list[float]]:
         answers: list[list[float]] = [[] for _ in touches]
+        self._breaker.check()
         with self._wrap("record" if record else "read"):
             for indices in self._layout.groups([touch.key for touch in touches]):
                 keys, args = self._layout.script_args(touches, indices, now, record=record)
@@ -169,7 +215,9 @@ class RedisStore:
         try:
             yield
         except self._errors as exc:
+            self._breaker.record(timed_out=isinstance(exc, self._timeouts))
             raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
+        self._breaker.record(timed_out=False)
 
 
 class AsyncRedisStore:
@@ -179,10 +227,11 @@ class AsyncRedisStore:
         client_or_url: A ``redis.asyncio.Redis`` (or ``RedisCluster``) client, or a URL.
         prefix: Prepended to every key.
         cluster: Split batches by hash slot; guessed from the client type when ``None``.
-        timeout: Socket timeout in seconds for a client built from a URL.
+        timeout: Connect and socket timeout in seconds of a client built from a URL.
+        cooldown: After a call timed out, calls fail at once for this many seconds.
 
     Raises:
-        ConfigurationError: The redis package is missing, or a bad URL or prefix.
+        ConfigurationError: The redis package is missing, or a bad URL, prefix or cooldown.
     """
 
     def __init__(
@@ -191,12 +240,15 @@ class AsyncRedisStore:
         *,
         prefix: str = _DEFAULT_PREFIX,
         cluster: bool | None = None,
-        timeout: float = 5.0,
+        timeout: float = _DEFAULT_TIMEOUT,
+        cooldown: float = _DEFAULT_COOLDOWN,
     ) -> None:
         module = import_redis()
         import redis.asyncio
 
         self._errors: type[Exception] = module.RedisError
+        self._timeouts: type[Exception] = module.TimeoutError
+        self._breaker = _Breaker(cooldown)
         self._owns_client = isinstance(client_or_url, str)
         if isinstance(client_or_url, str):
             client = _client_from_url(redis.asyncio.Redis, client_or_url, timeout)
@@ -210,9 +262,13 @@ class AsyncRedisStore:
 
     @classmethod
     def from_url(cls, url: str) -> AsyncRedisStore:
-        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``)."""
-        redis_url, prefix, cluster = _split_url(url)
-        return cls(redis_url, prefix=prefix, cluster=cluster)
+        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``).
+
+        ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
+        store's own options; every other query option goes to redis-py.
+        """
+        redis_url, options = _split_url(url)
+        return cls(redis_url, **options)
 
     @property
     def prefix(self) -> str:
@@ -253,13 +309,16 @@ class AsyncRedisStore:
         self, touches: Sequence[Touch], now: float, *, record: bool
     ) -> list[list[float]]:
         answers: list[list[float]] = [[] for _ in touches]
+        self._breaker.check()
         try:
             for indices in self._layout.groups([touch.key for touch in touches]):
                 keys, args = self._layout.script_args(touches, indices, now, record=record)
                 self._layout.place(answers, indices, await self._script(keys, args))
         except self._errors as exc:
+            self._breaker.record(timed_out=isinstance(exc, self._timeouts))
             action = "record" if record else "read"
             raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
+        self._breaker.record(timed_out=False)
         return answers
 
 
@@ -270,14 +329,29 @@ def _client_from_url(client_class: Any, url: str, timeout: float) -> Any:
         raise ConfigurationError(f"bad Redis URL {url!r}: {exc}") from exc
 
 
-def _split_url(url: str) -> tuple[str, str, bool | None]:
-    """Separate loopguard's own query options (prefix, cluster) from redis-py's."""
+def _split_url(url: str) -> tuple[str, dict[str, Any]]:
+    """Separate loopguard's own query options from redis-py's; the own ones as kwargs."""
     base, _, query = url.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
     own = {name: value for name, value in pairs if name in _OWN_QUERY_OPTIONS}
     rest = urlencode([(name, value) for name, value in pairs if name not in _OWN_QUERY_OPTIONS])
+    options: dict[str, Any] = {"prefix": own.get("prefix", _DEFAULT_PREFIX)}
     cluster = own.get("cluster")
     if cluster not in (None, "yes", "no"):
         raise ConfigurationError(f"cluster must be yes or no in {url!r}")
-    prefix = own.get("prefix", _DEFAULT_PREFIX)
-    return f"{base}?{rest}" if rest else base, prefix, None if cluster is None else cluster == "yes"
+    if cluster is not None:
+        options["cluster"] = cluster == "yes"
+    for name in ("timeout", "cooldown"):
+        if name in own:
+            options[name] = _seconds(own[name], name, url)
+    return f"{base}?{rest}" if rest else base, options
+
+
+def _seconds(value: str, name: str, url: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not (0 <= seconds < float("inf")) or (name == "timeout" and seconds == 0):
+        raise ConfigurationError(f"{name} must be a number of seconds in {url!r}")
+    return seconds

@@ -73,16 +73,21 @@ def assert_policy_applied(answer: Decision | StoreError, policy: StoreErrorPolic
     assert answer.action is expected
 
 
-def recovery_seconds(attempt: Callable[[], object], limit: float = 10.0) -> float:
-    """Seconds until ``attempt`` first succeeds (fails the test past ``limit``)."""
+def recovery_seconds(attempt: Callable[[], bool], limit: float = 10.0) -> float:
+    """Seconds until ``attempt`` first returns True without a StoreError (at most ``limit``)."""
     started = time.monotonic()
     while True:
         try:
-            attempt()
+            if attempt():
+                return time.monotonic() - started
         except StoreError:
-            assert time.monotonic() - started < limit, "the store did not recover"
-            continue
-        return time.monotonic() - started
+            pass
+        assert time.monotonic() - started < limit, "the store did not recover"
+
+
+def clean_check(guard: Guard, number: int) -> Callable[[], bool]:
+    """An attempt that succeeds when the guard decides with its store again."""
+    return lambda: not guard.check(question(number), recipient=HELP).degraded
 
 
 class Counter:
@@ -94,8 +99,9 @@ class Counter:
         assert key is not None
         self.touch = Touch(key, WINDOW, 100_000)
 
-    def hit(self) -> None:
+    def hit(self) -> bool:
         self.tracker.hit(sender="loop@example.net", recipient=HELP)
+        return True
 
     def count(self) -> int:
         return len(self.tracker.store.peek([self.touch], now=NOW)[0])
@@ -104,10 +110,11 @@ class Counter:
 # -- Redis ----------------------------------------------------------------------------
 
 
-def redis_store(server: RedisServer) -> Store:
+def redis_store(server: RedisServer, cooldown: float = 0.0) -> Store:
+    """A store on ``server``; the breaker is off unless asked for, to see each timeout."""
     from loopguard.stores.redis import RedisStore
 
-    return RedisStore(server.url, timeout=TIMEOUT)
+    return RedisStore(server.url, timeout=TIMEOUT, cooldown=cooldown)
 
 
 @pytest.mark.redis
@@ -125,7 +132,7 @@ def test_paused_redis_times_out_once_per_check(
     assert_policy_applied(answer, policy)
     # Regression: the guard waited once per store step (3 x the timeout) before the fix.
     assert elapsed < TIMEOUT + SLACK
-    assert recovery_seconds(lambda: guard.check(question(2), recipient=HELP)) < 1.0
+    assert recovery_seconds(clean_check(guard, 2)) < 1.0
     guard.close()
 
 
@@ -158,7 +165,7 @@ def test_killed_redis_fails_fast_and_a_restart_recovers(
     assert_policy_applied(answer, policy)
     assert elapsed < TIMEOUT  # connection refused: no waiting at all
     redis_server.start()
-    assert recovery_seconds(lambda: guard.check(question(2), recipient=HELP)) < 1.0
+    assert recovery_seconds(clean_check(guard, 2)) < 1.0
     decision = guard.check(question(3), recipient=HELP)
     assert decision.action is Action.ALLOW
     assert not decision.degraded
@@ -228,6 +235,61 @@ def test_stop_and_go_bursts_never_hang_and_count_each_event_once_at_most(
     assert succeeded
     assert slowest < TIMEOUT + SLACK
     assert succeeded <= counter.count() <= succeeded + failed
+
+
+@pytest.mark.redis
+def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer) -> None:
+    """Regression: every check waited the full timeout for the whole outage."""
+    cooldown = 1.0
+    guard = guard_over(redis_store(redis_server, cooldown=cooldown), "allow")
+    assert not guard.check(question(0), recipient=HELP).degraded
+    redis_server.pause()
+    try:
+        _, first_elapsed = timed_check(guard, 1)
+        during = [timed_check(guard, number) for number in range(2, 52)]
+    finally:
+        redis_server.resume()
+    assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
+    assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
+    assert max(elapsed for _, elapsed in during) < 0.1  # failed fast, not one timeout each
+    recovered = recovery_seconds(clean_check(guard, 99))
+    assert recovered < cooldown + SLACK
+    guard.close()
+
+
+def test_the_breaker_opens_for_its_cooldown_only() -> None:
+    from loopguard.stores.redis import _Breaker
+
+    now = [100.0]
+    breaker = _Breaker(2.0, clock=lambda: now[0])
+    breaker.check()
+    breaker.record(timed_out=True)
+    with pytest.raises(StoreError, match="skipped"):
+        breaker.check()
+    now[0] += 1.99
+    with pytest.raises(StoreError, match="skipped"):
+        breaker.check()
+    now[0] += 0.01
+    breaker.check()  # half open: the next call tries the server
+    breaker.record(timed_out=False)
+    breaker.check()
+
+
+def test_timeout_and_cooldown_from_the_url() -> None:
+    from loopguard.errors import ConfigurationError
+    from loopguard.stores.redis import RedisStore
+
+    store = RedisStore.from_url("redis://127.0.0.1:9/0?timeout=0.25&cooldown=0&prefix=t")
+    kwargs = store.client.connection_pool.connection_kwargs  # type: ignore[union-attr]
+    assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 0.25
+    assert store._breaker.cooldown == 0
+    store.close()
+    default = RedisStore.from_url("redis://127.0.0.1:9/0")
+    assert default.client.connection_pool.connection_kwargs["socket_timeout"] == 5.0  # type: ignore[union-attr]
+    default.close()
+    for bad in ("timeout=0", "timeout=x", "cooldown=-1", "cooldown=inf"):
+        with pytest.raises(ConfigurationError):
+            RedisStore.from_url(f"redis://127.0.0.1:9/0?{bad}")
 
 
 # -- SQLite ---------------------------------------------------------------------------
