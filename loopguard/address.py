@@ -57,10 +57,13 @@ def _ascii_domain(domain: str) -> str:
     if folded.isascii():
         return folded
     try:
-        return folded.encode("idna").decode("ascii")
+        encoded = folded.encode("idna").decode("ascii")
     except UnicodeError:
         # Not encodable as IDNA (empty label, label too long): keep the folded text.
         return folded
+    # NFKC (IDNA's nameprep) turns spacing accents such as U+00B8 into a space and a
+    # combining mark; an address never holds whitespace, so keep the folded text.
+    return folded if _WHITESPACE.search(encoded) else encoded
 
 
 def local_part_of(address: str) -> str:

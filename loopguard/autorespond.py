@@ -128,8 +128,9 @@ def _addressed_to(view: MessageView, ours: set[str]) -> bool:
 
 
 def _first_token(value: str) -> str:
-    head = value.split("(", 1)[0].strip().lower()
-    return head.split(";", 1)[0].split(None, 1)[0] if head else ""
+    # Cut at the comment and the parameters first: "; x" has no token at all.
+    head = value.split("(", 1)[0].split(";", 1)[0].strip().lower()
+    return head.split(None, 1)[0] if head else ""
 
 
 def _title(name: str) -> str:

@@ -9,7 +9,8 @@ import logging
 
 import pytest
 
-from loopguard import Category, Guard, MemoryStore, classify
+from loopguard import Category, Guard, MemoryStore, classify, may_autorespond
+from loopguard.address import normalize_address
 
 # Charset names on which bytes.decode() raises ValueError rather than LookupError:
 # a NUL in the name, a codec without a "replace" handler, a codec that always fails.
@@ -83,3 +84,23 @@ def test_failed_recipients_detail_stays_one_short_line() -> None:
     details = [reason.detail for reason in verdict.reasons if reason.rule == "failed-recipients"]
     assert details
     assert all(len(detail) <= 200 for detail in details)
+
+
+@pytest.mark.parametrize("value", [";auto-replied", ";", " ; x", "(comment) ;"])
+def test_auto_submitted_without_a_token_does_not_crash_may_autorespond(value: str) -> None:
+    # Found by atheris (autorespond target): "Auto-Submitted: ;auto-replied" raised
+    # IndexError out of may_autorespond (autorespond._first_token). Present and not
+    # "no", it refuses, as RFC 3834 asks of anything but "no".
+    raw = f"From: ann@example.com\nTo: help@example.org\nAuto-Submitted: {value}\n\nhi\n"
+    allowed, reasons = may_autorespond(raw.encode(), recipient="help@example.org")
+    assert not allowed
+    assert [reason.rule for reason in reasons] == ["auto-submitted"]
+
+
+@pytest.mark.parametrize("accent", ["\u00b8", "\u00a8", "\u00b4", "\u00af", "\u02d8"])
+def test_spacing_accents_in_a_domain_never_give_whitespace(accent: str) -> None:
+    # Found by atheris (address target): "+@¸" normalized to "+@xn-- -3db": IDNA's
+    # NFKC step turns a spacing accent into a space and a combining mark (address).
+    result = normalize_address(f"ann@ex{accent}ample.org")
+    assert result is not None
+    assert not any(char.isspace() for char in result)
