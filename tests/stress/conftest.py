@@ -34,6 +34,15 @@ def slow(test: F) -> F:
     return marked
 
 
+def figure(scenario: str, **measured: object) -> None:
+    """Print a measured figure (seen with ``pytest -s``; docs/reliability.md quotes them)."""
+    values = " ".join(
+        f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in measured.items()
+    )
+    print(f"FIGURE {scenario}: {values}")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

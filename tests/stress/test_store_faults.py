@@ -26,7 +26,7 @@ from loopguard.stores import Store, Touch
 from loopguard.testing import build_message
 from loopguard.tracker import Limit, RateTracker
 
-from .conftest import RedisServer
+from .conftest import RedisServer, figure
 
 HELP = "help@example.org"
 POLICIES: tuple[StoreErrorPolicy, ...] = ("allow", "suppress", "raise")
@@ -132,7 +132,9 @@ def test_paused_redis_times_out_once_per_check(
     assert_policy_applied(answer, policy)
     # Regression: the guard waited once per store step (3 x the timeout) before the fix.
     assert elapsed < TIMEOUT + SLACK
-    assert recovery_seconds(clean_check(guard, 2)) < 1.0
+    recovered = recovery_seconds(clean_check(guard, 2))
+    figure(f"redis paused, {policy}", check_seconds=elapsed, recovery_seconds=recovered)
+    assert recovered < 1.0
     guard.close()
 
 
@@ -165,7 +167,9 @@ def test_killed_redis_fails_fast_and_a_restart_recovers(
     assert_policy_applied(answer, policy)
     assert elapsed < TIMEOUT  # connection refused: no waiting at all
     redis_server.start()
-    assert recovery_seconds(clean_check(guard, 2)) < 1.0
+    recovered = recovery_seconds(clean_check(guard, 2))
+    figure(f"redis killed, {policy}", check_seconds=elapsed, recovery_seconds=recovered)
+    assert recovered < 1.0
     decision = guard.check(question(3), recipient=HELP)
     assert decision.action is Action.ALLOW
     assert not decision.degraded
@@ -231,6 +235,7 @@ def test_stop_and_go_bursts_never_hang_and_count_each_event_once_at_most(
         stop.set()
         flapper.join(timeout=10)
         redis_server.resume()
+    figure("redis stop-and-go", ok=succeeded, failed=failed, slowest_seconds=slowest)
     assert failed
     assert succeeded
     assert slowest < TIMEOUT + SLACK
@@ -253,6 +258,9 @@ def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer
     assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
     assert max(elapsed for _, elapsed in during) < 0.1  # failed fast, not one timeout each
     recovered = recovery_seconds(clean_check(guard, 99))
+    slowest = max(elapsed for _, elapsed in during)
+    figure("redis paused, breaker", first_check=first_elapsed, next_50_slowest=slowest)
+    figure("redis paused, breaker", recovery_seconds=recovered, cooldown=cooldown)
     assert recovered < cooldown + SLACK
     guard.close()
 
@@ -326,6 +334,7 @@ def test_locked_sqlite_waits_its_timeout_once(
     answer, elapsed = timed_check(guard, 1)
     assert_policy_applied(answer, policy)
     assert elapsed < TIMEOUT + SLACK  # two waits of the busy timeout before the fix
+    figure(f"sqlite locked, {policy}", check_seconds=elapsed)
     exclusive_lock.execute("COMMIT")
     assert guard.check(question(2), recipient=HELP).action is Action.ALLOW
     guard.close()
@@ -369,7 +378,7 @@ def test_read_only_sqlite(sqlite_path: Path, policy: StoreErrorPolicy) -> None:
 # so writes fail with EFBIG), hits new keys until the store fails, asks a guard under
 # each policy, lifts the cap again and reports, as JSON, what happened.
 FULL_DISK_CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from loopguard.errors import StoreError
 from loopguard.guard import Guard
 from loopguard.policy import Policy
@@ -384,7 +393,8 @@ rates = RateTracker([Limit(1000, 3600)], store=store, clock=lambda: 1.8e9)
 for _ in range(3):
     rates.hit(sender="loop@example.net", recipient="help@example.org")
 soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-resource.setrlimit(resource.RLIMIT_FSIZE, (16384, hard))
+room = max(os.path.getsize(path), os.path.getsize(path + "-wal")) + 65536
+resource.setrlimit(resource.RLIMIT_FSIZE, (room, hard))
 report = {"ok_before_full": 0, "error": None, "escaped": None, "policies": {}}
 for number in range(100000):
     try:
@@ -427,6 +437,7 @@ def test_full_disk_sqlite(sqlite_path: Path) -> None:
     )
     assert child.returncode == 0, child.stderr
     report = json.loads(child.stdout)
+    figure("sqlite full disk", **report)
     assert report["escaped"] is None
     # Regression: the failed ROLLBACK ("no transaction is active") hid the real cause.
     assert "disk I/O error" in report["error"] or "full" in report["error"]
