@@ -8,6 +8,7 @@ child process), damaged pages and a damaged row. docs/reliability.md lists the f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -263,6 +264,35 @@ def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer
     figure("redis paused, breaker", recovery_seconds=recovered, cooldown=cooldown)
     assert recovered < cooldown + SLACK
     guard.close()
+
+
+@pytest.mark.redis
+def test_async_guard_on_a_paused_redis(redis_server: RedisServer) -> None:
+    from loopguard.aioguard import AsyncGuard
+    from loopguard.stores.redis import AsyncRedisStore
+
+    async def outage() -> list[tuple[Decision, float]]:
+        store = AsyncRedisStore(redis_server.url, timeout=TIMEOUT, cooldown=1.0)
+        guard = AsyncGuard(
+            [Limit(1000, "1h")], store=store, clock=lambda: NOW, policy=Policy(repeat_limits=())
+        )
+        answers = []
+        redis_server.pause()
+        try:
+            for number in range(5):
+                started = time.monotonic()
+                decision = await guard.check(question(number), recipient=HELP)
+                answers.append((decision, time.monotonic() - started))
+        finally:
+            redis_server.resume()
+        await guard.aclose()
+        return answers
+
+    answers = asyncio.run(outage())
+    assert all(decision.degraded and decision.allowed for decision, _ in answers)
+    assert all([r.rule for r in d.reasons].count("store-error") == 1 for d, _ in answers)
+    assert answers[0][1] < TIMEOUT + SLACK
+    assert max(elapsed for _, elapsed in answers[1:]) < 0.1
 
 
 def test_the_breaker_opens_for_its_cooldown_only() -> None:
