@@ -30,10 +30,12 @@ import email.policy
 import hashlib
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,8 +244,11 @@ def target_address(data: bytes) -> None:
 class _MailboxTarget:
     """The command line's readers over a file and a Maildir holding the fuzzed bytes."""
 
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="loopguard-fuzz-"))
+    def __init__(self, folder: Path | None = None) -> None:
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="loopguard-fuzz-"))
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.folder = folder
         self.file = self.folder / "input"
         self.maildir = self.folder / "Maildir"
         for part in ("cur", "new", "tmp"):
@@ -298,14 +303,17 @@ def target_stamp(data: bytes) -> None:
 _STAMP_GUARD: dict[str, object] = {}
 
 
-def build_targets() -> dict[str, Target]:
-    """Every target by name (imports loopguard: call after atheris instrumentation)."""
+def build_targets(workdir: Path | None = None) -> dict[str, Target]:
+    """Every target by name (imports loopguard: call after atheris instrumentation).
+
+    ``workdir``: where the mailbox target writes its files (a temporary folder if None).
+    """
     return {
         "classify": target_classify,
         "guard": _GuardTarget(),
         "autorespond": target_autorespond,
         "address": target_address,
-        "mailbox": _MailboxTarget(),
+        "mailbox": _MailboxTarget(workdir),
         "stamp": target_stamp,
     }
 
