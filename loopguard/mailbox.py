@@ -7,6 +7,7 @@ split by scanning its ``From`` lines in binary, not loaded whole.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -37,6 +38,8 @@ _MBOX_MAGIC: Final = b"From "
 _MESSAGE_SUFFIXES: Final = frozenset({".eml", ".msg"})
 _MBOX_SUFFIXES: Final = frozenset({".mbox", ".mbx"})
 _MAILDIR_PARTS: Final = ("cur", "new", "tmp")
+# An mbox is read a line at a time, and a longer line in pieces of this size.
+_LINE_PIECE: Final = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,8 @@ def read_mbox(
     previous_blank = True
     pending = first_line_start
     position = start = 0
-    for line in handle:
+    # readline(limit): one hostile line of gigabytes is read in pieces, never held whole.
+    for line in iter(functools.partial(handle.readline, _LINE_PIECE), b""):
         if pending:
             line, pending = pending + line, b""
         position += len(line)
@@ -196,8 +200,9 @@ def read_mbox(
             continue
         previous_blank = line in (b"\n", b"\r\n")
         if kept < MAX_MESSAGE_BYTES:
-            lines.append(line)
-            kept += len(line)
+            piece = line[: MAX_MESSAGE_BYTES - kept]
+            lines.append(piece)
+            kept += len(piece)
     if pending:  # the stream held nothing but the sniffed bytes
         index += 1
     if index:

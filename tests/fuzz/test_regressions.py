@@ -6,11 +6,14 @@ Each test says what broke and where; the fix is in the module named.
 from __future__ import annotations
 
 import logging
+import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from loopguard import Category, Guard, MemoryStore, classify, may_autorespond
 from loopguard.address import normalize_address
+from loopguard.mailbox import MAX_MESSAGE_BYTES, MailItem, read_inputs
 
 # Charset names on which bytes.decode() raises ValueError rather than LookupError:
 # a NUL in the name, a codec without a "replace" handler, a codec that always fails.
@@ -104,3 +107,22 @@ def test_spacing_accents_in_a_domain_never_give_whitespace(accent: str) -> None:
     result = normalize_address(f"ann@ex{accent}ample.org")
     assert result is not None
     assert not any(char.isspace() for char in result)
+
+
+def test_one_huge_mbox_line_is_not_held_whole(tmp_path: Path) -> None:
+    # Found while writing the mailbox harness: the mbox reader iterated whole lines, so
+    # one 20 MiB line without a newline was kept entirely (past MAX_MESSAGE_BYTES) and
+    # peaked at twice its size (mailbox.read_mbox now reads lines in 64 KiB pieces).
+    path = tmp_path / "one-line.mbox"
+    with path.open("wb") as handle:
+        handle.write(b"From a@example.com Mon Jan  1 00:00:00 2024\nSubject: x\n\n")
+        for _ in range(20):
+            handle.write(b"a" * 1024 * 1024)
+    tracemalloc.start()
+    items = list(read_inputs([str(path)]))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(items) == 1
+    assert isinstance(items[0], MailItem)
+    assert len(items[0].raw) == MAX_MESSAGE_BYTES
+    assert peak < 2 * MAX_MESSAGE_BYTES + 4 * 1024 * 1024
