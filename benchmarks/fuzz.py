@@ -67,6 +67,7 @@ TOKENS: tuple[bytes, ...] = (
     b'"',
     b"(",
     b")",
+    b"((((((((((((((((",
     b";",
     b"=",
     b"=?",
@@ -148,6 +149,7 @@ def seed_addresses() -> list[bytes]:
         b"(comment) ann@example.org (more)",
         b"=?utf-8?B?QW5u?= <ann@example.org>",
         b"group: a@example.org, b@example.org;",
+        b"(((((((((((((((((((((((((((((((((((((((( a@example.org",
     ]
     for raw in seed_messages():
         for line in raw.split(b"\n")[:60]:

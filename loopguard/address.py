@@ -5,10 +5,13 @@ from __future__ import annotations
 import email.utils
 import re
 
-__all__ = ["domain_of", "local_part_of", "normalize_address"]
+__all__ = ["domain_of", "local_part_of", "normalize_address", "parse_address_list"]
 
 # RFC 5321 caps a path at 256 octets; anything much longer is not an address worth parsing.
 _MAX_INPUT = 2048
+# The stdlib's address parser recurses once per nested comment, so "((((..." deeper than
+# the recursion limit raises RecursionError. Real addresses nest a comment or two.
+_MAX_COMMENT_DEPTH = 32
 _WHITESPACE = re.compile(r"\s")
 # A display name without quotes, comments or specials, then <addr>; or a bare addr.
 _SIMPLE = re.compile(
@@ -29,6 +32,8 @@ def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> st
     if not text or text == "<>":
         return None
     simple = _SIMPLE.fullmatch(text)
+    if simple is None and _too_deep(text):
+        return None
     # Most headers are "Name <local@domain>" or a bare address: skip the full parser.
     addr = simple.group(1) or simple.group(2) if simple else email.utils.parseaddr(text)[1]
     addr = addr.strip().strip("<>").strip()
@@ -46,6 +51,29 @@ def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> st
         return None
     domain = _ascii_domain(domain.strip().rstrip("."))
     return f"{local}@{domain}" if domain else local
+
+
+def parse_address_list(value: str) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses([value])``, safe on hostile input: a value with comments
+    nested deeper than any real address (which would exhaust the recursion limit) gives
+    no address at all. Never raises."""
+    if _too_deep(value):
+        return []
+    return email.utils.getaddresses([value])
+
+
+def _too_deep(text: str) -> bool:
+    if text.count("(") <= _MAX_COMMENT_DEPTH:
+        return False  # the common case, decided by one count in C
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            if depth > _MAX_COMMENT_DEPTH:
+                return True
+        elif char == ")" and depth:
+            depth -= 1
+    return False
 
 
 def _is_lone_token(text: str, token: str) -> bool:

@@ -7,11 +7,10 @@ no answer went out. Headers only; the body is never parsed.
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Iterable
 from typing import Final
 
-from loopguard.address import local_part_of, normalize_address
+from loopguard.address import local_part_of, normalize_address, parse_address_list
 from loopguard.message import MessageView
 from loopguard.model import Reason
 from loopguard.rules.bulk import suppress_flags
@@ -123,7 +122,7 @@ def _is_system_sender(address: str) -> bool:
 
 def _addressed_to(view: MessageView, ours: set[str]) -> bool:
     values = [v for name in _ADDRESSED_FIELDS for v in view.get_all(name)]
-    pairs = email.utils.getaddresses(values)[:_MAX_ADDRESSES]
+    pairs = [pair for value in values for pair in parse_address_list(value)][:_MAX_ADDRESSES]
     return any(normalize_address(address) in ours for _, address in pairs)
 
 

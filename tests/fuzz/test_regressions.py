@@ -126,3 +126,45 @@ def test_one_huge_mbox_line_is_not_held_whole(tmp_path: Path) -> None:
     assert isinstance(items[0], MailItem)
     assert len(items[0].raw) == MAX_MESSAGE_BYTES
     assert peak < 2 * MAX_MESSAGE_BYTES + 4 * 1024 * 1024
+
+
+DEEP_COMMENTS = "(" * 1500 + "x@example.com"
+
+
+@pytest.mark.parametrize("value", [DEEP_COMMENTS, "Ann (" + "((" * 1000, "a" + "(b" * 900])
+def test_deeply_nested_comments_are_no_address(value: str) -> None:
+    # Found while fuzzing may_autorespond by hand-built seeds: the stdlib's address
+    # parser recurses per nested comment and raised RecursionError (address).
+    assert normalize_address(value) is None
+
+
+def test_sequential_comments_still_parse() -> None:
+    assert normalize_address("(a)" * 40 + " ann@example.com") == "ann@example.com"
+
+
+@pytest.mark.parametrize("field", ["To", "Cc", "Return-Path", "Resent-To"])
+def test_deep_comments_in_any_address_field_do_not_crash_may_autorespond(field: str) -> None:
+    raw = f"From: ann@example.com\n{field}: {DEEP_COMMENTS}\nSubject: x\n\nhi\n".encode()
+    allowed, reasons = may_autorespond(raw, recipient="help@example.org")
+    assert not allowed
+    assert "not-addressed" in [reason.rule for reason in reasons]
+
+
+@pytest.mark.parametrize("field", ["From", "Sender", "To", "Delivered-To"])
+def test_deep_comments_in_address_fields_do_not_crash_the_guard(field: str) -> None:
+    raw = f"{field}: {DEEP_COMMENTS}\nSubject: x\n\nmy printer is broken\n".encode()
+    guard = Guard(store=MemoryStore(), own_addresses=["help@example.org"], secret=b"s")
+    assert classify(raw).category is Category.HUMAN
+    guard.check(raw, recipient="help@example.org", envelope_sender=DEEP_COMMENTS)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="guard._answer_addresses calls email.utils.getaddresses on Reply-To; the fix "
+    "(loopguard.address.parse_address_list) is the guard owner's to apply",
+)
+def test_deep_comments_in_reply_to_do_not_crash_the_guard() -> None:
+    raw = f"From: ann@example.com\nReply-To: {DEEP_COMMENTS}\n\nmy printer is broken\n"
+    guard = Guard(store=MemoryStore(), own_addresses=["help@example.org"], secret=b"s")
+    assert guard.check(raw.encode(), recipient="help@example.org").allowed
