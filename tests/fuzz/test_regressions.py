@@ -129,12 +129,16 @@ def test_one_huge_mbox_line_is_not_held_whole(tmp_path: Path) -> None:
 
 
 DEEP_COMMENTS = "(" * 1500 + "x@example.com"
+DEEP_GROUPS = ": " * 1500 + "x@example.com"
 
 
-@pytest.mark.parametrize("value", [DEEP_COMMENTS, "Ann (" + "((" * 1000, "a" + "(b" * 900])
-def test_deeply_nested_comments_are_no_address(value: str) -> None:
-    # Found while fuzzing may_autorespond by hand-built seeds: the stdlib's address
-    # parser recurses per nested comment and raised RecursionError (address).
+@pytest.mark.parametrize(
+    "value", [DEEP_COMMENTS, "Ann (" + "((" * 1000, "a" + "(b" * 900, DEEP_GROUPS]
+)
+def test_deeply_nested_comments_and_groups_are_no_address(value: str) -> None:
+    # Found while building the fuzz seeds (comments) and by the mutation fuzzer (groups,
+    # autorespond target): the stdlib's address parser recurses per nested comment and
+    # per nested group and raised RecursionError (address).
     assert normalize_address(value) is None
 
 
@@ -142,9 +146,12 @@ def test_sequential_comments_still_parse() -> None:
     assert normalize_address("(a)" * 40 + " ann@example.com") == "ann@example.com"
 
 
+@pytest.mark.parametrize("nesting", [DEEP_COMMENTS, DEEP_GROUPS])
 @pytest.mark.parametrize("field", ["To", "Cc", "Return-Path", "Resent-To"])
-def test_deep_comments_in_any_address_field_do_not_crash_may_autorespond(field: str) -> None:
-    raw = f"From: ann@example.com\n{field}: {DEEP_COMMENTS}\nSubject: x\n\nhi\n".encode()
+def test_deep_nesting_in_any_address_field_does_not_crash_may_autorespond(
+    field: str, nesting: str
+) -> None:
+    raw = f"From: ann@example.com\n{field}: {nesting}\nSubject: x\n\nhi\n".encode()
     allowed, reasons = may_autorespond(raw, recipient="help@example.org")
     assert not allowed
     assert "not-addressed" in [reason.rule for reason in reasons]
