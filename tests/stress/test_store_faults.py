@@ -295,6 +295,24 @@ def test_async_guard_on_a_paused_redis(redis_server: RedisServer) -> None:
     assert max(elapsed for _, elapsed in answers[1:]) < 0.1
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("policy", POLICIES)
+def test_redis_out_of_memory(redis_server: RedisServer, policy: StoreErrorPolicy) -> None:
+    counter = Counter(redis_store(redis_server))
+    for _ in range(3):
+        counter.hit()
+    redis_server.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    redis_server.command("CONFIG", "SET", "maxmemory", "1")  # below what it already uses
+    answer, elapsed = timed_check(guard_over(counter.tracker.store, policy), 1)
+    assert_policy_applied(answer, policy)
+    with pytest.raises(StoreError, match="maxmemory"):
+        counter.hit()
+    redis_server.command("CONFIG", "SET", "maxmemory", "0")
+    counter.hit()
+    figure(f"redis out of memory, {policy}", check_seconds=elapsed)
+    assert counter.count() == 4  # a refused script writes nothing; nothing is lost
+
+
 def test_the_breaker_opens_for_its_cooldown_only() -> None:
     from loopguard.stores.redis import _Breaker
 
@@ -368,6 +386,28 @@ def test_locked_sqlite_waits_its_timeout_once(
     exclusive_lock.execute("COMMIT")
     assert guard.check(question(2), recipient=HELP).action is Action.ALLOW
     guard.close()
+
+
+def test_a_locked_sqlite_does_not_block_the_event_loop(
+    sqlite_path: Path, exclusive_lock: sqlite3.Connection
+) -> None:
+    from loopguard.aioguard import AsyncGuard
+
+    finished: list[str] = []
+
+    async def decide(name: str, guard: AsyncGuard) -> None:
+        await guard.check(question(1), recipient=HELP)
+        finished.append(name)
+
+    async def both() -> None:
+        locked = AsyncGuard(store=sqlite_store(sqlite_path), clock=lambda: NOW)
+        free = AsyncGuard(clock=lambda: NOW)  # memory store
+        await asyncio.gather(decide("locked", locked), decide("free", free))
+        await locked.aclose()
+
+    asyncio.run(both())
+    # The SQLite wait runs in a worker thread: the other decision finished meanwhile.
+    assert finished == ["free", "locked"]
 
 
 def test_locked_sqlite_loses_no_count(sqlite_path: Path) -> None:
