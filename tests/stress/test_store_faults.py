@@ -267,7 +267,7 @@ def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer
         redis_server.resume()
     assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
     assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
-    assert max(elapsed for _, elapsed in during) < 0.1  # failed fast, not one timeout each
+    assert max(elapsed for _, elapsed in during) < 0.25  # failed fast, not one timeout each
     recovered = recovery_seconds(clean_check(guard, 99))
     slowest = max(elapsed for _, elapsed in during)
     figure("redis paused, breaker", first_check=first_elapsed, next_50_slowest=slowest)
@@ -302,7 +302,7 @@ def test_async_guard_on_a_paused_redis(redis_server: RedisServer) -> None:
     assert all(decision.degraded and decision.allowed for decision, _ in answers)
     assert all([r.rule for r in d.reasons].count("store-error") == 1 for d, _ in answers)
     assert answers[0][1] < TIMEOUT + SLACK
-    assert max(elapsed for _, elapsed in answers[1:]) < 0.1
+    assert max(elapsed for _, elapsed in answers[1:]) < 0.25
 
 
 @pytest.mark.redis
