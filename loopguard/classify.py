@@ -268,7 +268,12 @@ def _reports_are_not_replies(reasons: list[Reason]) -> list[Reason]:
     if not any(r.rule in _REPORT_EVIDENCE for r in reasons):
         return reasons
     return [
-        Reason(r.rule, Category.AUTO_GENERATED, f"{r.detail} (on a machine report)", r.confidence)
+        Reason(
+            r.rule,
+            Category.AUTO_GENERATED,
+            _short(f"{r.detail} (on a machine report)"),
+            r.confidence,
+        )
         if r.rule == "auto-submitted" and r.category is Category.AUTO_REPLY
         else r
         for r in reasons
@@ -309,6 +314,10 @@ _OTHER_REPORTS = frozenset({"feedback-report", "complaint-report", "mdn-report"}
 _MAX_DETAIL = 200
 
 
+def _short(detail: str) -> str:
+    return detail if len(detail) <= _MAX_DETAIL else detail[: _MAX_DETAIL - 4] + " ..."
+
+
 def _apply_bounce_report(
     reasons: list[Reason], report: BounceReport, view: MessageView
 ) -> list[Reason]:
@@ -333,9 +342,7 @@ def _apply_bounce_report(
         failed = sorted(report.bounce.recipients)
         shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
         source = "delivery-status" if report.has_status_part else "bounce text"
-        detail = f"{source}: {shown}"
-        if len(detail) > _MAX_DETAIL:  # addresses can be long: details stay one short line
-            detail = detail[: _MAX_DETAIL - 4] + " ..."
+        detail = _short(f"{source}: {shown}")  # addresses can be long
         out.append(Reason("failed-recipients", Category.BOUNCE, detail, 0.95))
     elif report.failure:
         out.append(Reason("bounce-text", Category.BOUNCE, report.failure, 0.9))

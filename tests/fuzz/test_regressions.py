@@ -175,3 +175,19 @@ def test_deep_comments_in_reply_to_do_not_crash_the_guard() -> None:
     raw = f"From: ann@example.com\nReply-To: {DEEP_COMMENTS}\n\nmy printer is broken\n"
     guard = Guard(store=MemoryStore(), own_addresses=["help@example.org"], secret=b"s")
     assert guard.check(raw.encode(), recipient="help@example.org").allowed
+
+
+def test_auto_submitted_detail_on_a_report_stays_short() -> None:
+    # Found by the mutation fuzzer (classify target): on a machine report the
+    # auto-submitted detail, already cut to 200 characters, got " (on a machine
+    # report)" appended (classify._reports_are_not_replies).
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\n"
+        f"Auto-Submitted: auto-replied ({'x' * 400})\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+        "Final-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n"
+    ).encode()
+    reasons = {reason.rule: reason for reason in classify(raw).reasons}
+    assert reasons["auto-submitted"].category is Category.AUTO_GENERATED
+    assert all(len(reason.detail) <= 200 for reason in reasons.values())
