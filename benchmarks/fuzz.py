@@ -400,6 +400,7 @@ def run_mutation(
     rng = random.Random(f"{seed}:{name}")
     pool = seeds_for(name)
     report = Report(name)
+    slowest_input = b""
     started = time.perf_counter()
     for index in range(runs):
         data = pool[index] if index < len(pool) else mutate(rng.choice(pool), rng, pool)
@@ -412,13 +413,17 @@ def run_mutation(
             else:
                 _record(report, data, _signature(exc), out, traceback.format_exc())
         elapsed = time.perf_counter() - before
-        report.slowest = max(report.slowest, elapsed)
+        if elapsed > report.slowest:
+            report.slowest, slowest_input = elapsed, data
         if elapsed > slow:
             _record(report, data, f"slow {elapsed:.1f}s", out, "")
         if index % 50 == 0 and len(pool) < 2000 and rng.random() < 0.5:
             pool.append(data)  # keep some mutants: mutations of mutations go deeper
         report.executions += 1
     report.seconds = time.perf_counter() - started
+    if out is not None and report.executions:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "slowest-input").write_bytes(slowest_input)  # to profile by hand
     return report
 
 
