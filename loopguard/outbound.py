@@ -309,7 +309,7 @@ def _append_to_text_parts(message: email.message.Message, token: str) -> None:
         data = payload if isinstance(payload, bytes) else b""
         try:
             text = data.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown, undecodable, a NUL in the name
             charset, text = "utf-8", data.decode("utf-8", "replace")
         line = f"\n[ref {token}]\n" if subtype == "plain" else f"\n<p>[ref {token}]</p>\n"
         del part["Content-Transfer-Encoding"]
@@ -322,9 +322,9 @@ def _output_charset(charset: str, text: str) -> email.charset.Charset:
     if text.isascii():
         return email.charset.Charset("us-ascii")
     try:
-        text.encode(charset)
-        name = charset
-    except (LookupError, UnicodeEncodeError):
+        # An ASCII-incompatible charset (UTF-16, UTF-32) would hide the token's bytes.
+        name = charset if text.encode(charset) and "a".encode(charset) == b"a" else "utf-8"
+    except (LookupError, ValueError):
         name = "utf-8"
     result = email.charset.Charset(name)
     if result.body_encoding == email.charset.BASE64:

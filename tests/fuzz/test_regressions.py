@@ -5,6 +5,7 @@ Each test says what broke and where; the fix is in the module named.
 
 from __future__ import annotations
 
+import email.message
 import logging
 import tracemalloc
 from pathlib import Path
@@ -191,3 +192,18 @@ def test_auto_submitted_detail_on_a_report_stays_short() -> None:
     reasons = {reason.rule: reason for reason in classify(raw).reasons}
     assert reasons["auto-submitted"].category is Category.AUTO_GENERATED
     assert all(len(reason.detail) <= 200 for reason in reasons.values())
+
+
+@pytest.mark.parametrize("charset", ["undefined", "windows-\x001251", "utf-16", "utf-32"])
+def test_stamp_keeps_the_token_readable_whatever_the_reply_charset(charset: str) -> None:
+    # Found while writing the stamp harness: a reply part labelled "undefined" or with a
+    # NUL in its charset made stamp raise, and UTF-16/32 hid the token's bytes from the
+    # raw-text search (outbound._append_to_text_parts, _output_charset).
+    reply = email.message.Message()
+    reply["From"] = "help@example.org"
+    reply["Content-Type"] = f'text/plain; charset="{charset}"'
+    reply.set_payload("thanks, we are on it\n")
+    guard = Guard(own_addresses=["help@example.org"], secret=b"s")
+    guard.stamp(reply)
+    body = reply.as_bytes().split(b"\n\n", 1)[1]
+    assert f"[ref {reply['X-Loopguard-Token']}]".encode() in body
