@@ -287,11 +287,13 @@ def target_stamp(data: bytes) -> None:
     if not isinstance(guard, Guard):
         guard = Guard(own_addresses=["help@example.org"], secret=b"fuzz")
         _STAMP_GUARD["guard"] = guard
-    reply: Message = EmailMessage() if (data[:1] or b"\0")[0] % 2 else Message()
+    choice = (data[:1] or b"\0")[0]
+    reply: Message = EmailMessage() if choice % 2 else Message()
     reply["From"] = "help@example.org"
     reply["To"] = "ann@example.com"
     reply["Subject"] = "We received your request"
-    reply.set_payload("Thank you.\n")
+    reply["Content-Type"] = f'text/plain; charset="{_CHARSETS[choice % len(_CHARSETS)]}"'
+    reply.set_payload("Thank you, café.\n".encode().decode("ascii", "surrogateescape"))
     guard.stamp(reply, replying_to=MessageView.from_bytes(data))
     wire = reply.as_bytes()
     reparsed = email.message_from_bytes(wire, policy=email.policy.compat32)
@@ -300,6 +302,10 @@ def target_stamp(data: bytes) -> None:
     assert token is not None
     assert guard.token is not None
     assert guard.token.verify(str(token))
+    assert f"[ref {token}]".encode() in wire  # findable without decoding
+
+
+_CHARSETS = ("utf-8", "us-ascii", "iso-8859-1", "utf-16", "undefined", "x-unknown", "koi8-r")
 
 
 _STAMP_GUARD: dict[str, object] = {}
