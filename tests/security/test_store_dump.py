@@ -9,6 +9,7 @@ for each address, local part, domain, Message-ID and the text of the mail, in an
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -140,9 +141,10 @@ def test_every_redis_key_holds_no_address(redis_server_url: str) -> None:
         keys, dump = _redis_dump(client, f"{prefix}:*")
         assert len(keys) >= 8
         assert_no_plain_text(dump)
-        # With a server of our own, every key of the whole server is ours: check them all.
-        _, everything = _redis_dump(client, "*")
-        assert_no_plain_text(everything)
+        if not os.environ.get("LOOPGUARD_TEST_REDIS_URL"):
+            # A server of our own holds only our keys: check every key it has.
+            _, everything = _redis_dump(client, "*")
+            assert_no_plain_text(everything)
     finally:
         for key in client.scan_iter(match=f"{prefix}:*"):
             client.delete(key)
