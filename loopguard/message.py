@@ -221,13 +221,18 @@ def _nth(data: bytes, needle: bytes, count: int) -> int:
 
 
 def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; on any failure return the value as it is."""
+    """Decode RFC 2047 encoded words; on any failure return the value as it is.
+
+    Line breaks an encoded word hides are replaced by spaces: a header value is one line,
+    and the text reaches logs and terminals in reason details.
+    """
     if "=?" not in value:
         return value
     try:
-        return str(email.header.make_header(email.header.decode_header(value)))
+        decoded = str(email.header.make_header(email.header.decode_header(value)))
     except Exception:  # undecodable charsets and broken words: keep the raw text
         return value
+    return " ".join(decoded.splitlines())
 
 
 def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:

@@ -5,6 +5,7 @@ Each test says what broke and where; the fix is in the module named.
 
 from __future__ import annotations
 
+import base64
 import email.message
 import logging
 import tracemalloc
@@ -207,3 +208,18 @@ def test_stamp_keeps_the_token_readable_whatever_the_reply_charset(charset: str)
     guard.stamp(reply)
     body = reply.as_bytes().split(b"\n\n", 1)[1]
     assert f"[ref {reply['X-Loopguard-Token']}]".encode() in body
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\x85"])
+def test_a_line_break_hidden_in_an_encoded_subject_stays_out_of_reason_details(
+    newline: str,
+) -> None:
+    # Found by the mutation fuzzer (guard target): a base64 encoded word decoding to a
+    # line break put it into the subject-autoreply-prefix detail, which reaches logs
+    # (message.decode_words).
+    hidden = base64.b64encode(f"Automatic reply: away{newline}X-Injected: 1".encode()).decode()
+    raw = f"From: ann@example.com\nSubject: =?utf-8?B?{hidden}?=\n\nI am away.\n".encode()
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    for reason in verdict.reasons:
+        assert len(reason.detail.splitlines()) <= 1, reason
