@@ -221,18 +221,22 @@ def _nth(data: bytes, needle: bytes, count: int) -> int:
 
 
 def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; on any failure return the value as it is.
+    """Decode RFC 2047 encoded words, on one line; on failure return the value as it is.
 
-    Line breaks an encoded word hides are replaced by spaces: a header value is one line,
-    and the text reaches logs and terminals in reason details.
+    Every line break (also one an encoded word hides, and VT, FF, NEL, U+2028) becomes
+    a space: a header value is one line, and the text reaches logs and terminals in
+    reason details.
     """
+    return " ".join(_decoded_words(value).splitlines())
+
+
+def _decoded_words(value: str) -> str:
     if "=?" not in value:
         return value
     try:
-        decoded = str(email.header.make_header(email.header.decode_header(value)))
+        return str(email.header.make_header(email.header.decode_header(value)))
     except Exception:  # undecodable charsets and broken words: keep the raw text
         return value
-    return " ".join(decoded.splitlines())
 
 
 def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:

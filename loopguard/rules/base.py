@@ -73,7 +73,8 @@ class Rule:
 def _clip(detail: str, limit: int = 200) -> str:
     # Evidence is shown to people and logged: one line, bounded, whatever the input.
     text = detail[: limit * 4]
-    flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    # Not only CR and LF: VT, FF, NEL and U+2028 end a line for terminals and log viewers.
+    flat = text if text.isprintable() else " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -223,3 +223,22 @@ def test_a_line_break_hidden_in_an_encoded_subject_stays_out_of_reason_details(
     assert verdict.category is Category.AUTO_REPLY
     for reason in verdict.reasons:
         assert len(reason.detail.splitlines()) <= 1, reason
+
+
+@pytest.mark.parametrize("newline", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_header_rule_detail_is_one_line_whatever_the_line_break(newline: str) -> None:
+    # Found while widening the fuzz oracle from LF to every line break: a header rule's
+    # detail kept VT, FF, NEL or U+2028 from the header value (rules.base._clip).
+    raw = f"From: ann@example.com\nX-Autoreply: yes{newline}X-Evil: 1\n\nhi\n".encode()
+    for reason in classify(raw).reasons:
+        assert len(reason.detail.splitlines()) <= 1, reason
+
+
+@pytest.mark.parametrize("newline", ["\x0b", "\x0c", "\x85", "\u2028"])
+def test_a_raw_line_break_in_the_subject_stays_out_of_reason_details(newline: str) -> None:
+    # Found by the mutation fuzzer with the widened oracle: a form feed in a plain
+    # (not encoded) subject reached the subject-autoreply-prefix detail (message).
+    raw = f"From: ann@example.com\nSubject: Automatic reply: away{newline}x\n\nhi\n".encode()
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert all(len(reason.detail.splitlines()) <= 1 for reason in verdict.reasons)
