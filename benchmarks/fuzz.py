@@ -311,20 +311,6 @@ _CHARSETS = ("utf-8", "us-ascii", "iso-8859-1", "utf-16", "undefined", "x-unknow
 _STAMP_GUARD: dict[str, object] = {}
 
 
-#: Findings in code this harness's owner may not change, reported to its owner with a
-#: strict-xfail test in tests/fuzz/test_regressions.py: counted apart (``Report.known``)
-#: so that a long run goes on. Remove an entry once its fix lands.
-KNOWN: tuple[tuple[type[BaseException], str], ...] = (
-    (RecursionError, "_answer_addresses"),  # guard.py: Reply-To through getaddresses
-)
-
-
-def is_known(exc: BaseException) -> bool:
-    """Whether ``exc`` is one of the :data:`KNOWN` findings."""
-    names = {frame.name for frame in traceback.extract_tb(exc.__traceback__)}
-    return any(isinstance(exc, kind) and where in names for kind, where in KNOWN)
-
-
 def build_targets(workdir: Path | None = None) -> dict[str, Target]:
     """Every target by name (imports loopguard: call after atheris instrumentation).
 
@@ -395,7 +381,6 @@ class Report:
     executions: int = 0
     seconds: float = 0.0
     slowest: float = 0.0
-    known: int = 0
     findings: dict[str, Path] = field(default_factory=dict)
 
 
@@ -414,10 +399,7 @@ def run_mutation(
         try:
             target(data)
         except Exception as exc:
-            if is_known(exc):
-                report.known += 1
-            else:
-                _record(report, data, _signature(exc), out, traceback.format_exc())
+            _record(report, data, _signature(exc), out, traceback.format_exc())
         elapsed = time.perf_counter() - before
         if elapsed > report.slowest:
             report.slowest, slowest_input = elapsed, data
@@ -485,14 +467,7 @@ def run_atheris(name: str, *, runs: int, seconds: int, seed: int, out: Path) -> 
     ]
     target = targets[name]
 
-    def checked(data: bytes) -> None:
-        try:
-            target(data)
-        except Exception as exc:
-            if not is_known(exc):
-                raise
-
-    atheris.Setup(argv, checked)
+    atheris.Setup(argv, target)
     atheris.Fuzz()
 
 
@@ -528,8 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:<12} {report.executions:>9,} runs {report.seconds:>8.1f}s "
             f"{report.executions / max(report.seconds, 1e-9):>8.0f}/s "
-            f"slowest {report.slowest * 1e3:>7.1f}ms findings {len(report.findings)} "
-            f"known {report.known}",
+            f"slowest {report.slowest * 1e3:>7.1f}ms findings {len(report.findings)}",
             flush=True,
         )
         for signature, path in report.findings.items():

@@ -15,7 +15,6 @@ operations it needs; :class:`Guard` runs them synchronously and
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import enum
 import functools
 import hmac
@@ -26,7 +25,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, ParamSpec, TypeVar
 
-from loopguard.address import domain_of, local_part_of, normalize_address
+from loopguard.address import domain_of, local_part_of, normalize_address, parse_address_list
 from loopguard.classify import Classifier
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.fingerprint import content_digest
@@ -238,7 +237,8 @@ class GuardCore:
 
         Raises:
             ConfigurationError: The guard has no secret, so it cannot issue loop tokens.
-            HeaderInjectionError: A value would contain CR or LF.
+            HeaderInjectionError: A value would contain a line break, NUL, control or
+                non-ASCII character, or a word over 900 characters.
         """
         if self.token is None:
             raise ConfigurationError("stamp() needs Guard(secret=...) to issue loop tokens")
@@ -850,7 +850,7 @@ def _answer_addresses(view: MessageView, sender: str | None) -> tuple[str, ...]:
     reply_to = view.get("reply-to")
     found: list[str] = []
     if reply_to:
-        for _, raw in email.utils.getaddresses([reply_to[:2000]])[:_MAX_ANSWER_TO]:
+        for _, raw in parse_address_list(reply_to[:2000])[:_MAX_ANSWER_TO]:
             address = normalize_address(raw)
             if address and address not in found:
                 found.append(address)

@@ -167,12 +167,6 @@ def test_deep_comments_in_address_fields_do_not_crash_the_guard(field: str) -> N
     guard.check(raw, recipient="help@example.org", envelope_sender=DEEP_COMMENTS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="guard._answer_addresses calls email.utils.getaddresses on Reply-To; the fix "
-    "(loopguard.address.parse_address_list) is the guard owner's to apply",
-)
 def test_deep_comments_in_reply_to_do_not_crash_the_guard() -> None:
     raw = f"From: ann@example.com\nReply-To: {DEEP_COMMENTS}\n\nmy printer is broken\n"
     guard = Guard(store=MemoryStore(), own_addresses=["help@example.org"], secret=b"s")
