@@ -37,3 +37,17 @@ def test_readme_gives_exactly_two_setup_commands() -> None:
     assert test_command == "python3 -m pytest"
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert [line for line in ci if line.strip() == test_command] == [test_command]
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    import loopguard
+
+    reference = (ROOT / "docs" / "api.md").read_text()
+    missing = [
+        name
+        for name in loopguard.__all__
+        if name != "__version__"
+        and f"loopguard.{name}" not in reference
+        and f".{name}\n" not in reference
+    ]
+    assert not missing, f"add to docs/api.md: {missing}"
