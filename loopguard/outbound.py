@@ -209,7 +209,8 @@ def stamp(
     headers are replaced. The message is changed in place and returned.
 
     Raises:
-        HeaderInjectionError: A value we would set contains CR or LF.
+        HeaderInjectionError: A value we would set contains a line break, NUL, control or
+            non-ASCII character, or a word over 900 characters.
         ValueError: An unknown ``kind``.
     """
     if kind not in _AUTO_SUBMITTED:
@@ -244,6 +245,8 @@ def _replace(message: email.message.Message, name: str, value: str) -> None:
         raise HeaderInjectionError(f"{name}: {what} in header value {value[:200]!r}")
     if any(len(word) > _MAX_WORD for word in value.split()):
         raise HeaderInjectionError(f"{name}: a word longer than {_MAX_WORD} characters")
+    # Surrounding blanks mean nothing in a header, and policies disagree on keeping them.
+    value = value.strip()
     del message[name]
     if name in _ID_FIELDS and isinstance(message.policy, email.policy.EmailPolicy):
         message[name] = _FoldedIds(name, value)
