@@ -41,7 +41,6 @@ _BOUNCE_HINTS = frozenset(
     {
         "multipart-report-dsn",
         "report-part-delivery-status",
-        "bounce-subject",
         "mailer-daemon-sender",
         "null-return-path",
     }

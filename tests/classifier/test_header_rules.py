@@ -264,3 +264,19 @@ def test_the_rules_reference_in_the_docs_is_up_to_date() -> None:
     begin = doc.index("-->\n", doc.index("<!-- rules-reference")) + len("-->\n")
     end = doc.index("<!-- /rules-reference -->")
     assert doc[begin:end] == markdown_reference(), "run python -m loopguard.rules.reference"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Delivery failure on my order 123",
+        "Returned to sender - my parcel",
+        "Undelivered package, please help",
+        "Abuse report: spam from one of your customers",
+        "Spam report",
+    ],
+)
+def test_people_writing_about_parcels_and_abuse_stay_human(subject: str) -> None:
+    body = "Hi, my parcel was returned to sender and the delivery failed. Can you check?\nAnn\n"
+    verdict = classify(build_message(subject=subject, body=body))
+    assert verdict.category is Category.HUMAN, verdict.reasons
