@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 
 from loopguard.patterns import CompiledPhrase, PatternSet, default_patterns, fold
 
-__all__ = ["BodyText", "author_text", "decode_bytes", "html_to_text"]
+__all__ = ["BodyText", "author_text", "before_quotes", "decode_bytes", "html_to_text"]
 
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
@@ -400,6 +400,29 @@ def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
         # are the unquoted lines below it.
         return _Cut(_unquoted_rest(lines, index + 1, markers, patterns), True, forwarded)
     return _Cut(_tidy(top), quoted=False, forwarded=False)
+
+
+def before_quotes(text: str, patterns: PatternSet | None = None) -> str:
+    """``text`` up to the first quote header or forward marker ("On ... wrote:", an Outlook
+    "From:/Sent:" block, "-----Original Message-----"), signatures kept.
+
+    What the body rules read: a footer or a notice below the author's own words is this
+    message's; the same words inside a quoted message are somebody else's.
+    """
+    patterns = patterns or default_patterns()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    folded = fold(text)
+    markers = _Markers(
+        patterns.line_markers("quote_markers", folded),
+        patterns.line_markers("forward_markers", folded),
+        (),
+    )
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            continue  # a quoted line, not a marker: the caller drops those lines itself
+        if _line_kind(lines, index, markers, patterns) in ("quote", "forward"):
+            return "\n".join(lines[:index])
+    return text
 
 
 def _opens_angle_quote(lines: list[str], index: int) -> bool:

@@ -148,13 +148,12 @@ class Classifier:
                 continue  # none of the headers it reads is there
             yield from _shielded(item.name, functools.partial(item, view, settings))
 
-    @staticmethod
-    def _challenge_instead_of_delay(view: MessageView, reasons: list[Reason]) -> list[Reason]:
+    def _challenge_instead_of_delay(self, view: MessageView, reasons: list[Reason]) -> list[Reason]:
         """Boxbe and TMDA word their challenges as delay reports ("Action: delayed"): a
         message held until its sender proves to be a person is a challenge-response
         auto-reply, not a delivery failure."""
         try:
-            challenge = CHALLENGE_RESPONSE(BodySnapshot(view.parsed, view.subject))
+            challenge = CHALLENGE_RESPONSE(BodySnapshot(view.parsed, view.subject, self.patterns))
         except Exception:  # the parse failed already in the bounce stage, nothing to add
             return reasons
         if challenge is None:
@@ -167,7 +166,7 @@ class Classifier:
 
     def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
         try:
-            body = BodySnapshot(view.parsed, view.subject)
+            body = BodySnapshot(view.parsed, view.subject, self.patterns)
             defects = len(body.message.defects)
         except Exception as exc:  # the stdlib parser on hostile bytes
             log.debug("body parse failed", exc_info=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import email.message
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
+from loopguard.bodytext import before_quotes
 from loopguard.bouncetext import report_text
 from loopguard.mime import own_parts
 from loopguard.model import Category, Reason
+from loopguard.patterns import PatternSet, default_patterns
 from loopguard.textmatch import AnyOf
 
 __all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
@@ -30,6 +32,7 @@ class BodySnapshot:
 
     message: email.message.Message
     subject: str
+    patterns: PatternSet = field(default_factory=default_patterns)
 
     @cached_property
     def part_types(self) -> frozenset[str]:
@@ -46,12 +49,12 @@ class BodySnapshot:
 
     @cached_property
     def unquoted(self) -> str:
-        """The text without lines quoted from earlier mail (``>``), head and tail only.
+        """The text above any quoted message, without ``>`` lines, head and tail only.
 
         Notices sit at the top and footers at the bottom; the middle of a long
         newsletter is not read, which bounds the cost of every pattern.
         """
-        text = _QUOTED_LINE.sub("", self.text)
+        text = _QUOTED_LINE.sub("", before_quotes(self.text, self.patterns))
         if len(text) <= 2 * _WINDOW:
             return text
         return text[:_WINDOW] + "\n" + text[-_WINDOW:]

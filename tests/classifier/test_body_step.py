@@ -154,3 +154,30 @@ def test_strict_reading_ignores_bare_status_codes() -> None:
     )
     assert read_text_bounce(message, exclude=frozenset(), strict=True).failure is None
     assert read_text_bounce(message, exclude=frozenset()).failure is not None
+
+
+QUOTED_ACK = (
+    "We received your request and will answer within a day.\n"
+    "This is an automated message, please do not reply to this e-mail.\n"
+    "To unsubscribe from these notifications, click here.\n"
+)
+
+
+def test_a_reply_quoting_our_acknowledgement_outlook_style_is_human() -> None:
+    body = (
+        "Thanks, but the problem is still there. Can you call me?\n\nAnn\n\n"
+        "-----Original Message-----\nFrom: Help Desk <help@example.org>\n"
+        "Sent: Monday, 3 March 2026 10:00\nTo: Ann <ann@example.com>\n"
+        "Subject: [Ticket #123] We received your request\n\n" + QUOTED_ACK
+    )
+    raw = build_message(subject="RE: [Ticket #123] We received your request", body=body)
+    assert classify(raw).category is Category.HUMAN
+
+
+def test_a_reply_quoting_our_acknowledgement_under_an_attribution_is_human() -> None:
+    body = (
+        "Thanks, but the problem is still there. Can you call me?\n\nAnn\n\n"
+        "On Mon, 3 Mar 2026 at 10:00, Help Desk <help@example.org> wrote:\n" + QUOTED_ACK
+    )
+    raw = build_message(subject="Re: [Ticket #123] We received your request", body=body)
+    assert classify(raw).category is Category.HUMAN
