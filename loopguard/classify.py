@@ -13,6 +13,7 @@ from loopguard.bounce import BounceReport, analyse_bounce, scan_delivery_status
 from loopguard.bouncetext import mentions_failure
 from loopguard.errors import ConfigurationError
 from loopguard.message import MessageView
+from loopguard.mime import own_parts
 from loopguard.model import PRECEDENCE, Bounce, Category, Reason, Verdict
 from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text
 from loopguard.patterns import PatternSet, default_patterns
@@ -344,7 +345,7 @@ def _apply_bounce_report(
         out.append(Reason("failed-recipients", Category.BOUNCE, detail, 0.95))
     elif report.failure:
         out.append(Reason("bounce-text", Category.BOUNCE, report.failure, 0.9))
-    elif "bounce-subject" in rules and rules & {"mailer-daemon-sender", "null-return-path"}:
+    elif "bounce-subject" in rules and rules & _MAIL_SYSTEM:
         out.append(
             Reason(
                 "bounce-text",
@@ -353,7 +354,23 @@ def _apply_bounce_report(
                 0.9,
             )
         )
+    elif rules & _MAIL_SYSTEM and _returned_original(view):
+        # Whatever language its text is in, a mail system that sends a message back
+        # (attached, or its headers) reports that it was not delivered.
+        detail = "a mail system sent back a message (message/rfc822 or its headers)"
+        out.append(Reason("returned-original", Category.BOUNCE, detail, 0.9))
     return out
+
+
+_MAIL_SYSTEM = frozenset({"mailer-daemon-sender", "null-return-path"})
+_RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
+
+
+def _returned_original(view: MessageView) -> bool:
+    try:
+        return any(part.get_content_type() in _RETURNED for part in own_parts(view.parsed))
+    except Exception:  # the parse failed: nothing more to learn from the body
+        return False
 
 
 def decide(reasons: Iterable[Reason]) -> tuple[Category, float]:

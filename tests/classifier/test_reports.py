@@ -147,3 +147,31 @@ def test_outlook_read_receipt_needs_its_body() -> None:
     assert classify(receipt).category is Category.RECEIPT
     person = build_message(subject="Read: chapter 3 before Monday", body="Thanks, Bob")
     assert classify(person).category is Category.HUMAN
+
+
+def test_a_mail_system_returning_a_message_in_any_language_is_a_bounce() -> None:
+    body = (
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nTeie kirja ei saanud kohale toimetada.\n"
+        "--b\nContent-Type: message/rfc822\n\nFrom: ann@example.com\nTo: mari@example.ee\n"
+        "Subject: tere\n\ntere\n--b--\n"
+    )
+    raw = build_message(
+        {"Content-Type": 'multipart/mixed; boundary="b"'},
+        body=body,
+        sender="MAILER-DAEMON@mx.example.ee",
+        subject="Teade",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.BOUNCE
+    assert "returned-original" in {r.rule for r in verdict.reasons}
+
+
+def test_a_person_forwarding_a_message_as_attachment_is_not_a_bounce() -> None:
+    body = (
+        "--b\nContent-Type: text/plain\n\nSee the attached mail.\n"
+        "--b\nContent-Type: message/rfc822\n\nFrom: x@example.com\nSubject: hi\n\nhello\n--b--\n"
+    )
+    raw = build_message(
+        {"Content-Type": 'multipart/mixed; boundary="b"'}, body=body, subject="FW: hi"
+    )
+    assert classify(raw).category is Category.HUMAN
