@@ -15,7 +15,8 @@ __all__ = ["SENDER_RULES", "is_system_sender"]
 # Sieve vacation, BSD vacation junkmail(), Request Tracker, Zammad, Discourse).
 _SYSTEM_LOCAL = re.compile(
     r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|maildaemon|post[-_.]?master|mdaemon"
-    r"|mail[-_.]?delivery[-_.]?(?:sub)?system|mmdf|smtp[-_.]?gateway)",
+    r"|mail[-_.]?delivery[-_.]?(?:sub)?system|mmdf|smtp[-_.]?gateway"
+    r"|microsoftexchange[0-9a-f]{32})",  # Exchange's system mailbox that sends NDRs
     re.IGNORECASE,
 )
 _SYSTEM_NAMES = re.compile(

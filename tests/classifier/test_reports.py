@@ -175,3 +175,16 @@ def test_a_person_forwarding_a_message_as_attachment_is_not_a_bounce() -> None:
         {"Content-Type": 'multipart/mixed; boundary="b"'}, body=body, subject="FW: hi"
     )
     assert classify(raw).category is Category.HUMAN
+
+
+def test_exchange_ndr_from_its_system_mailbox_without_a_report_part() -> None:
+    raw = build_message(
+        sender="Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.com>",
+        subject="Undeliverable: hello",
+        body="Delivery has failed to these recipients or groups:\n\nbob@fabrikam.example\n"
+        "The email address you entered couldn't be found.\n",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.BOUNCE
+    assert verdict.bounce is not None
+    assert verdict.bounce.permanent == {"bob@fabrikam.example"}
