@@ -40,13 +40,6 @@ class HeaderBlock:
         """Every value of a header, in order (empty when absent)."""
         return self.fields.get(name, [])
 
-    def __contains__(self, name: object) -> bool:
-        return name in self.fields
-
-    def count(self, name: str) -> int:
-        """How many times a header occurs."""
-        return len(self.fields.get(name, ()))
-
 
 def split_headers(raw: bytes) -> HeaderBlock:
     """Split ``raw`` into header fields and the body offset; never raises."""

@@ -13,7 +13,7 @@ from typing import Any
 from loopguard.address import normalize_address
 from loopguard.headers import HeaderBlock, split_headers
 
-__all__ = ["MAX_BODY_BYTES", "MessageInput", "MessageView"]
+__all__ = ["MAX_BODY_BYTES", "MessageView"]
 
 #: The body step reads at most this much of the raw message (performance.md: parsing
 #: ``raw[:64 KiB]`` turns 50 ms into 1.6 ms on a 2 MB message; reports fit in it).
@@ -40,8 +40,6 @@ _MAX_BOUNDARIES = 64
 _MAX_PARTS = 200
 # Rules read the start of a subject; decoding a megabyte of encoded words would not pay.
 _MAX_SUBJECT = 4096
-
-MessageInput = bytes | bytearray | memoryview | str | email.message.Message | os.PathLike[str]
 
 
 class MessageView:
@@ -148,11 +146,6 @@ class MessageView:
     def has_raw(self) -> bool:
         """Whether the view was built from raw bytes (sizes and offsets are known)."""
         return self._raw is not None
-
-    @property
-    def size(self) -> int:
-        """Size of the raw message in bytes (0 when built from a parsed Message)."""
-        return len(self._raw) if self._raw is not None else 0
 
     def body_bytes(self, limit: int = MAX_BODY_BYTES) -> bytes:
         """Up to ``limit`` bytes of the raw body (empty for a parsed Message)."""

@@ -32,7 +32,6 @@ class AnyOf:
 
     def __init__(self, branches: Iterable[str]) -> None:
         self._branches = tuple(_Branch(_literal_key(b), re.compile(b)) for b in branches)
-        self.pattern = re.compile("|".join(f"(?:{b.pattern.pattern})" for b in self._branches))
 
     def search(self, lowered: str, start: int = 0) -> re.Match[str] | None:
         """The match that starts first (at or after ``start``), among branches whose
