@@ -75,6 +75,8 @@ class Classifier:
     patterns: PatternSet = field(default_factory=default_patterns)
     settings: RuleSettings = field(init=False, repr=False, compare=False)
     """The tunables handed to every rule (derived from the fields above)."""
+    no_autoreply_rules: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Names of the rules whose hit means "the sender asks for no automatic answer"."""
 
     def __post_init__(self) -> None:
         hop_limit: object = self.hop_limit  # checked at run time: configs come from files too
@@ -89,6 +91,8 @@ class Classifier:
             raise ConfigurationError("patterns must come from loopguard.patterns.load_patterns()")
         check_unique_names(tuple(self.rules))
         object.__setattr__(self, "settings", RuleSettings(self.hop_limit, self.patterns))
+        no_autoreply = frozenset(r.name for r in self.rules if r.no_autoreply)
+        object.__setattr__(self, "no_autoreply_rules", no_autoreply)
 
     def classify(
         self,
@@ -125,7 +129,7 @@ class Classifier:
                 reasons = self._challenge_instead_of_delay(view, reasons)
         reasons = _reports_are_not_replies(reasons)
         category, confidence = decide(reasons)
-        no_autoreply = any(r.rule in self._no_autoreply_rules for r in reasons)
+        no_autoreply = any(r.rule in self.no_autoreply_rules for r in reasons)
         if category is not Category.BOUNCE:
             bounce = None
         return Verdict(
@@ -136,10 +140,6 @@ class Classifier:
             bounce=bounce,
             sender=view.sender,
         )
-
-    @property
-    def _no_autoreply_rules(self) -> frozenset[str]:
-        return frozenset(r.name for r in self.rules if r.no_autoreply)
 
     def _run_rules(self, view: MessageView) -> Iterable[Reason]:
         settings = self.settings
@@ -421,7 +421,11 @@ def _combined(confidences: list[float]) -> float:
     return round(min(0.999, 1.0 - doubt), 3)
 
 
-_DEFAULT = Classifier()
+@functools.cache
+def _default_classifier() -> Classifier:
+    # Built on first use: compiling the language data costs ~0.2 s, not worth paying at
+    # import time (the command line's --help, hosts that only use the tracker).
+    return Classifier()
 
 
 def classify(
@@ -448,4 +452,6 @@ def classify(
         TypeError: ``message`` is not one of the accepted types.
         OSError: a path that cannot be read.
     """
-    return _DEFAULT.classify(message, envelope_sender=envelope_sender, recipient=recipient)
+    return _default_classifier().classify(
+        message, envelope_sender=envelope_sender, recipient=recipient
+    )
