@@ -1,10 +1,10 @@
-"""Helpers for testing an integration: build messages without writing .eml files."""
+"""Helpers for testing an integration: messages without .eml files, time without sleeping."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["build_message"]
+__all__ = ["FakeClock", "build_message"]
 
 
 def build_message(
@@ -32,3 +32,20 @@ def build_message(
     newline = "\r\n" if crlf else "\n"
     text = newline.join(lines) + newline + newline + body.replace("\n", newline)
     return text.encode("utf-8")
+
+
+class FakeClock:
+    """A clock that only moves when told to: pass it as ``clock=`` to a tracker or guard.
+
+    Wall-clock seconds like :func:`time.time`; it starts at ``start``.
+    """
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward."""
+        self.now += seconds

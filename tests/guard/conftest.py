@@ -15,7 +15,7 @@ import pytest
 from loopguard.errors import StoreError
 from loopguard.guard import Guard
 from loopguard.stores import Touch
-from loopguard.testing import build_message
+from loopguard.testing import FakeClock, build_message
 from loopguard.tracker import Limit
 
 HELP = "help@example.org"
@@ -47,19 +47,6 @@ Diagnostic-Code: smtp; 550 5.1.1 user unknown
 --b--
 """
 ANN_TEXT = "Hello,\n\nmy printer on the third floor stopped working after the update.\n\nAnn\n"
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class FailingStore:

@@ -15,22 +15,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from loopguard.testing import build_message
+from loopguard.testing import FakeClock, build_message
 
 HELP = "help@example.org"
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

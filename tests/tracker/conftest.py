@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from loopguard.stores import Store
+from loopguard.testing import FakeClock
 
 StoreFactory = Callable[[], Store]
 
@@ -24,19 +25,6 @@ STORE_KINDS = (
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("redis-cluster-mode", marks=pytest.mark.redis),
 )
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
