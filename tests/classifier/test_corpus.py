@@ -7,30 +7,17 @@ today's value guards against regressions meanwhile.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from scripts import load_script
 
 import loopguard
 
 pytestmark = pytest.mark.corpus
 
 
-def _accuracy_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
-    spec = importlib.util.spec_from_file_location("loopguard_accuracy", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ACCURACY = _accuracy_module()
+ACCURACY = load_script("benchmarks/accuracy.py")
 
 
 @pytest.fixture(scope="module")

@@ -10,20 +10,17 @@ message is in flight.
 
 from __future__ import annotations
 
-import importlib.util
 import smtplib
 import socket
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from scripts import load_script
 
 from loopguard.aioguard import AsyncGuard
 from loopguard.tracker import Limit
@@ -37,18 +34,7 @@ CAP = 25  # the remote side stops answering after this many messages
 LIMIT = 3
 
 
-def load_gateway() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "examples" / "aiosmtpd_gateway.py"
-    spec = importlib.util.spec_from_file_location("aiosmtpd_gateway_example", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gateway = load_gateway()
+gateway = load_script("examples/aiosmtpd_gateway.py")
 
 
 def free_port() -> int:

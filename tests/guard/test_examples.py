@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
+from scripts import load_script
 
 from loopguard.guard import Action
 from loopguard.testing import build_message
 
 from .conftest import BOUNCE, SECRET, FakeClock
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ticket_trigger = load("ticket_trigger")
+ticket_trigger = load_script("examples/ticket_trigger.py")
 SUPPORT = "support@example.org"
 
 
@@ -80,7 +63,7 @@ def test_main_prints_a_line_per_sample(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_gateway_command_line_help(capsys: pytest.CaptureFixture[str]) -> None:
-    gateway = load("aiosmtpd_gateway")
+    gateway = load_script("examples/aiosmtpd_gateway.py")
     with pytest.raises(SystemExit) as exit_info:
         gateway.main(["--help"])
     assert exit_info.value.code == 0

@@ -6,23 +6,15 @@ milliseconds); benchmarks/bench_hostile.py measures the real cost.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
+from scripts import load_script
 
 from loopguard import Category, classify
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_hostile.py"
-_SPEC = importlib.util.spec_from_file_location("loopguard_bench_hostile", _PATH)
-assert _SPEC is not None
-assert _SPEC.loader is not None
-HOSTILE = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = HOSTILE
-_SPEC.loader.exec_module(HOSTILE)
+HOSTILE = load_script("benchmarks/bench_hostile.py")
 
 SIZE = 2 * 1024 * 1024
 
