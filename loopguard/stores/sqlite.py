@@ -14,8 +14,9 @@ import os
 import sqlite3
 import struct
 import threading
+import time
 from bisect import bisect_right, insort
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -67,11 +68,7 @@ class SQLiteStore:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is safe with WAL (no corruption); a power cut may lose the last
-            # few counts, which a rate limiter can afford.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            _retry_while_busy(self._initialize, deadline=time.monotonic() + timeout)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite rate store {self.path!r}: {exc}") from exc
 
@@ -84,6 +81,16 @@ class SQLiteStore:
                 f"bad SQLite URL {url!r}: expected sqlite:///relative.db or sqlite:////abs.db"
             )
         return cls(Path(unquote(parts.path[1:])) if parts.path != "/:memory:" else ":memory:")
+
+    def _initialize(self) -> None:
+        # Switching to WAL needs the file to itself for a moment; skip it when an
+        # earlier opener already did (the mode is stored in the file).
+        if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is safe with WAL (no corruption); a power cut may lose the last
+        # few counts, which a rate limiter can afford.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
 
     def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
@@ -188,6 +195,28 @@ class _SQLiteErrors:
     ) -> None:
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"{self._message}: {exc}") from exc
+
+
+def _retry_while_busy(step: Callable[[], None], *, deadline: float) -> None:
+    """Run ``step`` again while another connection holds the lock, until ``deadline``.
+
+    SQLite answers "database is locked" at once, without waiting out the busy timeout,
+    when waiting could deadlock - which is what happens when several processes open a
+    new file together and each tries to switch it to WAL. Those races end in
+    milliseconds, so opening retries them instead of failing the host's start-up.
+    """
+    pause = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # primary code, no extension
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _live(log: list[float], horizon: float) -> list[float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -32,15 +33,25 @@ print(allowed, flush=True)
 
 
 def allowed_across_processes(url: str, rounds: int) -> int:
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, url, str(LIMIT), str(rounds)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(PROCESSES)
-    ]
+    with ExitStack() as workers_alive:
+        workers = [
+            workers_alive.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-c", WORKER, url, str(LIMIT), str(rounds)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            for _ in range(PROCESSES)
+        ]
+        # A failed assertion must not leave workers running and their pipes open for
+        # the garbage collector to report during some later test.
+        workers_alive.callback(_kill_all, workers)
+        return _run_together(workers)
+
+
+def _run_together(workers: list[subprocess.Popen[str]]) -> int:
     for worker in workers:
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == "ready"
@@ -55,6 +66,12 @@ def allowed_across_processes(url: str, rounds: int) -> int:
         totals.append(int(out))
     assert all(total <= LIMIT for total in totals)
     return sum(totals)
+
+
+def _kill_all(workers: list[subprocess.Popen[str]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
 
 
 def test_sqlite_processes_allow_exactly_the_limit(tmp_path: Path) -> None:

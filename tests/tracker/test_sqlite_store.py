@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
-from loopguard.stores.sqlite import SQLiteStore
+from loopguard.stores.sqlite import SQLiteStore, _retry_while_busy
 
 NOW = 1_800_000_000.0
 
@@ -92,3 +93,44 @@ def test_from_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_timeout_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="timeout"):
         SQLiteStore(tmp_path / "r.db", timeout=0)
+
+
+def _busy_error() -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    return error
+
+
+def test_opening_retries_the_lock_races_sqlite_does_not_wait_out() -> None:
+    # Several processes opening a new file together can each get "database is locked"
+    # at once (SQLite's deadlock avoidance skips the busy timeout); opening retries.
+    failures = [_busy_error(), _busy_error()]
+
+    def step() -> None:
+        if failures:
+            raise failures.pop()
+
+    _retry_while_busy(step, deadline=time.monotonic() + 5)
+    assert failures == []
+
+
+def test_opening_gives_up_on_a_lock_held_past_the_deadline() -> None:
+    def step() -> None:
+        raise _busy_error()
+
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _retry_while_busy(step, deadline=started + 0.2)
+    assert time.monotonic() - started < 2
+
+
+def test_opening_does_not_retry_other_errors() -> None:
+    calls = []
+
+    def step() -> None:
+        calls.append(1)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        _retry_while_busy(step, deadline=time.monotonic() + 5)
+    assert calls == [1]
