@@ -188,6 +188,11 @@ class GuardCore:
         self.classifier = classifier if classifier is not None else Classifier()
         self.metrics = metrics
         self.token = LoopToken(self._secret, self.identity) if self._secret else None
+        if self.policy.learn_bounces == "stamped" and self.token is None:
+            raise ConfigurationError(
+                'policy.learn_bounces = "stamped" needs Guard(secret=...) to recognise '
+                "our loop tokens in returned mail"
+            )
         self._keys = KeyDeriver(secret=self._secret)
         self._content_key = self._subkey(b"content")
 
@@ -318,11 +323,26 @@ class GuardCore:
     def _learn_bounces(self, ctx: CheckContext) -> Step:
         """Remember every permanently failed recipient of a bounce (Zammad's block)."""
         assert ctx.verdict.bounce is not None
+        if not self._bounce_is_instructive(ctx):
+            return None
         for address in sorted(ctx.verdict.bounce.permanent)[:_MAX_LEARNED]:
             answer = yield StoreOp("bounces", True, recipient=address)
             if isinstance(answer, StoreError) and (stop := self._failed(answer, ctx)):
                 return stop
         return None
+
+    def _bounce_is_instructive(self, ctx: CheckContext) -> bool:
+        """Whether the policy lets this bounce teach us failed recipients.
+
+        Anyone can send a DSN naming any address; with ``"stamped"`` only a bounce
+        returning our own stamped mail (a valid loop token in the returned headers or
+        text) counts, so a forged one blocks nobody.
+        """
+        learning = self.policy.learn_bounces
+        if learning == "stamped":
+            assert self.token is not None  # checked at construction
+            return self.token.find(ctx.view) is not None
+        return learning == "any"
 
     def _bounced_before(self, ctx: CheckContext) -> Step:
         for address in ctx.answer_to:

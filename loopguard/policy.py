@@ -25,6 +25,7 @@ from loopguard.tracker import DEFAULT_LIMITS, Limit, parse_duration
 __all__ = [
     "DEFAULT_DO_NOT_MAIL",
     "DEFAULT_REPEAT_LIMITS",
+    "BounceLearning",
     "GuardConfig",
     "Policy",
     "StoreErrorPolicy",
@@ -64,6 +65,10 @@ DEFAULT_REPEAT_LIMITS: Final[tuple[Limit, ...]] = (
     Limit(10, "1h", "recipient"),
 )
 
+#: Which bounces the guard learns failed recipients from (see docs/guard.md).
+BounceLearning = Literal["any", "stamped", "never"]
+BOUNCE_LEARNING: Final[tuple[BounceLearning, ...]] = ("any", "stamped", "never")
+
 _DEFAULT_BOUNCE_MEMORY: Final = 60 * 86400.0  # Zammad blocks a 5.1.1 recipient 60 days
 _CATEGORY_NAMES: Final = ", ".join(c.value for c in Category)
 
@@ -102,6 +107,10 @@ class Policy:
         final_notice: Allow one last answer when a rate limit is first reached, marked
             ``Action.FINAL_NOTICE`` (Mailman's "no more today" notice).
         bounce_memory: Seconds a permanently failed address stays blocked.
+        learn_bounces: Which bounces teach the guard failed recipients: ``"any"``;
+            ``"stamped"``, only those returning mail that carries our loop token (a
+            forged DSN then blocks nobody; needs a secret, and every automatic answer
+            sent through ``stamp``); ``"never"``.
         repeat_limits: How often identical author text may arrive, per sender domain
             (``key="sender"``) and per recipient (``key="recipient"``); ``()`` turns
             repeated-content detection off.
@@ -121,6 +130,7 @@ class Policy:
     honor_no_autoreply: bool = True
     final_notice: bool = False
     bounce_memory: float = _DEFAULT_BOUNCE_MEMORY
+    learn_bounces: BounceLearning = "any"
     repeat_limits: tuple[Limit, ...] = DEFAULT_REPEAT_LIMITS
     repeat_min_chars: int = 20
     _do_not_mail: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -134,6 +144,7 @@ class Policy:
         _check_bool(self.honor_no_autoreply, "honor_no_autoreply")
         _check_bool(self.final_notice, "final_notice")
         object.__setattr__(self, "bounce_memory", _duration(self.bounce_memory, "bounce_memory"))
+        object.__setattr__(self, "learn_bounces", _bounce_learning(self.learn_bounces))
         object.__setattr__(self, "repeat_limits", _repeat_limits(self.repeat_limits))
         if not _is_count(self.repeat_min_chars, minimum=0):
             raise ConfigurationError(
@@ -163,8 +174,8 @@ class Policy:
         known = {
             "categories", "answers_sender", "triggers", "allow_addresses", "allow_domains",
             "deny_addresses", "deny_domains", "do_not_mail", "extra_do_not_mail",
-            "honor_no_autoreply", "final_notice", "bounce_memory", "repeat_limits",
-            "repeat_min_chars",
+            "honor_no_autoreply", "final_notice", "bounce_memory", "learn_bounces",
+            "repeat_limits", "repeat_min_chars",
         }  # fmt: skip
         _reject_unknown(data, known, where)
         kwargs: dict[str, Any] = {}
@@ -192,6 +203,10 @@ class Policy:
                 kwargs[name] = _bool_value(data[name], f"{where}.{name}")
         if "bounce_memory" in data:
             kwargs["bounce_memory"] = _duration(data["bounce_memory"], f"{where}.bounce_memory")
+        if "learn_bounces" in data:
+            kwargs["learn_bounces"] = _bounce_learning(
+                data["learn_bounces"], f"{where}.learn_bounces"
+            )
         if "repeat_limits" in data:
             kwargs["repeat_limits"] = tuple(
                 limits_from(data["repeat_limits"], f"{where}.repeat_limits")
@@ -309,6 +324,15 @@ def check_store_error_policy(value: object) -> StoreErrorPolicy:
             return known
     raise ConfigurationError(
         f"on_store_error: expected one of {', '.join(STORE_ERROR_POLICIES)}, got {value!r}"
+    )
+
+
+def _bounce_learning(value: object, where: str = "learn_bounces") -> BounceLearning:
+    for known in BOUNCE_LEARNING:
+        if value == known:
+            return known
+    raise ConfigurationError(
+        f"{where}: expected one of {', '.join(BOUNCE_LEARNING)}, got {value!r}"
     )
 
 

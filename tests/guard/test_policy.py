@@ -24,6 +24,7 @@ limits = ["5/10m", "40/1d sender", {count = 10, per = "10m", key = "thread"}]
 categories = ["human"]
 final_notice = true
 bounce_memory = "30d"
+learn_bounces = "stamped"
 allow_domains = ["partner.example"]
 deny_addresses = ["spammer@example.net"]
 extra_do_not_mail = ["*+noreply@*"]
@@ -43,6 +44,7 @@ limits = 5/10m, 40/1d sender
 [policy]
 final_notice = yes
 deny_domains = spam.example
+learn_bounces = never
 
 [trigger:create-ticket]
 categories = human, bulk
@@ -61,6 +63,7 @@ def test_toml_file(tmp_path: Path) -> None:
     policy = config.policy
     assert policy.final_notice
     assert policy.bounce_memory == 30 * 86400
+    assert policy.learn_bounces == "stamped"
     assert policy.allow_listed("a@mx.partner.example") == "domain partner.example"
     assert policy.deny_listed("spammer@example.net") == "address"
     assert policy.do_not_mail == (*DEFAULT_DO_NOT_MAIL, "*+noreply@*")
@@ -80,6 +83,7 @@ def test_ini_file(tmp_path: Path) -> None:
     assert config.limits == (Limit(5, "10m"), Limit(40, "1d", "sender"))
     assert config.policy.final_notice
     assert config.policy.deny_listed("x@spam.example") == "domain spam.example"
+    assert config.policy.learn_bounces == "never"
     assert not config.policy.for_trigger("create-ticket").answers_sender
 
 
@@ -115,6 +119,7 @@ def test_guard_from_dict_defaults() -> None:
         ({"policy": {"categories": ["human", "hooman"]}}, r"policy.categories\[1\]: unknown"),
         ({"policy": {"final_notice": "maybe"}}, "policy.final_notice"),
         ({"policy": {"bounce_memory": "forever"}}, "policy.bounce_memory"),
+        ({"policy": {"learn_bounces": "some"}}, "policy.learn_bounces: expected one of any"),
         ({"policy": {"allow_domains": ["a b"]}}, r"policy.allow_domains\[0\]"),
         ({"policy": {"deny_addresses": [7]}}, r"policy.deny_addresses\[0\]"),
         ({"policy": {"repeat_limits": ["3/1h pair"]}}, r"policy.repeat_limits\[0\]"),
@@ -150,6 +155,8 @@ def test_policy_keyword_validation() -> None:
         Policy(honor_no_autoreply="yes")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="triggers"):
         Policy(triggers={"ack": "human"})  # type: ignore[dict-item]
+    with pytest.raises(ConfigurationError, match="learn_bounces"):
+        Policy(learn_bounces="all")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="own_addresses"):
         Guard(own_addresses=["nobody at all"])
     with pytest.raises(ConfigurationError, match="limits"):

@@ -14,7 +14,9 @@ documentation promises, and these tests hold the guard to:
   victim's name uses up the victim's allowance for the limit's window (as in every
   address-based limiter), and a forged bounce naming a victim blocks answers to the
   victim for ``bounce_memory`` (docs/guard.md, "Learning from bounces") until
-  ``forget_bounce``. Both are pinned here with their exact bounds.
+  ``forget_bounce``. Both are pinned here with their exact bounds;
+- with ``Policy(learn_bounces="stamped")`` a forged bounce blocks nobody, while the
+  bounce of an answer we stamped still blocks its recipient.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Protocol
 import pytest
 
 from loopguard import Action, Guard, Limit
+from loopguard.errors import ConfigurationError
 from loopguard.model import Category
 from loopguard.outbound import LoopToken
 from loopguard.policy import Policy, TriggerPolicy
@@ -163,3 +166,63 @@ def test_one_forged_bounce_names_at_most_fifty_victims(
         v for v in victims if guard.peek(mail(v), recipient=HELP).rule == "bounced-recipient"
     ]
     assert len(blocked) == 50
+
+
+def stamped_guard(clock: Clock, learning: str = "stamped") -> Guard:
+    policy = Policy(learn_bounces=learning)  # type: ignore[arg-type]
+    return Guard([Limit(1, "1h")], own_addresses=[HELP], secret=SECRET, clock=clock, policy=policy)
+
+
+def bounce_returning(original: EmailMessage) -> bytes:
+    """A DSN for ``original``'s recipient, returning its headers as RFC 3462 says."""
+    returned = "".join(f"{name}: {value}\n" for name, value in original.items())
+    return (
+        forged_bounce(str(original["To"])).replace(b"--b--\n", b"")
+        + b"--b\nContent-Type: text/rfc822-headers\n\n"
+        + returned.encode()
+        + b"\n--b--\n"
+    )
+
+
+def our_answer_to(guard: Guard, address: str) -> EmailMessage:
+    reply = EmailMessage()
+    reply["From"] = HELP
+    reply["To"] = address
+    reply["Subject"] = "We received your request"
+    reply.set_content("We received your request.")
+    return guard.stamp(reply)
+
+
+def test_with_stamped_learning_a_forged_bounce_blocks_nobody(
+    clock: Clock, mail: Callable[..., bytes]
+) -> None:
+    guard = stamped_guard(clock)
+    # Even one returning a stamped answer of somebody else's installation.
+    other = Guard(secret=b"another installation's secret", own_addresses=[HELP])
+    for bounce in (
+        forged_bounce("vera@customer.example"),
+        bounce_returning(our_answer_to(other, "vera@customer.example")),
+    ):
+        assert guard.check(bounce, recipient=HELP).action is Action.SUPPRESS
+        assert guard.check(mail(VICTIM), recipient=HELP).allowed
+        clock.advance(3601)
+
+
+def test_with_stamped_learning_the_bounce_of_our_own_answer_still_blocks(
+    clock: Clock, mail: Callable[..., bytes]
+) -> None:
+    guard = stamped_guard(clock)
+    bounce = bounce_returning(our_answer_to(guard, "vera@customer.example"))
+    guard.check(bounce, recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).rule == "bounced-recipient"
+
+
+def test_learning_can_be_turned_off(clock: Clock, mail: Callable[..., bytes]) -> None:
+    guard = stamped_guard(clock, "never")
+    guard.check(bounce_returning(our_answer_to(guard, "vera@customer.example")), recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed
+
+
+def test_stamped_learning_needs_a_secret() -> None:
+    with pytest.raises(ConfigurationError, match="learn_bounces"):
+        Guard(policy=Policy(learn_bounces="stamped"))
