@@ -9,8 +9,7 @@ when a Redis store is built.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from types import ModuleType
@@ -19,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
+from loopguard.stores.breaker import Breaker, seconds_option
 
 if TYPE_CHECKING:
     import redis
@@ -42,38 +42,6 @@ def import_redis() -> ModuleType:
             "the Redis store needs the redis package: pip install 'loopguard[redis]'"
         ) from exc
     return redis
-
-
-class _Breaker:
-    """Fails calls fast for ``cooldown`` seconds after a call timed out.
-
-    A stopped or unreachable server makes every call wait the full socket timeout; a mail
-    pipeline would crawl at one message per timeout for the whole outage. After a
-    timeout, calls fail at once until ``cooldown`` has passed; the next call then tries
-    the server again (and trips the breaker again if it still times out).
-    """
-
-    def __init__(self, cooldown: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if not cooldown >= 0:
-            raise ConfigurationError(f"cooldown must be >= 0, got {cooldown!r}")
-        self.cooldown = cooldown
-        self.clock = clock
-        self._tripped_at: float | None = None
-
-    def check(self) -> None:
-        """Raise StoreError while the breaker is open."""
-        tripped = self._tripped_at
-        if tripped is None:
-            return
-        waited = self.clock() - tripped
-        if waited < self.cooldown:
-            raise StoreError(
-                f"Redis rate store skipped: a call timed out {waited:.1f} s ago "
-                f"(retrying after {self.cooldown:g} s)"
-            )
-
-    def record(self, *, timed_out: bool) -> None:
-        self._tripped_at = self.clock() if timed_out else None
 
 
 class _Layout:
@@ -148,7 +116,7 @@ class RedisStore:
         module = import_redis()
         self._errors: type[Exception] = module.RedisError
         self._timeouts: type[Exception] = module.TimeoutError
-        self._breaker = _Breaker(cooldown)
+        self._breaker = Breaker(cooldown, "Redis rate store")
         self._owns_client = isinstance(client_or_url, str)
         if isinstance(client_or_url, str):
             client = _client_from_url(module.Redis, client_or_url, timeout)
@@ -248,7 +216,7 @@ class AsyncRedisStore:
 
         self._errors: type[Exception] = module.RedisError
         self._timeouts: type[Exception] = module.TimeoutError
-        self._breaker = _Breaker(cooldown)
+        self._breaker = Breaker(cooldown, "Redis rate store")
         self._owns_client = isinstance(client_or_url, str)
         if isinstance(client_or_url, str):
             client = _client_from_url(redis.asyncio.Redis, client_or_url, timeout)
@@ -343,15 +311,5 @@ def _split_url(url: str) -> tuple[str, dict[str, Any]]:
         options["cluster"] = cluster == "yes"
     for name in ("timeout", "cooldown"):
         if name in own:
-            options[name] = _seconds(own[name], name, url)
+            options[name] = seconds_option(own[name], name, url, zero=name != "timeout")
     return f"{base}?{rest}" if rest else base, options
-
-
-def _seconds(value: str, name: str, url: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not (0 <= seconds < float("inf")) or (name == "timeout" and seconds == 0):
-        raise ConfigurationError(f"{name} must be a number of seconds in {url!r}")
-    return seconds

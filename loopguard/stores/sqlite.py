@@ -19,10 +19,11 @@ from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
+from loopguard.stores.breaker import Breaker, seconds_option
 
 __all__ = ["SQLiteStore"]
 
@@ -43,6 +44,8 @@ _UPSERT: Final = (
 # Pruning scans the expiry index; doing it once per this many hits keeps it off the
 # common path while bounding the dead rows to roughly what that many hits can create.
 _PRUNE_EVERY: Final = 1000
+_DEFAULT_TIMEOUT: Final = 5.0
+_DEFAULT_COOLDOWN: Final = 5.0
 
 
 class SQLiteStore:
@@ -51,16 +54,26 @@ class SQLiteStore:
     Args:
         path: The database file (created if missing); ``":memory:"`` for a private one.
         timeout: Seconds to wait for another process's write lock before failing.
+        cooldown: After a call waited out ``timeout`` (the file stayed locked, as during
+            a long backup or VACUUM), calls fail at once for this many seconds instead of
+            each waiting again; ``0`` turns this off.
 
     Raises:
-        ConfigurationError: A non-positive timeout.
+        ConfigurationError: A non-positive timeout or a negative cooldown.
         StoreError: The database cannot be opened or initialized.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
-        if not timeout > 0:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = _DEFAULT_TIMEOUT,
+        cooldown: float = _DEFAULT_COOLDOWN,
+    ) -> None:
+        if not 0 < timeout < float("inf"):
             raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
         self.path = str(path)
+        self._breaker = Breaker(cooldown, f"SQLite rate store {self.path!r}")
         self._lock = threading.Lock()
         self._hits_since_prune = 0
         try:
@@ -74,13 +87,28 @@ class SQLiteStore:
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
-        """Build from ``sqlite:///relative.db``, ``sqlite:////abs.db`` or ``sqlite:///:memory:``."""
+        """Build from ``sqlite:///relative.db``, ``sqlite:////abs.db`` or ``sqlite:///:memory:``.
+
+        ``timeout`` and ``cooldown`` (seconds) may follow as query options:
+        ``sqlite:////var/lib/app/rates.db?timeout=1&cooldown=10``.
+        """
         parts = urlsplit(url)
         if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
             raise ConfigurationError(
                 f"bad SQLite URL {url!r}: expected sqlite:///relative.db or sqlite:////abs.db"
             )
-        return cls(Path(unquote(parts.path[1:])) if parts.path != "/:memory:" else ":memory:")
+        options = dict(parse_qsl(parts.query, keep_blank_values=True))
+        unknown = sorted(set(options) - {"timeout", "cooldown"})
+        if unknown:
+            raise ConfigurationError(
+                f"unknown sqlite:// option(s) in {url!r}: {', '.join(unknown)}"
+            )
+        seconds = {
+            name: seconds_option(value, name, url, zero=name == "cooldown")
+            for name, value in options.items()
+        }
+        path = Path(unquote(parts.path[1:])) if parts.path != "/:memory:" else ":memory:"
+        return cls(path, **seconds)
 
     def _initialize(self) -> None:
         # Switching to WAL needs the file to itself for a moment; skip it when an
@@ -178,23 +206,37 @@ class SQLiteStore:
         return self._db.execute("DELETE FROM loopguard_rates WHERE expires <= ?", (now,)).rowcount
 
     def _wrap(self, action: str) -> _SQLiteErrors:
-        return _SQLiteErrors(f"SQLite rate store {self.path!r} failed to {action}")
+        return _SQLiteErrors(f"SQLite rate store {self.path!r} failed to {action}", self._breaker)
 
 
 class _SQLiteErrors:
-    """Turns sqlite3 errors into StoreError, chained to the cause."""
+    """Turns sqlite3 errors into StoreError, chained to the cause, and keeps the breaker.
 
-    def __init__(self, message: str) -> None:
+    Entering fails at once while the breaker is open; a call that waited out the busy
+    timeout opens it, any other outcome closes it.
+    """
+
+    def __init__(self, message: str, breaker: Breaker) -> None:
         self._message = message
+        self._breaker = breaker
 
     def __enter__(self) -> None:
-        return None
+        self._breaker.check()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
-        if isinstance(exc, sqlite3.Error):
+        if exc is None:
+            self._breaker.record(timed_out=False)
+        elif isinstance(exc, sqlite3.Error):
+            self._breaker.record(timed_out=_is_busy(exc))
             raise StoreError(f"{self._message}: {exc}") from exc
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up because another connection held the lock."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code, no extension
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _retry_while_busy(step: Callable[[], None], *, deadline: float) -> None:
@@ -211,9 +253,7 @@ def _retry_while_busy(step: Callable[[], None], *, deadline: float) -> None:
             step()
             return
         except sqlite3.OperationalError as exc:
-            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # primary code, no extension
-            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-            if not busy or time.monotonic() + pause > deadline:
+            if not _is_busy(exc) or time.monotonic() + pause > deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)

@@ -323,24 +323,6 @@ def test_redis_out_of_memory(redis_server: RedisServer, policy: StoreErrorPolicy
     assert counter.count() == 4  # a refused script writes nothing; nothing is lost
 
 
-def test_the_breaker_opens_for_its_cooldown_only() -> None:
-    from loopguard.stores.redis import _Breaker
-
-    now = [100.0]
-    breaker = _Breaker(2.0, clock=lambda: now[0])
-    breaker.check()
-    breaker.record(timed_out=True)
-    with pytest.raises(StoreError, match="skipped"):
-        breaker.check()
-    now[0] += 1.99
-    with pytest.raises(StoreError, match="skipped"):
-        breaker.check()
-    now[0] += 0.01
-    breaker.check()  # half open: the next call tries the server
-    breaker.record(timed_out=False)
-    breaker.check()
-
-
 def test_timeout_and_cooldown_from_the_url() -> None:
     from loopguard.errors import ConfigurationError
     from loopguard.stores.redis import RedisStore
@@ -366,10 +348,11 @@ def sqlite_path(tmp_path: Path) -> Path:
     return tmp_path / "rates.db"
 
 
-def sqlite_store(path: Path) -> Store:
+def sqlite_store(path: Path, cooldown: float = 0.0) -> Store:
+    """A store on ``path``; the breaker is off unless asked for, to see each timeout."""
     from loopguard.stores.sqlite import SQLiteStore
 
-    return SQLiteStore(path, timeout=TIMEOUT)
+    return SQLiteStore(path, timeout=TIMEOUT, cooldown=cooldown)
 
 
 @pytest.fixture
@@ -395,6 +378,26 @@ def test_locked_sqlite_waits_its_timeout_once(
     figure(f"sqlite locked, {policy}", check_seconds=elapsed)
     exclusive_lock.execute("COMMIT")
     assert guard.check(question(2), recipient=HELP).action is Action.ALLOW
+    guard.close()
+
+
+def test_a_locked_sqlite_costs_one_timeout_per_cooldown(
+    sqlite_path: Path, exclusive_lock: sqlite3.Connection
+) -> None:
+    """Regression: every check waited the busy timeout for as long as the lock was held."""
+    cooldown = 1.0
+    guard = guard_over(sqlite_store(sqlite_path, cooldown=cooldown), "allow")
+    _, first_elapsed = timed_check(guard, 1)
+    during = [timed_check(guard, number) for number in range(2, 52)]
+    exclusive_lock.execute("COMMIT")
+    assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
+    assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
+    assert max(elapsed for _, elapsed in during) < 0.25  # failed fast, not one timeout each
+    recovered = recovery_seconds(clean_check(guard, 99))
+    slowest = max(elapsed for _, elapsed in during)
+    figure("sqlite locked, breaker", first_check=first_elapsed, next_50_slowest=slowest)
+    figure("sqlite locked, breaker", recovery_seconds=recovered, cooldown=cooldown)
+    assert recovered < cooldown + SLACK
     guard.close()
 
 

@@ -46,7 +46,7 @@ def test_pruning_runs_by_itself(tmp_path: Path) -> None:
 
 def test_a_held_write_lock_times_out_as_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
-    store = SQLiteStore(path, timeout=0.05)
+    store = SQLiteStore(path, timeout=0.05, cooldown=0)  # the breaker is tested below
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
@@ -88,6 +88,33 @@ def test_from_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ("sqlite://host/x.db", "sqlite:///", "sqlite:x.db"):
         with pytest.raises(ConfigurationError, match="bad SQLite URL"):
             SQLiteStore.from_url(bad)
+
+
+def test_timeout_and_cooldown_from_the_url(tmp_path: Path) -> None:
+    with SQLiteStore.from_url(f"sqlite:///{tmp_path}/r.db?timeout=0.5&cooldown=0") as store:
+        assert store._breaker.cooldown == 0
+    with SQLiteStore.from_url(f"sqlite:///{tmp_path}/r.db") as store:
+        assert store._breaker.cooldown == 5.0
+    for bad in ("timeout=0", "timeout=x", "cooldown=-1", "cooldown=inf"):
+        with pytest.raises(ConfigurationError, match="must be a number of seconds"):
+            SQLiteStore.from_url(f"sqlite:///{tmp_path}/r.db?{bad}")
+    with pytest.raises(ConfigurationError, match=r"unknown sqlite:// option.*: mode"):
+        SQLiteStore.from_url(f"sqlite:///{tmp_path}/r.db?mode=ro")
+
+
+def test_a_lock_held_past_the_timeout_fails_the_next_calls_fast(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "r.db", timeout=0.05, cooldown=60) as store:
+        other = sqlite3.connect(tmp_path / "r.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreError, match="locked"):
+            store.hit([Touch("k", 60, 3)], now=NOW)
+        other.execute("COMMIT")
+        other.close()
+        # Released, but within the cooldown: no waiting, no store access.
+        with pytest.raises(StoreError, match="skipped: a call timed out"):
+            store.hit([Touch("k", 60, 3)], now=NOW)
+        store._breaker.record(timed_out=False)  # as after the cooldown
+        assert store.hit([Touch("k", 60, 3)], now=NOW) == [[]]
 
 
 def test_timeout_is_validated(tmp_path: Path) -> None:
