@@ -100,6 +100,7 @@ class Classifier:
         *,
         envelope_sender: str | None = None,
         recipient: str | None = None,
+        reply_to_ours: bool = False,
     ) -> Verdict:
         """Classify one message; see :func:`loopguard.classify`."""
         if envelope_sender is not None and not isinstance(envelope_sender, str):
@@ -107,10 +108,13 @@ class Classifier:
         if recipient is not None and not isinstance(recipient, str):
             raise TypeError(f"recipient must be a str, not {type(recipient).__name__}")
         view = MessageView.from_input(message, envelope_sender=envelope_sender)
-        return self.classify_view(view)
+        return self.classify_view(view, reply_to_ours=reply_to_ours)
 
-    def classify_view(self, view: MessageView) -> Verdict:
-        """Classify an already built :class:`~loopguard.message.MessageView`."""
+    def classify_view(self, view: MessageView, *, reply_to_ours: bool = False) -> Verdict:
+        """Classify an already built :class:`~loopguard.message.MessageView`.
+
+        ``reply_to_ours``: the message answers one we sent (see :func:`loopguard.classify`).
+        """
         reasons = [*self._damage(view), *self._run_rules(view)]
         if not _has_mark(reasons):
             # Headers are inconclusive (no mark): read the size-capped body once.
@@ -118,7 +122,9 @@ class Classifier:
                 reasons.extend(self._run_body_rules(view))
             if self.text_heuristics and not _has_mark(reasons):
                 machine_sent = any(r.rule in _MACHINE_SENT for r in reasons)
-                reasons.extend(self._read_text(view, machine_sent=machine_sent))
+                reasons.extend(
+                    self._read_text(view, machine_sent=machine_sent, reply_to_ours=reply_to_ours)
+                )
         bounce: Bounce | None = None
         if _needs_bounce_stage(reasons):
             thorough = any(r.rule in _BOUNCE_HINTS or r.rule == "feedback-report" for r in reasons)
@@ -178,7 +184,9 @@ class Classifier:
         for item in self.body_rules:
             yield from _shielded(item.name, functools.partial(item, body))
 
-    def _read_text(self, view: MessageView, *, machine_sent: bool) -> Iterable[Reason]:
+    def _read_text(
+        self, view: MessageView, *, machine_sent: bool, reply_to_ours: bool
+    ) -> Iterable[Reason]:
         """Out-of-office evidence from the subject and the author's own words.
 
         ``machine_sent``: the headers say a machine sent the message without saying which
@@ -187,7 +195,7 @@ class Classifier:
         """
         try:
             body = author_text(view.parsed, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
-            assessment = assess_text(view.subject, body, self.patterns)
+            assessment = assess_text(view.subject, body, self.patterns, reply_to_ours=reply_to_ours)
         except Exception as exc:  # the text step must never break the host's pipeline
             log.exception("text heuristics failed")
             yield Reason("rule-error", None, f"text heuristics: {type(exc).__name__}", 0.0)
@@ -433,6 +441,7 @@ def classify(
     *,
     envelope_sender: str | None = None,
     recipient: str | None = None,
+    reply_to_ours: bool = False,
 ) -> Verdict:
     """Classify an incoming message: who wrote it, a person or which kind of machine, and why.
 
@@ -443,6 +452,10 @@ def classify(
             ``"<>"`` for a null path); it takes precedence over From for ``sender``.
         recipient: our address that received the message (kept for the guard's
             checks; the verdict does not depend on it yet).
+        reply_to_ours: the message answers one we sent (its In-Reply-To or References
+            names our Message-ID). Out-of-office text is then weighed a little more
+            (``reply-to-ours``): an autoresponder answering our automatic mail is how
+            loops start. :class:`~loopguard.guard.Guard` sets it from its loop token.
 
     Returns:
         A frozen :class:`~loopguard.model.Verdict`. Never raises on malformed mail:
@@ -453,5 +466,5 @@ def classify(
         OSError: a path that cannot be read.
     """
     return _default_classifier().classify(
-        message, envelope_sender=envelope_sender, recipient=recipient
+        message, envelope_sender=envelope_sender, recipient=recipient, reply_to_ours=reply_to_ours
     )

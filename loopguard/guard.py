@@ -32,7 +32,7 @@ from loopguard.fingerprint import content_digest
 from loopguard.keys import KeyDeriver
 from loopguard.message import MessageView
 from loopguard.model import Category, Reason, Verdict
-from loopguard.outbound import LoopToken, M, ReplyKind, stamp
+from loopguard.outbound import LoopToken, M, ReplyKind, TokenSighting, stamp
 from loopguard.policy import (
     GuardConfig,
     Policy,
@@ -146,6 +146,8 @@ class CheckContext:
     answer_to: tuple[str, ...]
     thread: str | None
     key: str | None
+    #: A valid token of ours in the message's own headers or its references.
+    token_in_headers: TokenSighting | None = None
     degraded: list[Reason] = field(default_factory=list)
     #: The first store failure of this decision; the remaining store steps are answered
     #: with it instead of waiting for the store's timeout again.
@@ -279,7 +281,10 @@ class GuardCore:
             if isinstance(message, MessageView)
             else MessageView.from_input(message, envelope_sender=envelope_sender)
         )
-        verdict = self.classifier.classify_view(view)
+        # Headers only, before classifying: an answer to our own mail (our token in its
+        # References) weighs its out-of-office text a little more.
+        in_headers = self.token.find(view, body=False) if self.token is not None else None
+        verdict = self.classifier.classify_view(view, reply_to_ours=in_headers is not None)
         sender = view.sender
         ours = normalize_address(recipient) if recipient else None
         answer_to = _answer_addresses(view, sender)
@@ -292,6 +297,7 @@ class GuardCore:
             answer_to=answer_to,
             thread=thread or thread_root(view),
             key=self._keys.key_of("pair", sender, ours or recipient, None),
+            token_in_headers=in_headers,
         )
 
     def _flow(self, ctx: CheckContext, *, counting: bool) -> Flow:
@@ -431,11 +437,10 @@ class GuardCore:
         # A token in the body only makes a loop of automatic mail. Decoding base64 parts
         # needs a MIME parse; it is skipped when the category check suppresses anyway.
         verdict = ctx.verdict
-        sighting = self.token.find(
-            ctx.view,
-            body=verdict.is_automated,
-            decode=verdict.category in trigger.categories,
-        )
+        sighting = ctx.token_in_headers
+        if sighting is None and verdict.is_automated:
+            decode = verdict.category in trigger.categories
+            sighting = self.token.find(ctx.view, decode=decode)
         if sighting is None:
             return None
         if sighting.where == "header":

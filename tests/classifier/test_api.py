@@ -108,3 +108,14 @@ def test_headers_only_classifier_skips_the_body() -> None:
     raw = build_message(body="Please do not reply to this e-mail.\n")
     assert classify(raw).category is Category.AUTO_GENERATED
     assert Classifier(body_rules=()).classify(raw).category is Category.HUMAN
+
+
+def test_a_reply_to_our_mail_weighs_out_of_office_text_more() -> None:
+    raw = build_message(subject="Re: We received your request", body="I am out of the office.\n")
+    assert classify(raw).category is Category.HUMAN
+    verdict = classify(raw, reply_to_ours=True)
+    assert verdict.category is Category.AUTO_REPLY
+    assert "reply-to-ours" in verdict.rules
+    # It tips text that says something; it never makes a plain answer automatic.
+    thanks = build_message(subject="Re: We received your request", body="Thanks, that works.\n")
+    assert classify(thanks, reply_to_ours=True).category is Category.HUMAN

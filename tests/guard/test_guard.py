@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 
 import pytest
 from hypothesis import given, settings
@@ -404,6 +405,36 @@ def test_a_bounce_of_our_notification_is_recognised_from_the_returned_original(
     decision = guard.check(returned, recipient=HELP)
     assert decision.rule == "own-loop-token"
     assert decision.reasons[0].category is Category.BOUNCE
+
+
+def bare_out_of_office_answer_to(ack: EmailMessage) -> bytes:
+    """A responder that sets no header at all, answering ``ack`` in a few words."""
+    return person(
+        "Bob <bob@example.com>",
+        body="I am out of the office.\n",
+        Subject=f"Re: {ack['Subject']}",
+        In_Reply_To=str(ack["Message-ID"]),
+    )
+
+
+def test_out_of_office_text_answering_our_mail_weighs_more(guard: Guard) -> None:
+    ack = acknowledgement(guard, person())
+    answer = bare_out_of_office_answer_to(ack)
+    # Alone, a bare "I am out of the office." stays below the text threshold ...
+    assert guard.classifier.classify(answer).category is Category.HUMAN
+    # ... but answering our own automatic acknowledgement, it is an autoresponder.
+    decision = guard.check(answer, recipient=HELP)
+    assert decision.action is Action.SUPPRESS
+    assert "reply-to-ours" in decision.verdict.rules
+    assert decision.verdict.category is Category.AUTO_REPLY
+
+
+def test_a_person_answering_our_mail_stays_a_person(guard: Guard) -> None:
+    ack = acknowledgement(guard, person())
+    answer = person(Subject=f"Re: {ack['Subject']}", In_Reply_To=str(ack["Message-ID"]))
+    decision = guard.check(answer, recipient=HELP)
+    assert decision.allowed, decision.reasons
+    assert decision.verdict.category is Category.HUMAN
 
 
 def test_another_installations_token_is_not_ours(clock: FakeClock) -> None:
