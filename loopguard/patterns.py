@@ -68,10 +68,12 @@ _LITERAL_KINDS = (
     "autoreply_subjects",
     "autoreply_subject_suffixes",
     "header_fields",
+    "noreply_senders",
 )
 _LIST_FIELDS = _LITERAL_KINDS + _PHRASE_KINDS + _LINE_KINDS
 _SCALAR_FIELDS = ("language", "name", "word_boundaries", "mode")
 
+_NOREPLY_ENTRY = re.compile(r"[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*")
 _BODY_STAR = r"[^\n]{0,60}?"
 _LINE_STAR = r"[^\n]{0,200}?"
 _MAX_STARS = 2
@@ -99,6 +101,7 @@ class LanguageData:
     autoreply_subject_suffixes: tuple[str, ...] = ()
     sender_fields: tuple[str, ...] = ()
     header_fields: tuple[str, ...] = ()
+    noreply_senders: tuple[str, ...] = ()
     autoreply_statements: tuple[str, ...] = ()
     absence_phrases: tuple[str, ...] = ()
     return_phrases: tuple[str, ...] = ()
@@ -136,6 +139,7 @@ class PatternSet:
     autoreply_subject_suffix: re.Pattern[str]
     sender_field: re.Pattern[str]
     header_field: re.Pattern[str]
+    noreply_local: re.Pattern[str]
     lines: Mapping[LineKind, tuple[CompiledPhrase, ...]] = field(repr=False)
     phrases: Mapping[PhraseKind, tuple[CompiledPhrase, ...]] = field(repr=False)
     index: Mapping[PhraseKind | LineKind, PhraseIndex] = field(init=False, repr=False)
@@ -386,6 +390,8 @@ def _entry_problem(text: str, key: str) -> str | None:
     stars = text.count("*")
     if key == "autoreply_subjects" and stars == 1 and text.endswith(" *"):
         return None  # "Away until *": the prefix may run straight into the rest of the subject
+    if key == "noreply_senders" and not _NOREPLY_ENTRY.fullmatch(text):
+        return "must be ASCII letters and digits, words separated by one space, '-' or '_'"
     if key in _LITERAL_KINDS and stars:
         return "may not contain '*' (this list is literal)"
     if stars > _MAX_STARS:
@@ -425,6 +431,7 @@ def _compile(languages: tuple[LanguageData, ...]) -> PatternSet:
     prefixes = [entry for data in languages for entry in data.reply_prefixes]
     senders = [entry for data in languages for entry in data.sender_fields]
     fields_ = [entry for data in languages for entry in data.header_fields + data.sender_fields]
+    noreply = [entry for data in languages for entry in data.noreply_senders]
     return PatternSet(
         languages=languages,
         reply_prefix=re.compile(_reply_prefix_regex(prefixes), flags),
@@ -438,6 +445,7 @@ def _compile(languages: tuple[LanguageData, ...]) -> PatternSet:
         ),
         sender_field=re.compile(_field_regex(senders), flags),
         header_field=re.compile(_field_regex(fields_), flags),
+        noreply_local=re.compile(_noreply_regex(noreply), flags),
         lines={kind: _compiled_lines(languages, kind) for kind in _LINE_KINDS},
         phrases={kind: _compiled_phrases(languages, kind) for kind in _PHRASE_KINDS},
     )
@@ -449,6 +457,15 @@ def _reply_prefix_regex(prefixes: list[str]) -> str:
     names = _alternation(prefixes, _literal) if prefixes else r"(?!)"
     counter = r"(?:\[\d{1,4}\][ \t]*+|\(\d{1,4}\)[ \t]*+)?"
     return rf"(?:{names})[ \t]*+{counter}[:：]\s*+"
+
+
+def _noreply_regex(entries: list[str]) -> str:
+    # "ne pas repondre" matches the local parts ne-pas-repondre, ne_pas_repondre,
+    # ne.pas.repondre and nepasrepondre, alone or as a dash/dot/plus separated part of a
+    # longer one ("shop-noreply", "noreply+42"); never inside a word ("noreen").
+    words = [re.split(r"[ _-]", entry) for entry in _longest_first(entries)]
+    names = "|".join(r"[-_.]?".join(map(re.escape, parts)) for parts in words) or r"(?!)"
+    return rf"(?:^|[-_.+])(?:{names})(?:$|[-_.+])"
 
 
 def _field_regex(names: list[str]) -> str:

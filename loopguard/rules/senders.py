@@ -23,11 +23,6 @@ _SYSTEM_NAMES = re.compile(
     r"mail delivery (?:sub)?system|mailer[-_ ]daemon|postmaster|mail administrator",
     re.IGNORECASE,
 )
-# "noreply", "no-reply", "do_not_reply", "donotreply", "noreply-dmarc-support", "bounce-noreply"
-_NOREPLY_LOCAL = re.compile(
-    r"(?:^|[-_.+])(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply)(?:$|[-_.+])",
-    re.IGNORECASE,
-)
 
 
 def is_system_sender(address: str | None) -> bool:
@@ -77,13 +72,18 @@ def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     "noreply-sender",
     Category.AUTO_GENERATED,
     0.6,
-    evidence="sender local part like noreply, no-reply, do-not-reply, donotreply",
+    evidence=(
+        "sender local part like noreply, no-reply, do-not-reply, donotreply, or the same "
+        "words in another language (ne-pas-repondre, nicht-antworten, no-responder; "
+        "noreply_senders in the language data)"
+    ),
     source="Zammad send_no_auto_response_reg_exp; Discourse is_auto_generated?",
     false_positives="evidence, not proof: a person may answer from a no-reply alias",
 )
-def noreply_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+def noreply_sender(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
+    noreply = settings.patterns.noreply_local
     for candidate in (view.from_address, view.sender):
-        if candidate and _NOREPLY_LOCAL.search(local_part_of(candidate)):
+        if candidate and noreply.search(local_part_of(candidate)):
             return self.hit(f"sender {candidate}")
     return None
 

@@ -59,16 +59,16 @@ def test_receipts(report) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.xfail(
     strict=True,
-    reason="bar 90%; measured 83.6% (51/61): the misses are transactional mail with no "
-    "machine mark at all (Amazon, Orbitz, Debian BTS, Yandex) and abuse reports stamped "
-    "auto-replied",
+    reason="bar 90%; measured 85.2% (52/61): the misses are transactional mail with no "
+    "machine mark at all (Amazon, Orbitz, Debian BTS, Yandex, Mail.Ru) and two abuse reports "
+    "without ARF (one stamped auto-replied, one Precedence: bulk)",
 )
 def test_auto_generated_bar(report) -> None:  # type: ignore[no-untyped-def]
     assert report.recall("auto_generated") >= 0.90
 
 
 def test_auto_generated_floor(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.recall("auto_generated") >= 0.83
+    assert report.recall("auto_generated") >= 0.85
 
 
 @pytest.mark.xfail(

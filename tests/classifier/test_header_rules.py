@@ -181,6 +181,20 @@ def test_mailer_daemon_senders(sender: str) -> None:
         "DoNotReply@example.com",
         "alerts-noreply@example.com",
         "noreply.shop@example.com",
+        # The same words in other languages, from the language data.
+        "ne-pas-repondre@mairie.example.fr",
+        "nepasrepondre@banque.example.fr",
+        "nicht-antworten@shop.example.de",
+        "bitte_nicht_antworten@example.de",
+        "no-responder@tienda.example.es",
+        "naoresponda@loja.example.com.br",
+        "non.rispondere@example.it",
+        "niet-beantwoorden@example.nl",
+        "nie-odpowiadaj@sklep.example.pl",
+        "svara-inte@example.se",
+        "ikkesvar@example.no",
+        "ne-otvechat@example.ru",
+        "yanitlamayin@example.com.tr",
     ],
 )
 def test_noreply_senders(sender: str) -> None:
@@ -194,6 +208,9 @@ def test_noreply_senders(sender: str) -> None:
     [
         "noreen@example.com",
         "norbert.reply@example.com",
+        "nicht@example.de",
+        "responder@example.es",
+        "antworten.team@example.de",
         "post@example.com",
         "daemon.smith@example.com",
         "replyguy@example.com",

@@ -70,6 +70,9 @@ def _one(table: dict[str, Any]) -> PatternSet:
         ({"language": "xx", "absence_phrases": ["  *  "]}, "no literal text"),
         ({"language": "xx", "absence_phrases": ["x" * 201]}, "longer than"),
         ({"language": "xx", "absence_phrases": ["away\u0007"]}, "control character"),
+        ({"language": "xx", "noreply_senders": ["ne pas répondre"]}, "ASCII letters and digits"),
+        ({"language": "xx", "noreply_senders": ["no*reply"]}, "ASCII letters and digits"),
+        ({"language": "xx", "noreply_senders": ["no--reply"]}, "ASCII letters and digits"),
         ({"language": "xx", "mode": "merge"}, "'mode'"),
         ({"language": "xx", "word_boundaries": "yes"}, "'word_boundaries'"),
     ],
@@ -232,3 +235,10 @@ def _covered(hits: tuple[PhraseMatch, ...]) -> set[int]:
 def test_person_phrases_end_at_a_word_end(patterns: PatternSet) -> None:
     assert not patterns.find("person_phrases", "In order to reach us, call the desk.")
     assert patterns.find("person_phrases", "Het contract is in orde.")
+
+
+def test_noreply_senders_extend_at_run_time() -> None:
+    patterns = load_patterns({"language": "eo", "noreply_senders": ["ne respondu"]})
+    assert patterns.noreply_local.search("ne-respondu")
+    assert patterns.noreply_local.search("noreply")  # the packaged languages stay
+    assert not patterns.noreply_local.search("respondu")
