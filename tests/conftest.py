@@ -1,4 +1,4 @@
-"""Shared fixtures: where the labelled corpus is, when it is there."""
+"""Shared fixtures: where the labelled corpus is, when it is there; hypothesis settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Speed is the benchmarks' business: on a slow or busy CI machine a property test must fail
+# on a counterexample only, never on hypothesis' wall-clock deadline or too-slow check.
+settings.register_profile(
+    "loopguard", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("loopguard")
 
 CORPUS = Path(
     os.environ.get("LOOPGUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
