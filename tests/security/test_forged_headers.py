@@ -226,3 +226,22 @@ def test_learning_can_be_turned_off(clock: Clock, mail: Callable[..., bytes]) ->
 def test_stamped_learning_needs_a_secret() -> None:
     with pytest.raises(ConfigurationError, match="learn_bounces"):
         Guard(policy=Policy(learn_bounces="stamped"))
+
+
+def test_with_stamped_learning_a_qmail_bounce_quoting_our_answer_inline_blocks(
+    clock: Clock, mail: Callable[..., bytes]
+) -> None:
+    guard = stamped_guard(clock)
+    ours = our_answer_to(guard, "vera@customer.example")
+    bounce = (
+        b"From: MAILER-DAEMON@mx.customer.example\nTo: help@example.org\n"
+        b"Subject: failure notice\n\n"
+        b"Hi. This is the qmail-send program at mx.customer.example.\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+        b"<vera@customer.example>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+        b"--- Below this line is a copy of the message.\n\n"
+    ) + ours.as_bytes()
+    assert guard.classifier.classify(bounce).bounce is not None
+    guard.check(bounce, recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).rule == "bounced-recipient"
