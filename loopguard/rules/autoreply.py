@@ -206,6 +206,53 @@ def exchange_generated_message(self: Rule, view: MessageView, _: RuleSettings) -
     return None if value is None else self.hit(f"X-MS-Exchange-Generated-Message-Source: {value}")
 
 
+# Headers that challenge-response systems put on the challenges they send to every new
+# sender ("prove you are a person"): the header's mere presence identifies the system.
+_CHALLENGE_HEADERS: dict[str, str] = {
+    "x-boxtrapper": "cPanel BoxTrapper",
+    "x-bluebottle-request": "Bluebottle",
+    "x-askversion": "ASK (Active Spam Killer)",
+    "x-spamazoid-md": "Spamazoid",
+    "spamlion": "Spamlion",
+}
+
+
+@rule(
+    "challenge-response-headers",
+    Category.AUTO_REPLY,
+    0.9,
+    evidence="a challenge-response system's mark: X-Boxtrapper, X-Bluebottle-Request, "
+    "X-AskVersion, X-Spamazoid-MD or Spamlion present, X-Delivery-Agent: TMDA, a Message-ID "
+    "ending in '-tmda-confirm', X-ExiSpam: ExiSpam, or Precedence: spam",
+    source="SpamAssassin VBounce rules (CRBOUNCE_MESSAGE); Mail::DeliveryStatus::BounceParser "
+    "(TMDA, Bluebottle)",
+    headers=(
+        *_CHALLENGE_HEADERS,
+        "x-delivery-agent",
+        "message-id",
+        "x-exispam",
+        "precedence",
+    ),
+)
+def challenge_response_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for header, system in _CHALLENGE_HEADERS.items():
+        if view.get(header) is not None:
+            return self.hit(f"{_title(header)} present ({system})")
+    marks = (
+        ("X-Delivery-Agent", (view.get("x-delivery-agent") or "").strip().lower(), "tmda"),
+        ("X-ExiSpam", (view.get("x-exispam") or "").strip().lower(), "exispam"),
+    )
+    for name, value, system in marks:
+        if value.startswith(system):
+            return self.hit(f"{name}: {value}")
+    message_id = (view.get("message-id") or "").strip().lower()
+    if message_id.endswith("-tmda-confirm>"):
+        return self.hit(f"Message-ID: {message_id[:120]} (TMDA confirmation)")
+    if _first_token(view.get("precedence") or "") == "spam":
+        return self.hit("Precedence: spam (a challenge-response confirmation)")
+    return None
+
+
 @rule(
     "subject-autoreply-prefix",
     Category.AUTO_REPLY,
@@ -236,6 +283,7 @@ AUTOREPLY_RULES: tuple[Rule, ...] = (
     *(_value_rule(*spec) for spec in _VALUE_RULES),
     precedence_auto_reply,
     vendor_autoresponder,
+    challenge_response_headers,
     exchange_inbox_rules_loop,
     exchange_generated_message,
     subject_autoreply_prefix,

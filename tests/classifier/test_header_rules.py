@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loopguard import Category, classify
+from loopguard import Category, Classifier, classify
 from loopguard.rules import DEFAULT_RULES
 from loopguard.testing import build_message
 
@@ -58,6 +58,42 @@ def test_vendor_auto_reply_headers(header: str, value: str, rule: str) -> None:
     verdict = classify(build_message({header: value}))
     assert verdict.category is Category.AUTO_REPLY
     assert rule in {reason.rule for reason in verdict.reasons}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Boxtrapper": "1.0"},
+        {"X-Bluebottle-Request": "<81713>"},
+        {"X-AskVersion": "2.5.3"},
+        {"X-Spamazoid-MD": "5"},
+        {"Spamlion": "challenge"},
+        {"X-Delivery-Agent": "TMDA/1.1.12 (Macallan)"},
+        {"Message-ID": "<1130846283.41528.ann-confirm.41b2-tmda-confirm>"},
+        {"X-ExiSpam": "ExiSpam v1.4 challenge"},
+        {"Precedence": "spam"},
+    ],
+)
+def test_challenge_response_systems_are_known_by_their_headers(headers: dict[str, str]) -> None:
+    # A challenge looks like a person's reply ("Re: your subject", a few polite lines);
+    # only the system's own header tells it from one, before any body is read.
+    raw = build_message(headers, subject="Re: Printer on floor 3", body="Please confirm.\n")
+    verdict = Classifier(body_rules=(), text_heuristics=False).classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert verdict.reasons[0].rule == "challenge-response-headers"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Delivery-Agent": "Postfix"},
+        {"X-ExiSpam": ""},
+        {"Message-ID": "<tmda-confirm.1@example.com>"},
+        {"Precedence": "normal"},
+    ],
+)
+def test_lookalike_headers_are_not_challenge_marks(headers: dict[str, str]) -> None:
+    assert classify(build_message(headers)).category is Category.HUMAN
 
 
 def test_x_autoreply_no_is_not_a_mark() -> None:
