@@ -11,8 +11,11 @@ import binascii
 import codecs
 import contextlib
 import email.message
+import functools
 import re
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -25,6 +28,9 @@ _MAX_PARTS = 200
 # A marker line longer than this is prose, not an attribution line: only its first
 # characters are compared, and only with signature markers.
 _MAX_MARKER_LINE = 300
+_NEWLINE = re.compile("\n")
+# A colon among a line's first 60 characters: where a header field line can start.
+_FIELD_COLON = re.compile(r"^[^\n:：]{0,59}[:：]", re.MULTILINE)
 # Lines a quote-header block ("From:/Sent:/To:/Subject:") may spread over.
 _HEADER_BLOCK_WINDOW = 4
 # Trimmed from both ends of a line before markers are compared: rules, bullets, and the
@@ -367,21 +373,41 @@ class _Cut:
 
 @dataclass(frozen=True, slots=True)
 class _Markers:
-    """The line markers that can occur in one body (anchor-filtered once per message)."""
+    """The line markers that can occur in one body (anchor-filtered once per message), each
+    kind as one alternation (``None`` when none can occur): a line is tested with one
+    ``fullmatch`` per kind instead of one per marker. ``anchors``: those of the quote and
+    forward markers, one of which every line they match contains."""
 
-    quote: tuple[CompiledPhrase, ...]
-    forward: tuple[CompiledPhrase, ...]
-    signature: tuple[CompiledPhrase, ...]
+    quote: re.Pattern[str] | None
+    forward: re.Pattern[str] | None
+    signature: re.Pattern[str] | None
+    anchors: frozenset[str]
+
+    @classmethod
+    def of(cls, folded: str, patterns: PatternSet, *, signatures: bool = True) -> _Markers:
+        """The markers that can occur in a text, given as ``fold(text)``."""
+        quote = patterns.line_markers("quote_markers", folded)
+        forward = patterns.line_markers("forward_markers", folded)
+        return cls(
+            _any_of(quote),
+            _any_of(forward),
+            _any_of(patterns.line_markers("signature_markers", folded)) if signatures else None,
+            frozenset(marker.anchor for marker in quote + forward),
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _any_of(markers: tuple[CompiledPhrase, ...]) -> re.Pattern[str] | None:
+    # fullmatch of an alternation succeeds exactly when one alternative matches the whole
+    # line. Line markers are compiled case-insensitive, without lookbehinds.
+    if not markers:
+        return None
+    return re.compile("|".join(f"(?:{marker.regex.pattern})" for marker in markers), re.I)
 
 
 def _cut_author_part(text: str, patterns: PatternSet) -> _Cut:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    folded = fold(text)
-    markers = _Markers(
-        patterns.line_markers("quote_markers", folded),
-        patterns.line_markers("forward_markers", folded),
-        patterns.line_markers("signature_markers", folded),
-    )
+    markers = _Markers.of(fold(text), patterns)
     top: list[str] = []
     for index, line in enumerate(lines):
         kind = _line_kind(lines, index, markers, patterns)
@@ -410,19 +436,39 @@ def before_quotes(text: str, patterns: PatternSet | None = None) -> str:
     message's; the same words inside a quoted message are somebody else's.
     """
     patterns = patterns or default_patterns()
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    folded = fold(text)
-    markers = _Markers(
-        patterns.line_markers("quote_markers", folded),
-        patterns.line_markers("forward_markers", folded),
-        (),
-    )
-    for index, line in enumerate(lines):
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = normalized.split("\n")
+    folded = fold(normalized)
+    markers = _Markers.of(folded, patterns, signatures=False)
+    for index in _possible_quote_starts(normalized, folded, markers.anchors):
+        line = lines[index]
         if line.lstrip().startswith(">"):
             continue  # a quoted line, not a marker: the caller drops those lines itself
         if _line_kind(lines, index, markers, patterns) in ("quote", "forward"):
             return "\n".join(lines[:index])
     return text
+
+
+def _possible_quote_starts(text: str, folded: str, anchors: frozenset[str]) -> Iterable[int]:
+    """The indexes of the lines of ``text`` that can start a quote or a forward, ascending.
+
+    A line that fullmatches a quote or forward marker contains the marker's anchor; a
+    wrapped attribution has it in that line or the next; an Outlook-style header block
+    starts with a colon among the line's first 60 characters. Finding those with
+    ``str.find`` and one regex keeps ``_line_kind`` off the thousands of other lines of a
+    long newsletter.
+    """
+    starts = [0, *(newline.end() for newline in _NEWLINE.finditer(text))]
+    if len(folded) != len(text):  # folding changed offsets (never seen): look at every line
+        return range(len(starts))
+    found = {bisect_right(starts, hit.start()) - 1 for hit in _FIELD_COLON.finditer(text)}
+    for anchor in anchors:
+        offset = folded.find(anchor)
+        while offset != -1:
+            line = bisect_right(starts, offset) - 1
+            found.update((line, line - 1) if line else (line,))
+            offset = folded.find(anchor, offset + max(1, len(anchor)))
+    return sorted(found)
 
 
 def _opens_angle_quote(lines: list[str], index: int) -> bool:
@@ -457,8 +503,8 @@ def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: Patter
     return None
 
 
-def _fullmatch_any(candidates: tuple[CompiledPhrase, ...], line: str) -> bool:
-    return any(marker.regex.fullmatch(line) for marker in candidates)
+def _fullmatch_any(markers: re.Pattern[str] | None, line: str) -> bool:
+    return markers is not None and markers.fullmatch(line) is not None
 
 
 def _wrapped_attribution(lines: list[str], index: int, markers: _Markers) -> bool:

@@ -79,6 +79,7 @@ _LINE_STAR = r"[^\n]{0,200}?"
 _MAX_STARS = 2
 _MAX_ENTRY_CHARS = 200
 _WORD = re.compile(r"[^\W_]+")
+_LITERAL_RUN = re.compile(r"[^\s*:：'’‘`]+")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*")
 _APOSTROPHES = "'’‘`"
 # Letters that legacy charsets spell differently: Romanian comma-below ș/ț are ş/ţ (cedilla)
@@ -263,7 +264,9 @@ def fold(text: str) -> str:
     Turkish "İ" becomes a plain "i" first: ``str.lower`` would add a combining dot, and the
     word "İzindeyim" would no longer contain the anchor "izindeyim" that the regex matches.
     """
-    return text.replace("İ", "i").lower().translate(_FOLD)
+    folded = text.replace("İ", "i").lower()
+    # str.translate walks the text in Python-level steps: only pay it when needed.
+    return folded.translate(_FOLD) if "ş" in folded or "ţ" in folded else folded
 
 
 def language_of(match: re.Match[str]) -> str:
@@ -551,8 +554,15 @@ def _body_regex(entry: str, kind: PhraseKind, boundaries: bool) -> str:
 
 
 def _anchor(entry: str) -> str:
-    """The longest word of the phrase, folded: every match contains it as a substring."""
-    return fold(max(_WORD.findall(entry), key=len, default=""))
+    """The longest word of the phrase, folded: every match contains it as a substring.
+
+    A phrase without words ("* <*>:") gets its longest literal run instead ("<"); only
+    whitespace, colons and apostrophes match more than themselves.
+    """
+    words = _WORD.findall(entry)
+    if words:
+        return fold(max(words, key=len))
+    return fold(max(_LITERAL_RUN.findall(entry), key=len, default=""))
 
 
 def _whole_words(entry: str) -> frozenset[str]:

@@ -366,3 +366,69 @@ def test_base64_cut_at_the_parse_limit_decodes_as_far_as_it_goes(extra: int) -> 
     body = author_text(email.message_from_bytes(head + cut))
     assert body.text.startswith("Ich bin bis 22. August nicht im Büro.")
     assert text.startswith(body.text.rstrip("\ufffd"))
+
+
+# Lines that are, nearly are, or wrap into quote headers, forwards, header blocks and
+# signatures, in several languages: before_quotes only looks closely at some lines, so it
+# must agree with looking at every line.
+_MARKERISH_LINES = [
+    "On Mon, 1 Jan 2024 at 10:00, Jane Doe <",
+    "jane@example.com> wrote:",
+    "On Tuesday, Jane Doe",
+    "jane@example.com wrote:",
+    "On Mon, 1 Jan 2024, Jane Doe <jane@example.com> wrote:",
+    "-----Original Message-----",
+    "---------- Forwarded message ---------",
+    "Le lun. 1 janv. 2024 à 10:00, Jean <jean@example.fr> a écrit :",
+    "Am 01.01.2024 um 10:00 schrieb Max <max@example.de>:",
+    "Max Mustermann <max@example.de>:",
+    "From: Ann Example",
+    "Von: Bob",
+    "*From:* Ann",
+    "Sent: Monday, 1 January 2024 10:00",
+    "Gesendet: Montag",
+    "Subject: your request",
+    "To: help@example.org",
+    "> quoted text",
+    "  > indented quote",
+    "-- ",
+    "Sent from my phone",
+    "",
+    "   ",
+    "Hello, my printer stopped working: can you help?",
+    "Thanks, Ann",
+    "wrote:",
+    "x" * 320 + " wrote:",
+    "İSTANBUL ofisinden yazdı:",
+    "ΣΟΦΊΑ έγραψε:",
+    "2024年1月1日 10:00 山田 <yamada@example.jp>:",
+]
+
+
+def _before_quotes_line_by_line(text: str, patterns: PatternSet) -> str:
+    from loopguard.bodytext import _line_kind, _Markers
+    from loopguard.patterns import fold
+
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = normalized.split("\n")
+    markers = _Markers.of(fold(normalized), patterns, signatures=False)
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            continue
+        if _line_kind(lines, index, markers, patterns) in ("quote", "forward"):
+            return "\n".join(lines[:index])
+    return text
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.one_of(st.sampled_from(_MARKERISH_LINES), st.text(max_size=80)), max_size=25),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_before_quotes_agrees_with_looking_at_every_line(
+    patterns: PatternSet, lines: list[str], newline: str
+) -> None:
+    from loopguard.bodytext import before_quotes
+
+    text = newline.join(lines)
+    assert before_quotes(text, patterns) == _before_quotes_line_by_line(text, patterns)
