@@ -462,12 +462,15 @@ def _possible_quote_starts(text: str, folded: str, anchors: frozenset[str]) -> I
     if len(folded) != len(text):  # folding changed offsets (never seen): look at every line
         return range(len(starts))
     found = {bisect_right(starts, hit.start()) - 1 for hit in _FIELD_COLON.finditer(text)}
+    last = len(starts) - 1
     for anchor in anchors:
         offset = folded.find(anchor)
         while offset != -1:
             line = bisect_right(starts, offset) - 1
             found.update((line, line - 1) if line else (line,))
-            offset = folded.find(anchor, offset + max(1, len(anchor)))
+            if line == last:
+                break
+            offset = folded.find(anchor, starts[line + 1])  # one hit per line is enough
     return sorted(found)
 
 
