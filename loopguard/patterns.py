@@ -544,7 +544,15 @@ def _compiled_phrases(
 
 
 def _body_regex(entry: str, kind: PhraseKind, boundaries: bool) -> str:
-    regex = _word_start(entry, boundaries) + _starred(entry, _BODY_STAR)
+    regex = _starred(entry, _BODY_STAR)
+    first = _EQUIVALENT_LETTERS.get(entry[:1].lower(), re.escape(entry[:1]))
+    if _word_start(entry, boundaries) and regex.startswith(first):
+        # The word edge of a leading (?<!\w), checked after the first letter instead: a
+        # regex that starts with a letter lets the engine skip ahead to where that letter
+        # occurs, which makes the search of a long text two to three times faster.
+        regex = first + r"(?<!\w.)" + regex[len(first) :]
+    else:
+        regex = _word_start(entry, boundaries) + regex
     # A person phrase only lowers the score, and every language's phrases meet every text:
     # it must end at a word end, or Dutch "in orde" would penalize English "in order".
     # Evidence phrases keep matching inflected endings ("e-mail" → "e-mails", "휴가입니다").

@@ -242,3 +242,30 @@ def test_noreply_senders_extend_at_run_time() -> None:
     assert patterns.noreply_local.search("ne-respondu")
     assert patterns.noreply_local.search("noreply")  # the packaged languages stay
     assert not patterns.noreply_local.search("respondu")
+
+
+@pytest.mark.parametrize(
+    ("text", "starts"),
+    [
+        ("back on Monday", [0]),
+        ("I am back on Monday", [5]),
+        ("(back on Monday)", [1]),
+        ("line\nback on Monday", [5]),
+        ("BACK ON Monday", [0]),
+        ("comeback on Monday", []),  # inside a word
+        ("2back on Monday", []),
+        ("x_back on Monday", []),  # "_" is a word character too
+        ("back on back on", [0, 8]),
+    ],
+)
+def test_body_phrases_start_at_a_word_edge(text: str, starts: list[int]) -> None:
+    patterns = load_patterns({"language": "xx", "return_phrases": ["back on"]}, languages=["xx"])
+    assert [match.start for match in patterns.find("return_phrases", text)] == starts
+
+
+def test_a_phrase_without_word_edges_matches_inside_runs_of_letters() -> None:
+    patterns = load_patterns(
+        {"language": "xx", "word_boundaries": False, "return_phrases": ["back on"]},
+        languages=["xx"],
+    )
+    assert [match.start for match in patterns.find("return_phrases", "comeback on")] == [4]
