@@ -283,7 +283,7 @@ class GuardCore:
         )
         # Headers only, before classifying: an answer to our own mail (our token in its
         # References) weighs its out-of-office text a little more.
-        in_headers = self.token.find(view, body=False) if self.token is not None else None
+        in_headers = self.token.find_in_headers(view) if self.token is not None else None
         verdict = self.classifier.classify_view(view, reply_to_ours=in_headers is not None)
         sender = view.sender
         ours = normalize_address(recipient) if recipient else None
@@ -347,7 +347,7 @@ class GuardCore:
         learning = self.policy.learn_bounces
         if learning == "stamped":
             assert self.token is not None  # checked at construction
-            return self.token.find(ctx.view) is not None
+            return ctx.token_in_headers is not None or self.token.find_in_body(ctx.view) is not None
         return learning == "any"
 
     def _bounced_before(self, ctx: CheckContext) -> Step:
@@ -440,7 +440,7 @@ class GuardCore:
         sighting = ctx.token_in_headers
         if sighting is None and verdict.is_automated:
             decode = verdict.category in trigger.categories
-            sighting = self.token.find(ctx.view, decode=decode)
+            sighting = self.token.find_in_body(ctx.view, decode=decode)
         if sighting is None:
             return None
         if sighting.where == "header":

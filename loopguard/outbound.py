@@ -120,23 +120,30 @@ class LoopToken:
         nonce = bytes.fromhex(match[1].decode())
         return hmac.compare_digest(self._mac(nonce).hex(), match[2].decode().lower())
 
-    def find(
-        self, view: MessageView, *, body: bool = True, decode: bool = True
-    ) -> TokenSighting | None:
+    def find(self, view: MessageView, *, decode: bool = True) -> TokenSighting | None:
         """The strongest sighting of a valid token of ours in an incoming message.
 
-        Headers of the message itself beat references, which beat the body. ``body``
-        false skips the body; ``decode`` false reads only the raw body, never decoding
-        base64 or quoted-printable parts (which needs a MIME parse).
+        Headers of the message itself beat references, which beat the body (see
+        :meth:`find_in_headers` and :meth:`find_in_body`).
         """
+        return self.find_in_headers(view) or self.find_in_body(view, decode=decode)
+
+    def find_in_headers(self, view: MessageView) -> TokenSighting | None:
+        """A token in the message's own headers, else in its references; cheap."""
         for where, fields in (("header", _HEADER_FIELDS), ("reference", _REFERENCE_FIELDS)):
             for name in fields:
                 for value in view.get_all(name):
                     token = self._first_valid(value.encode("utf-8", "surrogateescape"))
                     if token is not None:
                         return TokenSighting(where, token)  # type: ignore[arg-type]
-        if not body:
-            return None
+        return None
+
+    def find_in_body(self, view: MessageView, *, decode: bool = True) -> TokenSighting | None:
+        """A token in the body: quoted text, a returned original or its headers.
+
+        ``decode`` false reads only the raw body, never decoding base64 or
+        quoted-printable parts (which needs a MIME parse).
+        """
         for chunk in _body_chunks(view, decode=decode):
             token = self._first_valid(chunk)
             if token is not None:
