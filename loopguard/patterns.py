@@ -512,9 +512,14 @@ def _literal(text: str) -> str:
         elif token in _APOSTROPHES:
             out.append("['’‘`]")
         else:
-            out.append("".join(_EQUIVALENT_LETTERS.get(c.lower(), re.escape(c)) for c in token))
+            out.append("".join(map(_letter, token)))
         after_colon = token in (":", "：")
     return "".join(out)
+
+
+def _letter(char: str) -> str:
+    """One literal character as a regex (ş/ș and ţ/ț as their two spellings)."""
+    return _EQUIVALENT_LETTERS.get(char.lower(), re.escape(char))
 
 
 def _starred(text: str, star: str) -> str:
@@ -545,7 +550,7 @@ def _compiled_phrases(
 
 def _body_regex(entry: str, kind: PhraseKind, boundaries: bool) -> str:
     regex = _starred(entry, _BODY_STAR)
-    first = _EQUIVALENT_LETTERS.get(entry[:1].lower(), re.escape(entry[:1]))
+    first = _letter(entry[:1])
     if _word_start(entry, boundaries) and regex.startswith(first):
         # The word edge of a leading (?<!\w), checked after the first letter instead: a
         # regex that starts with a letter lets the engine skip ahead to where that letter
