@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from loopguard.address import domain_of, normalize_address
 from loopguard.errors import ConfigurationError
@@ -68,6 +68,8 @@ DEFAULT_REPEAT_LIMITS: Final[tuple[Limit, ...]] = (
 #: Which bounces the guard learns failed recipients from (see docs/guard.md).
 BounceLearning = Literal["any", "stamped", "never"]
 BOUNCE_LEARNING: Final[tuple[BounceLearning, ...]] = ("any", "stamped", "never")
+
+_Choice = TypeVar("_Choice", bound=str)
 
 _DEFAULT_BOUNCE_MEMORY: Final = 60 * 86400.0  # Zammad blocks a 5.1.1 recipient 60 days
 _CATEGORY_NAMES: Final = ", ".join(c.value for c in Category)
@@ -319,21 +321,19 @@ def _config_from(data: Mapping[str, Any]) -> GuardConfig:
 
 def check_store_error_policy(value: object) -> StoreErrorPolicy:
     """``value`` if it is one of ``"allow"``, ``"suppress"``, ``"raise"``."""
-    for known in STORE_ERROR_POLICIES:
-        if value == known:
-            return known
-    raise ConfigurationError(
-        f"on_store_error: expected one of {', '.join(STORE_ERROR_POLICIES)}, got {value!r}"
-    )
+    return _one_of(value, STORE_ERROR_POLICIES, "on_store_error")
 
 
 def _bounce_learning(value: object, where: str = "learn_bounces") -> BounceLearning:
-    for known in BOUNCE_LEARNING:
+    return _one_of(value, BOUNCE_LEARNING, where)
+
+
+def _one_of(value: object, choices: tuple[_Choice, ...], where: str) -> _Choice:
+    """``value`` as the one of ``choices`` it equals, or an error naming ``where``."""
+    for known in choices:
         if value == known:
             return known
-    raise ConfigurationError(
-        f"{where}: expected one of {', '.join(BOUNCE_LEARNING)}, got {value!r}"
-    )
+    raise ConfigurationError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
 
 
 def _ini_to_dict(text: str, path: Path) -> dict[str, Any]:
