@@ -86,6 +86,27 @@ def recovery_seconds(attempt: Callable[[], bool], limit: float = 10.0) -> float:
         assert time.monotonic() - started < limit, "the store did not recover"
 
 
+def assert_one_timeout_per_cooldown(
+    guard: Guard, scenario: str, cooldown: float, end_outage: Callable[[], object]
+) -> None:
+    """During an outage the store is asked once, fails after its timeout, and the next 50
+    checks fail fast (breaker open); after ``end_outage`` the cooldown ends the breaker."""
+    try:
+        _, first_elapsed = timed_check(guard, 1)
+        during = [timed_check(guard, number) for number in range(2, 52)]
+    finally:
+        end_outage()
+    assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
+    assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
+    assert max(elapsed for _, elapsed in during) < 0.25  # failed fast, not one timeout each
+    recovered = recovery_seconds(clean_check(guard, 99))
+    slowest = max(elapsed for _, elapsed in during)
+    figure(f"{scenario}, breaker", first_check=first_elapsed, next_50_slowest=slowest)
+    figure(f"{scenario}, breaker", recovery_seconds=recovered, cooldown=cooldown)
+    assert recovered < cooldown + SLACK
+    guard.close()
+
+
 def clean_check(guard: Guard, number: int) -> Callable[[], bool]:
     """An attempt that succeeds when the guard decides with its store again."""
     return lambda: not guard.check(question(number), recipient=HELP).degraded
@@ -260,20 +281,7 @@ def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer
     guard = guard_over(redis_store(redis_server, cooldown=cooldown), "allow")
     assert not guard.check(question(0), recipient=HELP).degraded
     redis_server.pause()
-    try:
-        _, first_elapsed = timed_check(guard, 1)
-        during = [timed_check(guard, number) for number in range(2, 52)]
-    finally:
-        redis_server.resume()
-    assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
-    assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
-    assert max(elapsed for _, elapsed in during) < 0.25  # failed fast, not one timeout each
-    recovered = recovery_seconds(clean_check(guard, 99))
-    slowest = max(elapsed for _, elapsed in during)
-    figure("redis paused, breaker", first_check=first_elapsed, next_50_slowest=slowest)
-    figure("redis paused, breaker", recovery_seconds=recovered, cooldown=cooldown)
-    assert recovered < cooldown + SLACK
-    guard.close()
+    assert_one_timeout_per_cooldown(guard, "redis paused", cooldown, redis_server.resume)
 
 
 @pytest.mark.redis
@@ -387,18 +395,9 @@ def test_a_locked_sqlite_costs_one_timeout_per_cooldown(
     """Regression: every check waited the busy timeout for as long as the lock was held."""
     cooldown = 1.0
     guard = guard_over(sqlite_store(sqlite_path, cooldown=cooldown), "allow")
-    _, first_elapsed = timed_check(guard, 1)
-    during = [timed_check(guard, number) for number in range(2, 52)]
-    exclusive_lock.execute("COMMIT")
-    assert TIMEOUT <= first_elapsed < TIMEOUT + SLACK
-    assert all(isinstance(answer, Decision) and answer.degraded for answer, _ in during)
-    assert max(elapsed for _, elapsed in during) < 0.25  # failed fast, not one timeout each
-    recovered = recovery_seconds(clean_check(guard, 99))
-    slowest = max(elapsed for _, elapsed in during)
-    figure("sqlite locked, breaker", first_check=first_elapsed, next_50_slowest=slowest)
-    figure("sqlite locked, breaker", recovery_seconds=recovered, cooldown=cooldown)
-    assert recovered < cooldown + SLACK
-    guard.close()
+    assert_one_timeout_per_cooldown(
+        guard, "sqlite locked", cooldown, lambda: exclusive_lock.execute("COMMIT")
+    )
 
 
 def test_a_locked_sqlite_does_not_block_the_event_loop(
