@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import loopguard
-from loopguard.rules.content import BODY_RULES
+from loopguard.classifier.rules.body import BODY_RULES
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CATEGORIES = [c.value for c in loopguard.Category]

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from loopguard.mailbox import MailItem, read_inputs
+from loopguard.cli.mailbox import MailItem, read_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

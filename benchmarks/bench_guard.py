@@ -20,9 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from loopguard.classify import Classifier
+from loopguard.classifier.pipeline import Classifier
 from loopguard.guard import Guard
-from loopguard.message import MessageView
+from loopguard.mail.view import MessageView
 from loopguard.stores.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ Three reports:
 2. Messages per second over the shared corpus (and tests/fixtures/ooo): parsing alone, and
    parsing plus ``author_text`` + ``assess_text`` (the body heuristics); then the whole
    ``Classifier.classify`` with ``text_heuristics`` on and off.
-3. Body decoding, stdlib (``loopguard.bodytext``) against mail-parser: speed, and
+3. Body decoding, stdlib (``loopguard.classifier.text.authortext``) against mail-parser: speed, and
    correctness on the multilingual fixtures (the expected label still reached when the
    text comes from each decoder; replacement characters and escape sequences left over).
 
@@ -29,10 +29,14 @@ from pathlib import Path
 
 import mailparser
 
-from loopguard.bodytext import BodyText, author_text
-from loopguard.classify import Classifier
-from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text, subject_evidence
-from loopguard.patterns import PatternSet, default_patterns
+from loopguard.classifier.pipeline import Classifier
+from loopguard.classifier.text.authortext import BodyText, author_text
+from loopguard.classifier.text.outofoffice import (
+    DEFAULT_TEXT_THRESHOLD,
+    assess_text,
+    subject_evidence,
+)
+from loopguard.classifier.text.patterns import PatternSet, default_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -145,8 +149,8 @@ def _stdlib_text(raw: bytes, patterns: PatternSet) -> str:
 
 
 def decoding(messages: list[bytes], patterns: PatternSet, repeat: int) -> None:
-    """Report 3: stdlib decoding (loopguard.bodytext) against mail-parser."""
-    print("== 3. body decoding: stdlib (loopguard.bodytext) vs mail-parser ==")
+    """Report 3: stdlib decoding (loopguard.classifier.text.authortext) against mail-parser."""
+    print("== 3. body decoding: stdlib (loopguard.classifier.text.authortext) vs mail-parser ==")
     stdlib = _best_of(repeat, lambda: [_stdlib_text(raw, patterns) for raw in messages])
     other = _best_of(repeat, lambda: [_mailparser_text(raw) for raw in messages])
     print(

@@ -25,12 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from loopguard.keys import MailEvent
+from loopguard.rate.keys import MailEvent
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, RateTracker
 from loopguard.stores import Touch
 from loopguard.stores.memory import MemoryStore
 from loopguard.stores.redis import RedisStore
 from loopguard.stores.sqlite import SQLiteStore
-from loopguard.tracker import DEFAULT_LIMITS, Limit, RateTracker
 
 BENCH_LIMIT = Limit(20, "1h")  # the baseline's limit (performance guide §4)
 SIDE = 1000  # senders and recipients: SIDE**2 distinct pairs

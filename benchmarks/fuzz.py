@@ -163,7 +163,7 @@ def seed_addresses() -> list[bytes]:
 
 
 def _check_verdict(verdict: object) -> None:
-    from loopguard.model import Category, Verdict
+    from loopguard.classifier.verdict import Category, Verdict
 
     assert isinstance(verdict, Verdict)
     assert isinstance(verdict.category, Category)
@@ -230,7 +230,7 @@ def target_autorespond(data: bytes) -> None:
 
 
 def target_address(data: bytes) -> None:
-    from loopguard.address import normalize_address
+    from loopguard.mail.address import normalize_address
 
     text = data.decode("utf-8", "surrogateescape")
     for fold in (False, True):
@@ -257,7 +257,13 @@ class _MailboxTarget:
             (self.maildir / part).mkdir(parents=True)
 
     def __call__(self, data: bytes) -> None:
-        from loopguard.mailbox import MAX_MESSAGE_BYTES, MailItem, ReadError, read_inputs, reread
+        from loopguard.cli.mailbox import (
+            MAX_MESSAGE_BYTES,
+            MailItem,
+            ReadError,
+            read_inputs,
+            reread,
+        )
 
         self.file.write_bytes(data)
         items = list(read_inputs([str(self.file)]))
@@ -281,7 +287,7 @@ def target_stamp(data: bytes) -> None:
     from email.message import EmailMessage, Message
 
     from loopguard.guard import Guard
-    from loopguard.message import MessageView
+    from loopguard.mail.view import MessageView
 
     guard = _STAMP_GUARD.get("guard")
     if not isinstance(guard, Guard):

@@ -32,9 +32,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, RateTracker
 from loopguard.stores import Store, Touch, store_from_url
 from loopguard.stores.memory import MemoryStore
-from loopguard.tracker import DEFAULT_LIMITS, Limit, RateTracker
 
 # Never reached: the load run checks counting, not limiting.
 LOAD_LIMIT = Limit(1_000_000, "1d")

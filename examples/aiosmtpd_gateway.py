@@ -6,7 +6,7 @@ Run it (on loopback) and point a test client at it::
         --address help@example.org
 
 Every message for ``--address`` gets an acknowledgement through ``--relay`` when the
-:class:`loopguard.aioguard.AsyncGuard` allows it; suppressed messages are logged with the
+:class:`loopguard.guard.aio.AsyncGuard` allows it; suppressed messages are logged with the
 guard's reason. ``handle_DATA`` only queues the acknowledgement (an :class:`SmtpOutbox`
 delivers it), so two gateways answering each other never wait on one another.
 """
@@ -23,9 +23,9 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from loopguard.aioguard import AsyncGuard
-from loopguard.message import MessageView
-from loopguard.tracker import Limit
+from loopguard.guard.aio import AsyncGuard
+from loopguard.mail.view import MessageView
+from loopguard.rate.tracker import Limit
 
 log = logging.getLogger("helpdesk")
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 
+from loopguard.classifier.verdict import Reason
 from loopguard.guard import Action, Decision, Guard
-from loopguard.model import Reason
-from loopguard.policy import load_config
+from loopguard.guard.policy import load_config
+from loopguard.rate.tracker import Clock
 from loopguard.stores.memory import MemoryStore
 from loopguard.testing import build_message
-from loopguard.tracker import Clock
 
 CONFIG = {
     "own_addresses": ["support@example.org"],

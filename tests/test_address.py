@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.address import domain_of, local_part_of, normalize_address
+from loopguard.mail.address import domain_of, local_part_of, normalize_address
 
 
 def test_display_name_brackets_and_case_are_dropped() -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from loopguard.address import normalize_address
-from loopguard.model import Category
-from loopguard.rules import DEFAULT_RULES
-from loopguard.rules.content import BODY_RULES
+from loopguard.classifier.rules import DEFAULT_RULES
+from loopguard.classifier.rules.body import BODY_RULES
+from loopguard.classifier.verdict import Category
+from loopguard.mail.address import normalize_address
 
 FIXTURES = Path(__file__).parent / "fixtures" / "core"
 EXPECTED = FIXTURES / "expected.jsonl"

@@ -21,7 +21,7 @@ class Touch(NamedTuple):
     """One key touched by one decision.
 
     Attributes:
-        key: The store key (see :mod:`loopguard.keys`).
+        key: The store key (see :mod:`loopguard.rate.keys`).
         window: The largest window of the limits on this key, in seconds; older entries
             are dead and may be dropped.
         keep: How many of the newest timestamps to keep (the largest count of the limits).

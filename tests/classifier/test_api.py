@@ -99,7 +99,7 @@ def test_classify_does_not_change_a_parsed_message() -> None:
 def test_classifier_configuration_is_checked() -> None:
     with pytest.raises(ConfigurationError, match="hop_limit"):
         Classifier(hop_limit=0)
-    rules = loopguard.rules.DEFAULT_RULES
+    rules = loopguard.classifier.rules.DEFAULT_RULES
     with pytest.raises(ConfigurationError, match="unique"):
         Classifier(rules=(*rules, rules[0]))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 
 from loopguard import Category, Classifier, classify
-from loopguard.bouncetext import read_text_bounce, report_text
+from loopguard.classifier.bounce.text import read_text_bounce, report_text
 from loopguard.testing import build_message
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loopguard import Category, Classifier, classify
-from loopguard.rules import DEFAULT_RULES
+from loopguard.classifier.rules import DEFAULT_RULES
 from loopguard.testing import build_message
 
 
@@ -301,7 +301,7 @@ def test_every_rule_is_documented() -> None:
 def test_every_rule_is_in_the_rules_reference() -> None:
     from pathlib import Path
 
-    from loopguard.rules.content import BODY_RULES
+    from loopguard.classifier.rules.body import BODY_RULES
 
     reference = (Path(__file__).resolve().parents[2] / "docs" / "classification.md").read_text()
     for name in [item.name for item in DEFAULT_RULES] + [item.name for item in BODY_RULES]:
@@ -311,12 +311,14 @@ def test_every_rule_is_in_the_rules_reference() -> None:
 def test_the_rules_reference_in_the_docs_is_up_to_date() -> None:
     from pathlib import Path
 
-    from loopguard.rules.reference import markdown_reference
+    from loopguard.classifier.rules.reference import markdown_reference
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "classification.md").read_text()
     begin = doc.index("-->\n", doc.index("<!-- rules-reference")) + len("-->\n")
     end = doc.index("<!-- /rules-reference -->")
-    assert doc[begin:end] == markdown_reference(), "run python -m loopguard.rules.reference"
+    assert doc[begin:end] == markdown_reference(), (
+        "run python -m loopguard.classifier.rules.reference"
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.textmatch import AnyOf, _literal_key
+from loopguard.classifier.text.anyof import AnyOf, _literal_key
 
 BRANCHES = (
     "unsubscribe",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loopguard.cli import Streams, run
+from loopguard.cli.commands import Streams, run
 from loopguard.testing import build_message
 
 

@@ -4,7 +4,7 @@ Python blocks of a page run in order in one namespace (later blocks build on ear
 ones), from a scratch directory where ``examples/`` is the repository's. A block preceded
 by a MyST comment ``% skip: REASON`` (a server or a package the tests do not have) is only
 compiled. Console blocks run each ``$`` command in a shell, stderr merged into stdout, and
-compare the output exactly. TOML blocks must load with :func:`loopguard.policy.load_config`.
+compare the output exactly. TOML blocks must load with :func:`loopguard.guard.policy.load_config`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from loopguard.policy import load_config
+from loopguard.guard.policy import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard import mailbox
-from loopguard.mailbox import MailItem, ReadError, input_size, read_inputs, read_mbox, reread
+from loopguard.cli import mailbox
+from loopguard.cli.mailbox import MailItem, ReadError, input_size, read_inputs, read_mbox, reread
 from loopguard.testing import build_message
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from loopguard.cli.mailbox import read_inputs
+from loopguard.cli.replay import Clock, message_time, replay
 from loopguard.guard import Guard
-from loopguard.mailbox import read_inputs
-from loopguard.replay import Clock, message_time, replay
 from loopguard.testing import build_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,7 +194,7 @@ def test_unreadable_input_is_reported_and_the_rest_replayed(
 
 
 def test_message_time() -> None:
-    from loopguard.message import MessageView
+    from loopguard.mail.view import MessageView
 
     def at(value: str) -> float | None:
         return message_time(MessageView.from_bytes(f"Date: {value}\n\nx".encode()))
@@ -208,7 +208,7 @@ def test_message_time() -> None:
 def test_progress_runs_on_a_terminal(
     cli: Callable[..., object], terminal: Callable[[], io.StringIO], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loopguard.cli import Progress
+    from loopguard.cli.commands import Progress
 
     monkeypatch.setattr(Progress, "_DELAY", 0.0)
     result = cli("replay", str(LOOP), err=terminal())

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loopguard import Action, Category, Guard, MemoryStore, may_autorespond
-from loopguard.address import normalize_address
-from loopguard.mailbox import MailItem, read_inputs, read_mbox, reread
+from loopguard.cli.mailbox import MailItem, read_inputs, read_mbox, reread
+from loopguard.mail.address import normalize_address
 from loopguard.testing import build_message
 
 HELP = "help@example.org"

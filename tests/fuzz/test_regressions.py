@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from loopguard import Category, Guard, MemoryStore, classify, may_autorespond
-from loopguard.address import normalize_address
-from loopguard.mailbox import MAX_MESSAGE_BYTES, MailItem, read_inputs
+from loopguard.cli.mailbox import MAX_MESSAGE_BYTES, MailItem, read_inputs
+from loopguard.mail.address import normalize_address
 
 # Charset names on which bytes.decode() raises ValueError rather than LookupError:
 # a NUL in the name, a codec without a "replace" handler, a codec that always fails.

@@ -14,9 +14,9 @@ import pytest
 
 from loopguard.errors import StoreError
 from loopguard.guard import Guard
+from loopguard.rate.tracker import Limit
 from loopguard.stores import Touch
 from loopguard.testing import FakeClock, build_message
-from loopguard.tracker import Limit
 
 HELP = "help@example.org"
 SECRET = b"test secret, not for production"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from loopguard.aio import async_store_from_url, to_async
-from loopguard.aioguard import AsyncGuard
 from loopguard.errors import StoreError
 from loopguard.guard import Action, Decision, Guard
-from loopguard.policy import Policy
+from loopguard.guard.aio import AsyncGuard
+from loopguard.guard.policy import Policy
+from loopguard.rate.tracker import Limit
+from loopguard.stores.aio import async_store_from_url, to_async
 from loopguard.stores.memory import MemoryStore
 from loopguard.stores.sqlite import SQLiteStore
-from loopguard.tracker import Limit
 
 from .conftest import (
     BOUNCE,

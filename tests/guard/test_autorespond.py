@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loopguard.autorespond import may_autorespond
+from loopguard.guard.autorespond import may_autorespond
 from loopguard.testing import build_message
 
 ME = "ann@example.com"

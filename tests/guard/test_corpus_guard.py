@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from loopguard.classifier.verdict import Category
 from loopguard.guard import Guard
-from loopguard.model import Category
-from loopguard.policy import Policy
-from loopguard.tracker import Limit
+from loopguard.guard.policy import Policy
+from loopguard.rate.tracker import Limit
 
 from .conftest import HELP, SECRET, FakeClock
 

@@ -22,8 +22,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from scripts import load_script
 
-from loopguard.aioguard import AsyncGuard
-from loopguard.tracker import Limit
+from loopguard.guard.aio import AsyncGuard
+from loopguard.rate.tracker import Limit
 
 from .conftest import SECRET, FakeClock
 

@@ -7,8 +7,8 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.fingerprint import content_digest, normalized_text
-from loopguard.message import MessageView
+from loopguard.guard.fingerprint import content_digest, normalized_text
+from loopguard.mail.view import MessageView
 from loopguard.testing import build_message
 
 ACK = "Your ticket #{n} was received on {day}, {date} at {time}. We will get back to you soon."

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loopguard.classifier.verdict import Category
 from loopguard.guard import Action, Decision, Guard
-from loopguard.model import Category
-from loopguard.policy import Policy, TriggerPolicy
+from loopguard.guard.policy import Policy, TriggerPolicy
+from loopguard.rate.tracker import Limit
 from loopguard.testing import build_message
-from loopguard.tracker import Limit
 
 from .conftest import ANN_TEXT, BOUNCE, HELP, SECRET, FakeClock, acknowledgement, person
 

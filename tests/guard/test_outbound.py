@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.message import MessageView
-from loopguard.outbound import TOKEN_HEADER, HeaderInjectionError, LoopToken, stamp
+from loopguard.guard.outbound import TOKEN_HEADER, HeaderInjectionError, LoopToken, stamp
+from loopguard.mail.view import MessageView
 
 from .conftest import SECRET, person
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from loopguard.classifier.verdict import Category
 from loopguard.errors import ConfigurationError
 from loopguard.guard import Guard
-from loopguard.model import Category
-from loopguard.policy import DEFAULT_DO_NOT_MAIL, Policy, TriggerPolicy, load_config
-from loopguard.tracker import DEFAULT_LIMITS, Limit
+from loopguard.guard.policy import DEFAULT_DO_NOT_MAIL, Policy, TriggerPolicy, load_config
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit
 
 from .conftest import HELP, FakeClock, person
 

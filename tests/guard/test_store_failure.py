@@ -11,9 +11,9 @@ import pytest
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.guard import Action, Guard
-from loopguard.policy import Policy
+from loopguard.guard.policy import Policy
+from loopguard.rate.tracker import Limit
 from loopguard.stores import Store
-from loopguard.tracker import Limit
 
 from .conftest import BOUNCE, HELP, SECRET, FailingStore, FakeClock, person, redis_url
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from loopguard.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.patterns import PatternSet, default_patterns
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ooo"
 CORPUS = Path(__file__).parent.parent.parent.parent / "shared" / "corpus"

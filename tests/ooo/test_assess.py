@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from loopguard.bodytext import BodyText
-from loopguard.model import Category
-from loopguard.ooo import (
+from loopguard.classifier.text.authortext import BodyText
+from loopguard.classifier.text.outofoffice import (
     DEFAULT_TEXT_THRESHOLD,
     MAX_TEXT_CONFIDENCE,
     TextAssessment,
     assess_text,
 )
-from loopguard.patterns import PatternSet
+from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.verdict import Category
 
 
 def _assess(patterns: PatternSet, subject: str, text: str, **flags: bool) -> TextAssessment:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopguard.bodytext import BodyText, author_text, decode_bytes, html_to_text
-from loopguard.patterns import PatternSet
+from loopguard.classifier.text.authortext import BodyText, author_text, decode_bytes, html_to_text
+from loopguard.classifier.text.patterns import PatternSet
 
 Build = Callable[..., bytes]
 
@@ -406,8 +406,8 @@ _MARKERISH_LINES = [
 
 
 def _before_quotes_line_by_line(text: str, patterns: PatternSet) -> str:
-    from loopguard.bodytext import _line_kind, _Markers
-    from loopguard.patterns import fold
+    from loopguard.classifier.text.authortext import _line_kind, _Markers
+    from loopguard.classifier.text.patterns import fold
 
     normalized = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = normalized.split("\n")
@@ -428,7 +428,7 @@ def _before_quotes_line_by_line(text: str, patterns: PatternSet) -> str:
 def test_before_quotes_agrees_with_looking_at_every_line(
     patterns: PatternSet, lines: list[str], newline: str
 ) -> None:
-    from loopguard.bodytext import before_quotes
+    from loopguard.classifier.text.authortext import before_quotes
 
     text = newline.join(lines)
     assert before_quotes(text, patterns) == _before_quotes_line_by_line(text, patterns)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from loopguard.bodytext import author_text
-from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text
-from loopguard.patterns import PatternSet
+from loopguard.classifier.text.authortext import author_text
+from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD, assess_text
+from loopguard.classifier.text.patterns import PatternSet
 
 pytestmark = pytest.mark.corpus
 

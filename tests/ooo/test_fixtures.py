@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from loopguard.bodytext import author_text
-from loopguard.ooo import DEFAULT_TEXT_THRESHOLD, assess_text
-from loopguard.patterns import PatternSet
+from loopguard.classifier.text.authortext import author_text
+from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD, assess_text
+from loopguard.classifier.text.patterns import PatternSet
 
 Parse = Callable[[bytes], tuple[email.message.Message, str]]
 AUTO_HEADERS = ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "Precedence")

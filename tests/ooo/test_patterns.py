@@ -12,8 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loopguard.classifier.text.patterns import (
+    PatternSet,
+    PhraseMatch,
+    default_patterns,
+    fold,
+    load_patterns,
+)
 from loopguard.errors import ConfigurationError
-from loopguard.patterns import PatternSet, PhraseMatch, default_patterns, fold, load_patterns
 
 REQUIRED_LISTS = (
     "reply_prefixes",

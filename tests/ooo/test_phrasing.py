@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from loopguard.bodytext import author_text
-from loopguard.ooo import assess_text
-from loopguard.patterns import PatternSet
+from loopguard.classifier.text.authortext import author_text
+from loopguard.classifier.text.outofoffice import assess_text
+from loopguard.classifier.text.patterns import PatternSet
 
 CASES = [
     json.loads(line)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from loopguard.model import Category
-from loopguard.ooo import (
+from loopguard.classifier.text.outofoffice import (
     SUBJECT_PREFIX_CONFIDENCE,
     SUBJECT_QUOTED_CONFIDENCE,
     subject_evidence,
 )
-from loopguard.patterns import LanguageData, PatternSet, default_patterns
+from loopguard.classifier.text.patterns import LanguageData, PatternSet, default_patterns
+from loopguard.classifier.verdict import Category
 
 
 def _entries() -> list[tuple[LanguageData, str]]:

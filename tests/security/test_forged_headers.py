@@ -28,10 +28,10 @@ from typing import Protocol
 import pytest
 
 from loopguard import Action, Guard, Limit
+from loopguard.classifier.verdict import Category
 from loopguard.errors import ConfigurationError
-from loopguard.model import Category
-from loopguard.outbound import LoopToken
-from loopguard.policy import Policy, TriggerPolicy
+from loopguard.guard.outbound import LoopToken
+from loopguard.guard.policy import Policy, TriggerPolicy
 
 HELP = "help@example.org"
 VICTIM = "Vera Victim <vera@customer.example>"

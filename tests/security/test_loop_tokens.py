@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.outbound import LoopToken
+from loopguard.guard.outbound import LoopToken
 
 OURS = LoopToken(b"our secret", "help@example.org")
 HEX = "0123456789abcdef"

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopguard import Guard, HeaderInjectionError
-from loopguard.message import MessageView
+from loopguard.mail.view import MessageView
 
 HELP = "help@example.org"
 # Every character str.splitlines() breaks on, plus NUL.

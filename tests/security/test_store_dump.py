@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from loopguard import Action, Guard, Limit
-from loopguard.model import Category
-from loopguard.policy import Policy, TriggerPolicy
+from loopguard.classifier.verdict import Category
+from loopguard.guard.policy import Policy, TriggerPolicy
 from loopguard.stores import Store
 from loopguard.stores.redis import RedisStore
 from loopguard.stores.sqlite import SQLiteStore

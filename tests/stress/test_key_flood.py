@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from loopguard.rate.tracker import DEFAULT_LIMITS, RateTracker
 from loopguard.stores.memory import MemoryStore
-from loopguard.tracker import DEFAULT_LIMITS, RateTracker
 
 from .conftest import slow
 

@@ -22,10 +22,10 @@ import pytest
 
 from loopguard.errors import StoreError
 from loopguard.guard import Action, Decision, Guard
-from loopguard.policy import Policy, StoreErrorPolicy
+from loopguard.guard.policy import Policy, StoreErrorPolicy
+from loopguard.rate.tracker import Limit, RateTracker
 from loopguard.stores import Store, Touch
 from loopguard.testing import build_message
-from loopguard.tracker import Limit, RateTracker
 
 from .conftest import RedisServer, figure
 
@@ -286,7 +286,7 @@ def test_a_paused_redis_costs_one_timeout_per_cooldown(redis_server: RedisServer
 
 @pytest.mark.redis
 def test_async_guard_on_a_paused_redis(redis_server: RedisServer) -> None:
-    from loopguard.aioguard import AsyncGuard
+    from loopguard.guard.aio import AsyncGuard
     from loopguard.stores.redis import AsyncRedisStore
 
     async def outage() -> list[tuple[Decision, float]]:
@@ -403,7 +403,7 @@ def test_a_locked_sqlite_costs_one_timeout_per_cooldown(
 def test_a_locked_sqlite_does_not_block_the_event_loop(
     sqlite_path: Path, exclusive_lock: sqlite3.Connection
 ) -> None:
-    from loopguard.aioguard import AsyncGuard
+    from loopguard.guard.aio import AsyncGuard
 
     finished: list[str] = []
 
@@ -463,11 +463,11 @@ FULL_DISK_CHILD = """
 import json, os, resource, sys, time
 from loopguard.errors import StoreError
 from loopguard.guard import Guard
-from loopguard.policy import Policy
+from loopguard.guard.policy import Policy
 from loopguard.stores import Touch
 from loopguard.stores.sqlite import SQLiteStore
 from loopguard.testing import build_message
-from loopguard.tracker import Limit, RateTracker
+from loopguard.rate.tracker import Limit, RateTracker
 
 path = sys.argv[1]
 store = SQLiteStore(path, timeout=0.5)

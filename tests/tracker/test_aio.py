@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from loopguard.aio import AsyncRateTracker, AsyncStore, async_store_from_url, to_async
 from loopguard.errors import StoreError
-from loopguard.keys import MailEvent
+from loopguard.rate.aio import AsyncRateTracker
+from loopguard.rate.keys import MailEvent
+from loopguard.rate.tracker import Limit, RateResult, RateTracker
 from loopguard.stores import Touch
+from loopguard.stores.aio import AsyncStore, async_store_from_url, to_async
 from loopguard.stores.memory import MemoryStore
 from loopguard.stores.redis import AsyncRedisStore
-from loopguard.tracker import Limit, RateResult, RateTracker
 
 from .conftest import FakeClock, delete_prefix
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from loopguard.errors import ConfigurationError
-from loopguard.keys import KeyDeriver, MailEvent
+from loopguard.rate.keys import KeyDeriver, MailEvent
 
 KEY_SHAPE = re.compile(r"v1:(pair|sender|recipient|thread):\{[0-9a-f]{32}\}")
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loopguard.errors import ConfigurationError
-from loopguard.tracker import DEFAULT_LIMITS, Limit, Plan, parse_duration
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, Plan, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import threading
 import pytest
 
 from loopguard.errors import ConfigurationError
+from loopguard.rate.tracker import Limit, RateTracker
 from loopguard.stores import Touch
 from loopguard.stores.memory import MemoryStore
-from loopguard.tracker import Limit, RateTracker
 
 from .conftest import FakeClock
 

@@ -20,7 +20,7 @@ PROCESSES = 4
 WORKER = """
 import sys
 from loopguard.stores import store_from_url
-from loopguard.tracker import Limit, RateTracker
+from loopguard.rate.tracker import Limit, RateTracker
 
 url, limit, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rates = RateTracker([Limit(limit, "1h")], store=store_from_url(url), clock=lambda: 1.8e9)

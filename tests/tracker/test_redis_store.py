@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from loopguard.errors import ConfigurationError, StoreError
-from loopguard.keys import KeyDeriver, MailEvent
+from loopguard.rate.keys import KeyDeriver, MailEvent
 from loopguard.stores import Touch
 from loopguard.stores.redis import RedisStore
 
@@ -102,8 +102,8 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_importing_loopguard_does_not_import_redis() -> None:
     result = run_python(
-        "import sys, loopguard, loopguard.tracker, loopguard.stores, loopguard.stores.memory\n"
-        "import loopguard.stores.sqlite, loopguard.stores.redis, loopguard.aio\n"
+        "import sys, loopguard, loopguard.rate.tracker, loopguard.stores, loopguard.stores.memory\n"
+        "import loopguard.stores.sqlite, loopguard.stores.redis, loopguard.rate.aio\n"
         "print('redis' in sys.modules)"
     )
     assert result.stdout.strip() == "False", result.stderr

@@ -12,8 +12,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from loopguard.keys import MailEvent
-from loopguard.tracker import Limit, RateResult, RateTracker
+from loopguard.rate.keys import MailEvent
+from loopguard.rate.tracker import Limit, RateResult, RateTracker
 
 from .conftest import FakeClock, StoreFactory
 

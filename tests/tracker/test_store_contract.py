@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from loopguard.rate.tracker import Limit, RateTracker
 from loopguard.stores import Store, Touch
-from loopguard.tracker import Limit, RateTracker
 
 from .conftest import FakeClock, StoreFactory
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from loopguard.keys import MailEvent
+from loopguard.rate.keys import MailEvent
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, RateResult, RateTracker
 from loopguard.stores.memory import MemoryStore
-from loopguard.tracker import DEFAULT_LIMITS, Limit, RateResult, RateTracker
 
 from .conftest import FakeClock
 

@@ -1,0 +1,260 @@
+"""Non-RFC bounces: failure phrases and the addresses beside them, in the report's own text.
+
+Many MTAs (qmail, Exim text mode, Domino, GroupWise, carrier gateways) send a plain
+message instead of an RFC 3464 report. This reads the report's own text parts (never the
+returned original) and finds the failure statement and the recipients it names.
+"""
+
+from __future__ import annotations
+
+import bisect
+import email.message
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from loopguard.classifier.text.anyof import AnyOf
+from loopguard.mail.address import normalize_address
+
+__all__ = ["TextBounce", "mentions_failure", "read_text_bounce", "report_text"]
+
+_MAX_TEXT = 32 * 1024
+_THOROUGH_WINDOW = 16 * 1024
+_STRICT_WINDOW = 4 * 1024
+_MAX_PARTS = 100
+
+# Statements of a delivery failure (Postfix, Exim, qmail, Sendmail, Exchange, Domino,
+# GroupWise, carrier gateways; RFC 3463 enhanced codes; RFC 5321 5yz replies). Literal
+# alternatives and bounded gaps only: linear time on any input.
+_FAILURE = AnyOf(
+    (
+        r"could ?n[o']t be delivered",
+        "undeliverable",
+        "undelivered",
+        r"delivery (?:has )?failed",
+        r"delivery to the following recipients? failed",
+        r"permanent(?:ly)? (?:error|fatal|failure)",
+        "fatal error",
+        "user unknown",
+        "unknown user",
+        "unknown recipient",
+        r"no such (?:user|mailbox|address|recipient|account)",
+        r"mailbox (?:is )?(?:full|unavailable|not found|does not exist)",
+        "over quota",
+        "quota exceeded",
+        r"does ?n[o']t exist",
+        r"not a valid (?:user|recipient|mailbox|address)",
+        r"invalid (?:recipient|address|user|mailbox)",
+        r"recipient (?:address )?rejected",
+        "address rejected",
+        r"relay(?:ing)? denied",
+        "host unknown",
+        "host not found",
+        r"message (?:was )?rejected",
+        "was not delivered",
+        "not be delivered",
+        "failed to deliver",
+        "unable to deliver",
+        "could not deliver",
+        r"delivery to [^\n]{0,80}? failed",
+        "returned to sender",
+        "rejected your message",
+        "refused to accept",
+        "delivery error",
+        r"account (?:has been )?(?:disabled|suspended|expired)",
+        "user not found",
+        "recipient not found",
+        "not our customer",
+        "hop count exceeded",
+        "mail loop",
+        "rejected by",
+        r"following (?:addresses|recipients) (?:had|have|were|was)",
+        r"failure reasons?",
+        "not listed in",
+        r"are not (?:a )?member",
+        "non-member",
+        "loop alert",
+        "duplicated message-id",
+        "no valid recipients",
+        "unzustellbar",
+        "nicht zugestellt",
+        "konnte nicht zugestellt",
+        r"n'a pas pu être (?:remis|distribué)",
+        r"adresse (?:inconnue|invalide)",
+        "no se pudo entregar",
+        "non è stato possibile recapitare",
+        "kon niet worden bezorgd",
+        "не может быть доставлено",
+        "не доставлено",
+        "送信できませんでした",
+        "配信できませんでした",
+        "宛先不明",
+        "無法傳遞",
+        "无法投递",
+    )
+)
+# RFC 3463 enhanced status codes and RFC 5321 5yz replies: failure statements too, but
+# only where other evidence says the message is a report (an invoice says "550 EUR").
+_CODES = re.compile(r"\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]")
+# Where the returned original begins: nothing after this is the report's own text.
+_ORIGINAL = re.compile(
+    r"^(?:[ \t]*-{2,}[^\n]{0,20}(?:original|returned message|unsent message|copy of)"
+    r"|[ \t]*(?:the )?original message (?:follows|below|is attached)"
+    r"|[ \t]*this is a copy of the message|[ \t]*below this line is a copy"
+    r"|[ \t]*original mail as follows|[ \t]*included is the original"
+    r"|[ \t]*unsent message (?:below|follows)|[ \t]*message headers follow"
+    r"|(?:return-path|received):\s)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# SMTP transcripts name the failed recipient after RCPT TO.
+_RCPT = re.compile(r"rcpt to:\s*<?([\w.+=-]{1,64}@[\w.-]{1,253})", re.IGNORECASE)
+_SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
+_SYSTEM_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class TextBounce:
+    """What the report's own text says."""
+
+    failure: str | None
+    """The first failure statement found, or ``None``."""
+    recipients: frozenset[str]
+    """Addresses named beside the failure statements."""
+
+
+def mentions_failure(raw: bytes) -> bool:
+    """Whether raw (undecoded) body bytes state a delivery failure in words: a cheap
+    pre-check before a weak bounce candidate is parsed at all."""
+    return _FAILURE.search(raw.decode("utf-8", "replace").lower()) is not None
+
+
+def read_text_bounce(
+    message: email.message.Message, *, exclude: frozenset[str], strict: bool = False
+) -> TextBounce:
+    """Find a failure statement and the failed recipients in the report's own text.
+
+    Args:
+        message: the (size-capped) parsed bounce candidate.
+        exclude: normalized addresses that cannot be failed recipients (the report's
+            own From and To: the original sender).
+        strict: only failures stated in words count, not bare status codes.
+    """
+    # Reports state the failure at the top; weak candidates (a no-reply newsletter) get
+    # a shorter look so that they cost little.
+    text = report_text(message)[: _STRICT_WINDOW if strict else _THOROUGH_WINDOW]
+    recipients: set[str] = set()
+    for rcpt in _RCPT.findall(text):
+        recipients.update(_addresses(rcpt, exclude))
+    hits = _FAILURE.starts(text.lower() if text.isascii() else _lowered(text))
+    if not strict:
+        hits += [m.start() for m in _CODES.finditer(text)]
+    if not hits:
+        return TextBounce(None, frozenset(recipients))
+    lines = text.splitlines()
+    starts = _line_starts(text)
+    failure: str | None = None
+    for index in sorted({bisect.bisect_right(starts, hit) - 1 for hit in hits})[:50]:
+        failure = failure or lines[index].strip()[:160]
+        for nearby in lines[max(0, index - 3) : index + 4]:
+            recipients.update(_addresses(nearby, exclude))
+    return TextBounce(failure, frozenset(recipients))
+
+
+def _lowered(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _line_starts(text: str) -> list[int]:
+    # Offsets where each line of text.splitlines() starts; ignoring the rarer line
+    # separators (form feed, \x1c...) only shifts which neighbours are read.
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+def _addresses(line: str, exclude: frozenset[str]) -> Iterator[str]:
+    if _SENDER_LINE.match(line):
+        return
+    for raw in _ADDRESS.findall(line):
+        address = normalize_address(raw.strip(".=-"))
+        if address and address not in exclude and not _SYSTEM_LOCAL.match(address):
+            yield address
+
+
+def report_text(message: email.message.Message, *, every_alternative: bool = False) -> str:
+    """The decoded text of a report's own text parts, up to the returned original.
+
+    Of a multipart/alternative only the plain-text rendering is read, unless
+    ``every_alternative`` (a newsletter's footer may exist in its HTML only).
+    """
+    chunks: list[str] = []
+    size = 0
+    for part in _own_text_parts(message, every_alternative):
+        text = _decoded(part)
+        cut = _cut_original(text)
+        chunks.append(cut)
+        size += len(cut)
+        if size >= _MAX_TEXT or len(cut) < len(text):
+            break
+    return "\n".join(chunks)[:_MAX_TEXT]
+
+
+def _own_text_parts(
+    message: email.message.Message, every_alternative: bool
+) -> Iterator[email.message.Message]:
+    # Depth-first, bounded, and never into message/* or rfc822-headers parts: those hold
+    # the returned original, whose addresses are not failures.
+    stack = [message]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop()
+        seen += 1
+        ctype = part.get_content_type()
+        if ctype.startswith("message/") or ctype == "text/rfc822-headers":
+            continue
+        if part.is_multipart():  # a leaf's get_payload() can raise on a hostile charset
+            children = [p for p in part.get_payload() if isinstance(p, email.message.Message)]
+            if ctype == "multipart/alternative" and children and not every_alternative:
+                children = [_preferred_alternative(children)]  # one rendering is enough
+            stack.extend(reversed(children))
+        elif part.get_content_maintype() in ("text", "multipart") or (
+            ctype == "application/octet-stream" and part is message
+        ):
+            # A multipart whose boundary did not parse holds its parts as plain text.
+            yield part
+
+
+def _preferred_alternative(children: list[email.message.Message]) -> email.message.Message:
+    for child in children:
+        if child.get_content_type() == "text/plain":
+            return child
+    return children[-1]
+
+
+def _decoded(part: email.message.Message) -> str:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # broken base64/QP: fall back to the raw text
+        data = None
+    if not isinstance(data, bytes):
+        try:
+            raw = part.get_payload()
+        except (LookupError, ValueError):  # 8-bit text under a hostile charset name
+            return ""
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = data[: _MAX_TEXT * 2].decode(charset, "replace")
+    except (LookupError, ValueError):  # unknown charset, a NUL in its name, a strict codec
+        text = data[: _MAX_TEXT * 2].decode("utf-8", "replace")
+    if part.get_content_subtype() == "html":
+        text = re.sub(r"<[^<>]{0,2000}>", " ", text)
+    return text
+
+
+def _cut_original(text: str) -> str:
+    start = _ORIGINAL.search(text)
+    return text if start is None else text[: start.start()]

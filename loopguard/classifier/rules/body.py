@@ -1,0 +1,254 @@
+"""Body rules: read only when the headers are inconclusive, from a size-capped parse."""
+
+from __future__ import annotations
+
+import email.message
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from loopguard.classifier.bounce.text import report_text
+from loopguard.classifier.text.anyof import AnyOf
+from loopguard.classifier.text.authortext import before_quotes
+from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.parts import own_parts
+
+__all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
+
+_MAX_PARTS = 200
+_WINDOW = 6 * 1024
+# Where newsletters put their subscription text: a banner on top, a footer at the bottom.
+_HEAD_CHARS = 400
+_TAIL_CHARS = 1500
+_MIN_EDGED_TEXT = 400
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
+_FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
+
+
+@dataclass
+class BodySnapshot:
+    """What the body rules may look at: the capped parse and its decoded own text."""
+
+    message: email.message.Message
+    subject: str
+    patterns: PatternSet = field(default_factory=default_patterns)
+
+    @cached_property
+    def part_types(self) -> frozenset[str]:
+        """Content types of the message's own parts (bounded walk; attached messages
+        are listed but not entered: a report inside a forward is not this message's)."""
+        return frozenset(
+            part.get_content_type() for part in own_parts(self.message, limit=_MAX_PARTS)
+        )
+
+    @cached_property
+    def text(self) -> str:
+        """The decoded text of the message's own text parts (not attached originals)."""
+        return report_text(self.message, every_alternative=True)
+
+    @cached_property
+    def unquoted(self) -> str:
+        """The text above any quoted message, without ``>`` lines, head and tail only.
+
+        Notices sit at the top and footers at the bottom; the middle of a long
+        newsletter is not read, which bounds the cost of every pattern.
+        """
+        text = _QUOTED_LINE.sub("", before_quotes(self.text, self.patterns))
+        if len(text) <= 2 * _WINDOW:
+            return text
+        return text[:_WINDOW] + "\n" + text[-_WINDOW:]
+
+    @cached_property
+    def lowered(self) -> str:
+        """``unquoted`` in lower case, character for character (offsets stay valid)."""
+        lowered = self.unquoted.lower()
+        if len(lowered) == len(self.unquoted):
+            return lowered
+        # A few characters grow when lowered ("İ"); keep those as they are.
+        return "".join(c if len(c.lower()) != 1 else c.lower() for c in self.unquoted)
+
+    @property
+    def is_forward(self) -> bool:
+        """A person forwarding mail: machine text inside is not theirs."""
+        return _FORWARD.match(self.subject) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRule:
+    """A documented check over a :class:`BodySnapshot` (same fields as a header rule)."""
+
+    name: str
+    category: Category
+    confidence: float
+    evidence: str
+    source: str
+    phrases: AnyOf | None = None
+    part_type: str | None = None
+    false_positives: str = "none known"
+    skip_forwards: bool = True
+    edges_only: bool = False
+    """Only a match in the head or the tail of a longer text counts (a footer or a
+    'view in browser' banner), not one in the middle or in a short note."""
+
+    def __call__(self, body: BodySnapshot) -> Reason | None:
+        if self.skip_forwards and body.is_forward:
+            return None
+        if self.part_type is not None:
+            if self.part_type in body.part_types:
+                return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
+            return None
+        if self.phrases is None:
+            return None
+        text, lowered = body.unquoted, body.lowered
+        if self.edges_only:
+            if len(text) < _MIN_EDGED_TEXT:
+                return None
+            head, tail_start = lowered[:_HEAD_CHARS], max(0, len(lowered) - _TAIL_CHARS)
+            match = self.phrases.search(head) or self.phrases.search(lowered, tail_start)
+        else:
+            match = self.phrases.search(lowered)
+        if match is None:
+            return None
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        line = text[start : end if end != -1 else len(text)].strip()
+        if self.edges_only and line.endswith("?"):
+            return None  # "how do I unsubscribe?" is a person asking
+        return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
+
+
+CHALLENGE_RESPONSE = BodyRule(
+    "challenge-response",
+    Category.AUTO_REPLY,
+    0.85,
+    "a challenge-response system holds the message until the sender proves to be a person "
+    "or confirms a sender list: 'add yourself to my Guest List', 'confirm that you are "
+    "human', 'your message has been waitlisted', 'to have your mail delivered'",
+    "TMDA, Boxbe, cPanel BoxTrapper, SpamArrest challenge messages",
+    phrases=AnyOf(
+        (
+            r"(?:to|on) my [^\n]{0,30}guest list",
+            "has been waitlisted",
+            r"confirm (?:that )?you are (?:a )?(?:human|real person|person)",
+            r"verify (?:that )?you are (?:a )?(?:human|real person|person)",
+            r"(?:to|will) (?:have|get) your (?:e-?mail|message) delivered",
+            r"held (?:pending|until) (?:your )?(?:confirmation|verification)",
+            r"i use a (?:spam|junk)[- ]?(?:filter|protection)[^\n]{0,40}(?:requires|asks)",
+            r"challenge[- ]response",
+        )
+    ),
+    false_positives="a person explaining how such systems work",
+)
+
+BODY_RULES: tuple[BodyRule, ...] = (
+    BodyRule(
+        "report-part-delivery-status",
+        Category.BOUNCE,
+        0.9,
+        "a message/delivery-status part inside another container than multipart/report",
+        "RFC 3464; MTAs that wrap their DSN in multipart/mixed",
+        part_type="message/delivery-status",
+    ),
+    BodyRule(
+        "report-part-feedback",
+        Category.AUTO_GENERATED,
+        0.9,
+        "a message/feedback-report part (ARF) in any container",
+        "RFC 5965; RFC 6591 (authentication failure reports)",
+        part_type="message/feedback-report",
+    ),
+    BodyRule(
+        "report-part-disposition",
+        Category.RECEIPT,
+        0.9,
+        "a message/disposition-notification part in any container",
+        "RFC 8098",
+        part_type="message/disposition-notification",
+    ),
+    BodyRule(
+        "body-automatic-notice",
+        Category.AUTO_GENERATED,
+        0.7,
+        "the author's text says it was sent by a machine: 'please do not reply to this "
+        "e-mail', 'this message was generated automatically' (en, de, fr, es, it, nl, ru, "
+        "ja, zh)",
+        "transactional mail conventions (PayPal, shops, ticket systems, monitoring)",
+        phrases=AnyOf(
+            (
+                r"do not reply to this (?:e-?mail|message|notification)",
+                r"(?:e-?mail|message|notification|mailbox) (?:is|was|has been) "
+                r"(?:sent |generated )?automatically",
+                r"automatically (?:generated|sent) (?:e-?mail|message|notification)",
+                r"this is an automated (?:message|e-?mail|notification)",
+                r"mailbox is not monitored",
+                r"this is a system[- ]generated",
+                r"replies to this (?:e-?mail|message) (?:are|will) not",
+                r"bitte antworten sie nicht auf diese",
+                r"automatisch (?:generiert|erstellt|versendet)e",
+                r"ne (?:pas )?répondez pas à ce",
+                r"ne pas répondre à ce",
+                r"généré automatiquement",
+                r"no responda a este",
+                r"generado automáticamente",
+                r"non rispondere a questa",
+                r"generato automaticamente",
+                r"niet beantwoorden",
+                r"automatisch gegenereerd",
+                r"не отвечайте на (?:это|данное) (?:письмо|сообщение)",
+                r"(?:письмо|сообщение) (?:сформировано|отправлено|создано) автоматически",
+                "返信しないで",
+                "自動送信",
+                "请勿回复",
+                "自动发送",
+                "自動發送",
+                "請勿回覆",
+            )
+        ),
+        false_positives="a person quoting such a notice in their own words (quoted '>' lines "
+        "and forwards are skipped)",
+    ),
+    BodyRule(
+        "body-list-footer",
+        Category.BULK,
+        0.7,
+        "unsubscribe or subscription-management text in the message's own text",
+        "RFC 2369 practice and CAN-SPAM/GDPR footers of newsletters and list managers",
+        phrases=AnyOf(
+            (
+                "unsubscribe",
+                r"opt[- ]out",
+                r"removed from (?:this|our|the) (?:mailing )?list",
+                "this email was sent to",
+                "change your subscriber information",
+                "remove yourself from",
+                "you are receiving this",
+                r"you received this (?:e-?mail|message)",
+                r"(?:manage|update) (?:your )?(?:e-?mail |subscription )?"
+                r"(?:preferences|subscriptions)",
+                r"view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser",
+                "subscription changes",
+                r"ab(?:zu)?bestellen",
+                r"ab(?:zu)?melden",
+                "se désabonner",
+                "désinscri",
+                "darse de baja",
+                "cancelar suscripci",
+                "disiscriv",
+                "cancellare l'iscrizione",
+                "afmelden",
+                "uitschrijven",
+                "отписаться",
+                "退订",
+                "配信停止",
+                "取消订阅",
+                "구독 취소",
+                "수신거부",
+            )
+        ),
+        edges_only=True,
+        false_positives="a person asking how to unsubscribe (usually through the list, which "
+        "is bulk anyway); forwards are skipped",
+    ),
+    CHALLENGE_RESPONSE,
+)

@@ -1,0 +1,116 @@
+"""Headers of list and bulk mail, and requests not to be answered automatically."""
+
+from __future__ import annotations
+
+from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.view import MessageView
+
+__all__ = ["BULK_RULES", "suppress_flags"]
+
+_LIST_HEADERS = (
+    "list-id",
+    "list-post",
+    "list-unsubscribe",
+    "list-subscribe",
+    "list-help",
+    "list-owner",
+    "list-archive",
+)
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+# MS-OXCMAIL 2.1.3.2.20: these flags ask for no out-of-office or other automatic reply.
+_NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
+
+
+@rule(
+    "precedence-bulk",
+    Category.BULK,
+    0.8,
+    evidence="Precedence (or X-Precedence): bulk, list or junk",
+    source="de-facto convention (RFC 3834 section 3.1.8 notes it is unreliable); "
+    "Sieve vacation, Mailman, Zammad, BSD vacation",
+    false_positives="Gmail's vacation replies carry Precedence: bulk (their auto-reply marks win)",
+    no_autoreply=True,
+    headers=("precedence", "x-precedence"),
+)
+def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for header in ("precedence", "x-precedence"):
+        for value in view.get_all(header):
+            token = value.strip().split(None, 1)[0].lower().strip(";") if value.strip() else ""
+            if token in _BULK_PRECEDENCE:
+                return self.hit(f"Precedence: {value}")
+    return None
+
+
+@rule(
+    "list-headers",
+    Category.BULK,
+    0.9,
+    evidence="any RFC 2369 / RFC 2919 List-* header (List-Id, List-Unsubscribe, List-Post, ...)",
+    source="RFC 2369, RFC 2919, RFC 8058; Sieve vacation (RFC 5230), Mailman can_acknowledge",
+    false_positives="a person's post through a list: still bulk for a help desk's triggers",
+    no_autoreply=True,
+    headers=_LIST_HEADERS,
+)
+def list_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for header in _LIST_HEADERS:
+        value = view.get(header)
+        if value is not None:
+            name = "-".join(part.capitalize() for part in header.split("-")).replace("Id", "ID")
+            return self.hit(f"{name}: {value}")
+    return None
+
+
+def _presence_rule(name: str, header: str, label: str, source: str, confidence: float) -> Rule:
+    def check(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+        value = view.get(header)
+        return None if value is None else self.hit(f"{label}: {value}")
+
+    return Rule(
+        name,
+        Category.BULK,
+        confidence,
+        f"{label} present",
+        source,
+        check,
+        no_autoreply=True,
+        headers=frozenset({header}),
+    )
+
+
+@rule(
+    "x-auto-response-suppress",
+    None,
+    0.0,
+    evidence="X-Auto-Response-Suppress with All, OOF or AutoReply: a request, NOT a mark of "
+    "automatic mail (Exchange puts it on ordinary human mail)",
+    source="MS-OXCMAIL 2.1.3.2.20; Sieve vacation; Sisimai #491 and Discourse quirks_exchange_xars",
+    no_autoreply=True,
+    headers=("x-auto-response-suppress",),
+)
+def x_auto_response_suppress(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    value = view.get("x-auto-response-suppress")
+    if value is None or not (suppress_flags(value) & _NO_REPLY_FLAGS):
+        return None
+    return self.hit(f"X-Auto-Response-Suppress: {value}")
+
+
+def suppress_flags(value: str) -> frozenset[str]:
+    """The comma-separated flags of an X-Auto-Response-Suppress value, lower-cased."""
+    return frozenset(flag.strip().lower() for flag in value[:200].split(",") if flag.strip())
+
+
+BULK_RULES: tuple[Rule, ...] = (
+    precedence_bulk,
+    list_headers,
+    _presence_rule(
+        "feedback-id",
+        "feedback-id",
+        "Feedback-ID",
+        "Google's bulk-sender feedback loop header (set by ESPs on campaigns)",
+        0.8,
+    ),
+    _presence_rule("x-beenthere", "x-beenthere", "X-BeenThere", "Mailman 2.1 loop header", 0.9),
+    _presence_rule("mailing-list", "mailing-list", "Mailing-List", "ezmlm; Znuny", 0.9),
+    x_auto_response_suppress,
+)

@@ -1,0 +1,44 @@
+"""The rules reference as Markdown tables, built from the rule registries.
+
+``python -m loopguard.classifier.rules.reference`` prints it; ``docs/classification.md`` holds the
+same text between its ``rules-reference`` markers, and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from loopguard.classifier.rules import DEFAULT_RULES
+from loopguard.classifier.rules.body import BODY_RULES
+
+__all__ = ["markdown_reference"]
+
+_HEAD = (
+    "| rule | category | conf. | evidence | source | known false positives |\n"
+    "|---|---|---|---|---|---|\n"
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_reference() -> str:
+    """The header-rule table and the body-rule table, with their headings."""
+    header_rows = [
+        f"| `{r.name}` | {r.category.value if r.category else '—'} | {r.confidence:.2f} | "
+        f"{_cell(r.evidence)}{' Sets `no_autoreply`.' if r.no_autoreply else ''} | "
+        f"{_cell(r.source)} | {_cell(r.false_positives)} |"
+        for r in DEFAULT_RULES
+    ]
+    body_rows = [
+        f"| `{r.name}` | {r.category.value} | {r.confidence:.2f} | {_cell(r.evidence)} | "
+        f"{_cell(r.source)} | {_cell(r.false_positives)} |"
+        for r in BODY_RULES
+    ]
+    return (
+        "## Header rules\n\n" + _HEAD + "\n".join(header_rows) + "\n\n"
+        "## Body rules\n\n" + _HEAD + "\n".join(body_rows) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    print(markdown_reference(), end="")

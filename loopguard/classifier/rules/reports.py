@@ -1,0 +1,187 @@
+"""Machine reports: delivery status (RFC 3464), receipts (RFC 8098), feedback (RFC 5965)."""
+
+from __future__ import annotations
+
+import re
+
+from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.view import MessageView
+
+__all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
+
+
+@rule(
+    "multipart-report-dsn",
+    Category.BOUNCE,
+    0.99,
+    evidence="Content-Type: multipart/report; report-type=delivery-status (or a bare "
+    "message/delivery-status); success-only reports become auto_generated",
+    source="RFC 3464 (DSN), RFC 6522 (multipart/report)",
+    headers=("content-type",),
+)
+def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    ctype, params = view.content_type
+    if ctype == "message/delivery-status" or (
+        ctype == "multipart/report" and params.get("report-type") == "delivery-status"
+    ):
+        return self.hit(f"Content-Type: {ctype}; report-type={params.get('report-type', '')}")
+    return None
+
+
+@rule(
+    "mdn-report",
+    Category.RECEIPT,
+    0.98,
+    evidence="Content-Type: multipart/report; report-type=disposition-notification",
+    source="RFC 8098 (Message Disposition Notification)",
+    headers=("content-type",),
+)
+def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    ctype, params = view.content_type
+    if ctype == "multipart/report" and params.get("report-type") == "disposition-notification":
+        return self.hit(f"Content-Type: {ctype}; report-type=disposition-notification")
+    return None
+
+
+@rule(
+    "feedback-report",
+    Category.AUTO_GENERATED,
+    0.97,
+    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt "
+    "or any type other than delivery-status and disposition-notification; without a "
+    "report-type only 0.8 (the bounce step may find a delivery-status part)",
+    source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
+    headers=("content-type",),
+)
+def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    ctype, params = view.content_type
+    report = params.get("report-type")
+    if ctype != "multipart/report" or report in ("delivery-status", "disposition-notification"):
+        return None
+    if report is None:
+        # Untyped: often a DSN whose generator forgot the parameter; the bounce step reads
+        # its parts, so this is only a hint, below a mark.
+        return self.hit(f"Content-Type: {ctype} without report-type", confidence=0.8)
+    return self.hit(f"Content-Type: {ctype}; report-type={report}")
+
+
+# Subjects MTAs give their non-delivery reports, in the languages they ship. Anchored at
+# the start: a person's "Fwd: Undelivered Mail ..." is not a report.
+BOUNCE_SUBJECT = re.compile(
+    r"\s*(?:"
+    r"undeliver(?:ed|able)|undelivered mail|returned mail|return(?:ed)? to sender"
+    r"|delivery (?:status notification|failure|failed|has failed|notification|problem|report)"
+    r"|(?:mail|message) delivery (?:failed|failure|report|problem)"
+    r"|(?:mail|message) (?:not delivered|could not be delivered|returned)"
+    r"|failure notice|non[- ]?deliver(?:y|able)|nondeliverable|delivery_failure"
+    r"|mail system error|warning: could not send|could not send message"
+    r"|unzustellbar|nicht zustellbar|non remis|non distribuable|échec de (?:la )?remise"
+    r"|no entregado|imposible entregar|non recapitabile|mancato recapito|onbestelbaar"
+    r"|niet afgeleverd|nie dostarczono|недоставлен|не доставлено|邮件退回|退信|配信不能"
+    r"|returned mail|mail failure|delivery status|undelivered message|permanent error"
+    r")",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "bounce-subject",
+    Category.BOUNCE,
+    0.45,
+    evidence="Subject starts like an MTA's non-delivery report (Undelivered Mail Returned to "
+    "Sender, Mail delivery failed, failure notice, Unzustellbar, ...)",
+    source="Postfix, Exim, qmail, Sendmail, Exchange, Domino report subjects",
+    false_positives="people write such subjects about parcels ('Delivery failure on my "
+    "order'): alone it never decides (0.45), it only confirms a mail system's report",
+    headers=("subject",),
+)
+def bounce_subject(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    subject = view.subject
+    if subject and BOUNCE_SUBJECT.match(subject[:300]):
+        return self.hit(f"Subject: {subject}")
+    return None
+
+
+_READ_RECEIPT_SUBJECT = re.compile(
+    r"\s*(?:read|not read|gelesen|ungelesen|lu|non lu|leído|no leído|letto|non letto"
+    r"|gelezen|niet gelezen|lido|não lido|läst|læst|lest|luettu|przeczytano|přečteno"
+    r"|прочитано|не прочитано|已读|已讀|開封済み)\s*:",
+    re.IGNORECASE,
+)
+_READ_RECEIPT_BODY = re.compile(
+    rb"was read on|was deleted without being read|wurde am .{0,40}gelesen|a \xc3\xa9t\xc3\xa9 lu"
+    rb"|fue le\xc3\xaddo|\xc3\xa8 stato letto|is gelezen op",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "outlook-read-receipt",
+    Category.RECEIPT,
+    0.9,
+    evidence="Subject 'Read:'/'Not read:' (localized) and a receipt body ('was read on', "
+    "'wurde am ... gelesen') or a message/disposition-notification part",
+    source="Microsoft Outlook/Exchange read receipts; RFC 8098",
+    headers=("subject",),
+)
+def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    subject = view.subject
+    if not _READ_RECEIPT_SUBJECT.match(subject[:100]):
+        return None
+    body = view.body_bytes(16 * 1024)
+    if _READ_RECEIPT_BODY.search(body) or b"disposition-notification" in body.lower():
+        return self.hit(f"Subject: {subject}")
+    return None
+
+
+@rule(
+    "hop-count",
+    Category.AUTO_GENERATED,
+    0.7,
+    evidence="more Received headers than the hop limit (default 30): mail going round a loop",
+    source="Exim received_headers_max 30; Postfix hopcount_limit 50; sendmail MaxHopCount 25",
+    false_positives="very long legitimate relay chains (raise hop_limit)",
+    headers=("received",),
+)
+def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
+    hops = len(view.get_all("received"))
+    if hops > settings.hop_limit:
+        return self.hit(f"{hops} Received headers (limit {settings.hop_limit})")
+    return None
+
+
+@rule(
+    "complaint-report",
+    Category.AUTO_GENERATED,
+    0.9,
+    evidence="Subject of a feedback-loop complaint or policy report: 'complaint about message "
+    "from <ip>' (Hotmail/Outlook.com JMRP), 'Report Domain: ... Submitter:' (DMARC "
+    "aggregate), 'DMARC Forensic Report', 'SMTP TLS Reporting' (a person's 'Abuse report' "
+    "is not one)",
+    source="Microsoft JMRP; Sisimai ARF detector; RFC 7489 section 7.2.1.1 (DMARC report "
+    "subject); RFC 8460 section 5.3",
+    headers=("subject",),
+)
+def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    if _COMPLAINT_SUBJECT.match(view.subject[:200]):
+        return self.hit(f"Subject: {view.subject}")
+    return None
+
+
+_COMPLAINT_SUBJECT = re.compile(
+    r"\s*(?:complaint about message from|report domain: "
+    r"|dmarc (?:forensic|failure|aggregate) report|smtp tls reporting\b)",
+    re.IGNORECASE,
+)
+
+
+REPORT_RULES: tuple[Rule, ...] = (
+    multipart_report_dsn,
+    mdn_report,
+    feedback_report,
+    bounce_subject,
+    outlook_read_receipt,
+    complaint_report,
+    hop_count,
+)

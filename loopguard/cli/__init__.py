@@ -1,0 +1,7 @@
+"""The command line: ``loopguard classify | replay | check``."""
+
+from __future__ import annotations
+
+from loopguard.cli.commands import run
+
+__all__ = ["run"]
