@@ -14,7 +14,11 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "sphinx.ext.graphviz",
 ]
+# The architecture picture is drawn at build time (Graphviz's dot) as SVG: no script runs
+# in the reader's browser.
+graphviz_output_format = "svg"
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build"]
