@@ -1,13 +1,16 @@
-"""Accuracy report over a labelled folder (default ../shared/corpus).
+"""Accuracy report over a labelled folder (default $LOOPGUARD_CORPUS, else ../shared/corpus).
 
 Prints per-category precision and recall, human mail wrongly flagged, bounce recipient
-coverage, and every miss. Usage: ``python benchmarks/accuracy.py [FOLDER] [--json]``.
+coverage, and every miss; ``--json`` prints the same as one JSON object.
+Usage: ``python benchmarks/accuracy.py [FOLDER] [--json] [--no-text] [--headers-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +19,9 @@ from pathlib import Path
 import loopguard
 from loopguard.classifier.rules.body import BODY_RULES
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(
+    os.environ.get("LOOPGUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
+)
 CATEGORIES = [c.value for c in loopguard.Category]
 
 
@@ -102,6 +107,33 @@ def print_report(report: Report) -> None:
         print(f"MISS {want:>14} -> {got:<14} {file}   [{top}]")
 
 
+def report_json(report: Report) -> dict[str, object]:
+    """The report as plain data for ``--json``; a ratio with nothing to count is null."""
+
+    def ratio(value: float) -> float | None:
+        return None if math.isnan(value) else round(value, 4)
+
+    return {
+        "messages": report.total,
+        "exceptions": report.errors,
+        "categories": {
+            label: {
+                "support": report.support(label),
+                "recall": ratio(report.recall(label)),
+                "precision": ratio(report.precision(label)),
+            }
+            for label in CATEGORIES
+        },
+        "human_wrongly_flagged": report.support("human") - report.confusion[("human", "human")],
+        "bounces_naming_recipients": report.bounces_naming,
+        "bounces_recipients_found": report.bounces_found,
+        "misses": [
+            {"file": file, "label": want, "got": got, "top_reason": top}
+            for file, want, got, top in report.misses
+        ],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_CORPUS)
@@ -111,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--headers-only", action="store_true", help="headers and subject only, no body step"
     )
+    parser.add_argument("--json", action="store_true", help="the report as one JSON object")
     args = parser.parse_args(argv)
     if not (args.folder / "labels.jsonl").exists():
         print(f"no labels.jsonl in {args.folder}", file=sys.stderr)
@@ -119,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         body_rules=() if args.headers_only else BODY_RULES,
         text_heuristics=not (args.no_text or args.headers_only),
     )
-    print_report(run(args.folder, classifier))
+    report = run(args.folder, classifier)
+    if args.json:
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
     return 0
 
 

@@ -3,7 +3,7 @@
 Runs every method on the same messages in one process and prints per-message means,
 medians, ratios and the worst case (a generated 2 MB message with an attachment).
 Usage: ``python benchmarks/bench_classify.py [FOLDER] [--repeat N]``; FOLDER defaults to
-../shared/corpus and falls back to tests/fixtures/core.
+../shared/corpus (or $LOOPGUARD_CORPUS) and falls back to tests/fixtures/core.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import email
 import email.parser
 import email.policy
 import logging
+import os
 import statistics
 import sys
 import time
@@ -26,7 +27,7 @@ import loopguard
 from loopguard.testing import build_message
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("LOOPGUARD_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "tests" / "fixtures" / "core"
 
 

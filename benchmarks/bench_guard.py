@@ -6,7 +6,7 @@ second per message), interleaved so that machine noise hits both alike. The over
 what the guard adds per message: the loop-token search, the content digest, the bounce
 memory and rate-limit store calls, logging and metrics.
 Usage: ``python benchmarks/bench_guard.py [FOLDER] [--passes N]``; FOLDER defaults to
-../shared/corpus and falls back to tests/fixtures/core.
+../shared/corpus (or $LOOPGUARD_CORPUS) and falls back to tests/fixtures/core.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import collections
 import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -26,7 +27,7 @@ from loopguard.mail.view import MessageView
 from loopguard.stores.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("LOOPGUARD_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "tests" / "fixtures" / "core"
 RECIPIENT = "help@example.org"
 

@@ -22,6 +22,7 @@ import email.header
 import email.message
 import json
 import logging
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from loopguard.classifier.text.outofoffice import (
 from loopguard.classifier.text.patterns import PatternSet, default_patterns
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("LOOPGUARD_CORPUS", ROOT.parent / "shared" / "corpus"))
 FIXTURES = ROOT / "tests" / "fixtures" / "ooo"
 PARSE_LIMIT = 65536
 

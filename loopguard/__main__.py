@@ -1,4 +1,4 @@
-"""Entry point of ``loopguard`` and ``python -m loopguard`` (the commands live in cli.py)."""
+"""Entry point of ``loopguard`` and ``python -m loopguard`` (the commands live in loopguard.cli)."""
 
 from __future__ import annotations
 

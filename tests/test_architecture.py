@@ -27,8 +27,6 @@ KNOWN_OVERSIZE = frozenset(
         "module loopguard/classifier/pipeline.py",
         "module loopguard/classifier/text/authortext.py",
         "module loopguard/classifier/text/patterns.py",
-        "module loopguard/cli/commands.py",
-        "function loopguard/cli/commands.py:build_parser",
         "class loopguard/guard/aio.py:AsyncGuard",
         "module loopguard/guard/core.py",
         "class loopguard/guard/core.py:GuardCore",

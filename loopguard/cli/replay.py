@@ -18,13 +18,17 @@ from loopguard.guard.core import Action, Decision, Guard
 from loopguard.mail.address import normalize_address
 from loopguard.mail.view import MessageView
 
-__all__ = ["Clock", "PairStats", "ReplayEvent", "ReplayReport", "message_time", "replay"]
+__all__ = ["MessageClock", "PairStats", "ReplayEvent", "ReplayReport", "message_time", "replay"]
 
 _RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "to")
 
 
-class Clock:
-    """The guard's clock during a replay: the Date of the message being decided."""
+class MessageClock:
+    """The guard's clock during a replay: the Date of the message being decided.
+
+    It stands still between messages and jumps to each one's time, so the rate windows
+    run on the mailbox's own time and nothing waits.
+    """
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -170,7 +174,7 @@ class _Pending:
 def replay(
     items: Iterable[MailItem | ReadError],
     guard: Guard,
-    clock: Clock,
+    clock: MessageClock,
     *,
     recipient: str | None = None,
     trigger: str | None = None,

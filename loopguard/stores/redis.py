@@ -9,11 +9,22 @@ when a Redis store is built.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    NamedTuple,
+    Self,
+    TypeAlias,
+    TypeVar,
+)
 from urllib.parse import parse_qsl, urlencode
 
 from loopguard.errors import ConfigurationError, StoreError
@@ -23,6 +34,9 @@ from loopguard.stores.breaker import Breaker, seconds_option
 if TYPE_CHECKING:
     import redis
     import redis.asyncio
+
+    SyncClient: TypeAlias = redis.Redis | redis.RedisCluster
+    AsyncClient: TypeAlias = redis.asyncio.Redis | redis.asyncio.RedisCluster
 
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
@@ -86,7 +100,102 @@ class _Layout:
             answers[index] = sorted(float(stamp) for stamp in stamps)
 
 
-class RedisStore:
+Client = TypeVar("Client")
+
+
+class _Call(NamedTuple):
+    """One script call: which touches it answers, its keys and its arguments."""
+
+    indices: list[int]
+    keys: list[str]
+    args: list[str]
+
+
+class _RedisStoreBase(Generic[Client]):
+    """All of a Redis store that never waits on the server; each twin adds the verbs that do.
+
+    Building the client, the URL options, the key layout, the breaker and the wrapping of
+    redis-py's errors live here once, so that :class:`RedisStore` and
+    :class:`AsyncRedisStore` differ only in calling the server blocking or awaiting.
+    """
+
+    #: The redis-py module whose ``Redis`` and ``RedisCluster`` clients a twin calls.
+    _client_module: ClassVar[str]
+
+    def __init__(
+        self,
+        client_or_url: Client | str,
+        *,
+        prefix: str = _DEFAULT_PREFIX,
+        cluster: bool | None = None,
+        timeout: float = _DEFAULT_TIMEOUT,
+        cooldown: float = _DEFAULT_COOLDOWN,
+    ) -> None:
+        module = import_redis()
+        api = importlib.import_module(self._client_module)
+        self._errors: type[Exception] = module.RedisError
+        self._timeouts: type[Exception] = module.TimeoutError
+        self._breaker = Breaker(cooldown, "Redis rate store")
+        self._owns_client = isinstance(client_or_url, str)
+        client: Any = client_or_url
+        if isinstance(client_or_url, str):
+            client = _client_from_url(api.Redis, client_or_url, timeout)
+        self.client: Client = client
+        if cluster is None:
+            cluster = isinstance(client, api.RedisCluster)
+        self._layout = _Layout(prefix, cluster=cluster)
+        self._script = client.register_script(_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str) -> Self:
+        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``).
+
+        ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
+        store's own options; every other query option goes to redis-py.
+        """
+        redis_url, options = _split_url(url)
+        return cls(redis_url, **options)
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix."""
+        return self._layout.prefix
+
+    def _calls(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[_Call]:
+        """The script calls that answer ``touches``; StoreError while the breaker is open."""
+        self._breaker.check()
+        return [
+            _Call(indices, *self._layout.script_args(touches, indices, now, record=record))
+            for indices in self._layout.groups([touch.key for touch in touches])
+        ]
+
+    def _answers(
+        self, touches: Sequence[Touch], calls: Sequence[_Call], raws: Sequence[Any]
+    ) -> list[list[float]]:
+        """The replies of all script calls, as answers in the order of ``touches``."""
+        answers: list[list[float]] = [[] for _ in touches]
+        for call, raw in zip(calls, raws, strict=True):
+            self._layout.place(answers, call.indices, raw)
+        return answers
+
+    def _key_groups(self, keys: Sequence[str]) -> list[list[str]]:
+        """Full key names, one list per DEL call (per hash slot in cluster mode)."""
+        return [
+            [self._layout.full_key(keys[i]) for i in group] for group in self._layout.groups(keys)
+        ]
+
+    @contextmanager
+    def _wrap(self, action: str) -> Iterator[None]:
+        """Turn redis-py's errors into StoreError, and tell the breaker how the call ended."""
+        try:
+            yield
+        except self._errors as exc:
+            self._breaker.record(timed_out=isinstance(exc, self._timeouts))
+            raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
+        self._breaker.record(timed_out=False)
+
+
+class RedisStore(_RedisStoreBase["SyncClient"]):
     """Store on Redis (or Valkey) for hosts on many machines.
 
     Args:
@@ -104,44 +213,7 @@ class RedisStore:
         ConfigurationError: The redis package is missing, or a bad URL, prefix or cooldown.
     """
 
-    def __init__(
-        self,
-        client_or_url: redis.Redis | redis.RedisCluster | str,
-        *,
-        prefix: str = _DEFAULT_PREFIX,
-        cluster: bool | None = None,
-        timeout: float = _DEFAULT_TIMEOUT,
-        cooldown: float = _DEFAULT_COOLDOWN,
-    ) -> None:
-        module = import_redis()
-        self._errors: type[Exception] = module.RedisError
-        self._timeouts: type[Exception] = module.TimeoutError
-        self._breaker = Breaker(cooldown, "Redis rate store")
-        self._owns_client = isinstance(client_or_url, str)
-        if isinstance(client_or_url, str):
-            client = _client_from_url(module.Redis, client_or_url, timeout)
-        else:
-            client = client_or_url
-        self.client: redis.Redis | redis.RedisCluster = client
-        if cluster is None:
-            cluster = isinstance(client, module.RedisCluster)
-        self._layout = _Layout(prefix, cluster=cluster)
-        self._script = client.register_script(_SCRIPT)
-
-    @classmethod
-    def from_url(cls, url: str) -> RedisStore:
-        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``).
-
-        ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
-        store's own options; every other query option goes to redis-py.
-        """
-        redis_url, options = _split_url(url)
-        return cls(redis_url, **options)
-
-    @property
-    def prefix(self) -> str:
-        """The key prefix."""
-        return self._layout.prefix
+    _client_module = "redis"
 
     def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
@@ -154,8 +226,8 @@ class RedisStore:
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         with self._wrap("reset"):
-            for indices in self._layout.groups(keys):
-                self.client.delete(*(self._layout.full_key(keys[i]) for i in indices))
+            for names in self._key_groups(keys):
+                self.client.delete(*names)
 
     def close(self) -> None:
         """Close the client if this store created it."""
@@ -163,32 +235,20 @@ class RedisStore:
             with self._wrap("close"):
                 self.client.close()
 
-    def __enter__(self) -> RedisStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def _run(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[list[float]]:
-        answers: list[list[float]] = [[] for _ in touches]
-        self._breaker.check()
+        calls = self._calls(touches, now, record=record)
         with self._wrap("record" if record else "read"):
-            for indices in self._layout.groups([touch.key for touch in touches]):
-                keys, args = self._layout.script_args(touches, indices, now, record=record)
-                self._layout.place(answers, indices, self._script(keys, args))
-        return answers
-
-    @contextmanager
-    def _wrap(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except self._errors as exc:
-            self._breaker.record(timed_out=isinstance(exc, self._timeouts))
-            raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
-        self._breaker.record(timed_out=False)
+            replies = [self._script(call.keys, call.args) for call in calls]
+        return self._answers(touches, calls, replies)
 
 
-class AsyncRedisStore:
+class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
     """The awaitable twin of :class:`RedisStore`, on ``redis.asyncio``.
 
     Args:
@@ -202,46 +262,7 @@ class AsyncRedisStore:
         ConfigurationError: The redis package is missing, or a bad URL, prefix or cooldown.
     """
 
-    def __init__(
-        self,
-        client_or_url: redis.asyncio.Redis | redis.asyncio.RedisCluster | str,
-        *,
-        prefix: str = _DEFAULT_PREFIX,
-        cluster: bool | None = None,
-        timeout: float = _DEFAULT_TIMEOUT,
-        cooldown: float = _DEFAULT_COOLDOWN,
-    ) -> None:
-        module = import_redis()
-        import redis.asyncio
-
-        self._errors: type[Exception] = module.RedisError
-        self._timeouts: type[Exception] = module.TimeoutError
-        self._breaker = Breaker(cooldown, "Redis rate store")
-        self._owns_client = isinstance(client_or_url, str)
-        if isinstance(client_or_url, str):
-            client = _client_from_url(redis.asyncio.Redis, client_or_url, timeout)
-        else:
-            client = client_or_url
-        self.client: redis.asyncio.Redis | redis.asyncio.RedisCluster = client
-        if cluster is None:
-            cluster = isinstance(client, redis.asyncio.RedisCluster)
-        self._layout = _Layout(prefix, cluster=cluster)
-        self._script = client.register_script(_SCRIPT)
-
-    @classmethod
-    def from_url(cls, url: str) -> AsyncRedisStore:
-        """Build from ``redis://host:port/db?prefix=name`` (also ``rediss://``, ``unix://``).
-
-        ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
-        store's own options; every other query option goes to redis-py.
-        """
-        redis_url, options = _split_url(url)
-        return cls(redis_url, **options)
-
-    @property
-    def prefix(self) -> str:
-        """The key prefix."""
-        return self._layout.prefix
+    _client_module = "redis.asyncio"
 
     async def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
@@ -253,21 +274,17 @@ class AsyncRedisStore:
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
-        try:
-            for indices in self._layout.groups(keys):
-                await self.client.delete(*(self._layout.full_key(keys[i]) for i in indices))
-        except self._errors as exc:
-            raise StoreError(f"Redis rate store failed to reset: {exc}") from exc
+        with self._wrap("reset"):
+            for names in self._key_groups(keys):
+                await self.client.delete(*names)
 
     async def close(self) -> None:
         """Close the client if this store created it."""
         if self._owns_client:
-            try:
+            with self._wrap("close"):
                 await self.client.aclose()
-            except self._errors as exc:
-                raise StoreError(f"Redis rate store failed to close: {exc}") from exc
 
-    async def __aenter__(self) -> AsyncRedisStore:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -276,18 +293,10 @@ class AsyncRedisStore:
     async def _run(
         self, touches: Sequence[Touch], now: float, *, record: bool
     ) -> list[list[float]]:
-        answers: list[list[float]] = [[] for _ in touches]
-        self._breaker.check()
-        try:
-            for indices in self._layout.groups([touch.key for touch in touches]):
-                keys, args = self._layout.script_args(touches, indices, now, record=record)
-                self._layout.place(answers, indices, await self._script(keys, args))
-        except self._errors as exc:
-            self._breaker.record(timed_out=isinstance(exc, self._timeouts))
-            action = "record" if record else "read"
-            raise StoreError(f"Redis rate store failed to {action}: {exc}") from exc
-        self._breaker.record(timed_out=False)
-        return answers
+        calls = self._calls(touches, now, record=record)
+        with self._wrap("record" if record else "read"):
+            replies = [await self._script(call.keys, call.args) for call in calls]
+        return self._answers(touches, calls, replies)
 
 
 def _client_from_url(client_class: Any, url: str, timeout: float) -> Any:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loopguard.cli.commands import Streams, run
+from loopguard.cli import run
+from loopguard.cli.console import Streams
 from loopguard.testing import build_message
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import loopguard
-from loopguard.cli.commands import Progress, printable
+from loopguard.cli.console import Progress, printable
 from loopguard.testing import build_message
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,10 +1,12 @@
-"""Every example in docs/ runs: Python blocks, `$ loopguard ...` console sessions, TOML.
+"""Every example in docs/ and the README runs: Python blocks, `$ loopguard ...` console
+sessions, TOML and INI configurations (shell blocks: tests/cli/test_doc_commands.py).
 
 Python blocks of a page run in order in one namespace (later blocks build on earlier
 ones), from a scratch directory where ``examples/`` is the repository's. A block preceded
 by a MyST comment ``% skip: REASON`` (a server or a package the tests do not have) is only
 compiled. Console blocks run each ``$`` command in a shell, stderr merged into stdout, and
-compare the output exactly. TOML blocks must load with :func:`loopguard.guard.policy.load_config`.
+compare the output exactly. TOML and INI blocks must load with
+:func:`loopguard.guard.policy.load_config`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from loopguard.guard.policy import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]
+# The reason of a skip is the rest of its one line: it is what the test summary shows.
 FENCE = re.compile(
-    r"^(% skip: (?P<skip>.+)\n)?```(?P<lang>[a-z]+)\n(?P<body>.*?)^```$", re.M | re.S
+    r"^(% skip: (?P<skip>[^\n]+)\n)?```(?P<lang>[a-z]+)\n(?P<body>.*?)^```$", re.M | re.S
 )
 
 
@@ -40,7 +44,7 @@ def blocks(page: Path, lang: str) -> list[tuple[str, str | None]]:
 def cases(lang: str) -> list[object]:
     return [
         pytest.param(page, index, id=f"{page.name}[{index}]")
-        for page in sorted(DOCS.glob("*.md"))
+        for page in PAGES
         for index, _ in enumerate(blocks(page, lang))
     ]
 
@@ -104,12 +108,42 @@ def test_console_block_output(page: Path, index: int, scratch: Path) -> None:
         assert result.stdout.rstrip("\n") == expected, f"{page.name}: $ {command}"
 
 
+def test_guard_example_runs_when_the_message_is_suppressed(scratch: Path) -> None:
+    # The page's run takes the allowed branch; the other one must hold up as well.
+    body, _ = blocks(DOCS / "guard.md", "python")[0]
+    allowed = "examples/messages/person.eml"
+    assert allowed in body, "guard.md's first example reads another message now"
+    namespace: dict[str, object] = {"__name__": "docs.guard"}
+    suppressed = body.replace(allowed, "examples/messages/vacation_reply.eml")
+    exec(compile(suppressed, "guard.md[0]", "exec"), namespace)
+    assert namespace["outbox"] == []
+
+
 @pytest.mark.parametrize(("page", "index"), cases("toml"))
 def test_toml_block_loads(page: Path, index: int, tmp_path: Path) -> None:
     body, _ = blocks(page, "toml")[index]
     path = tmp_path / "config.toml"
     path.write_text(body, encoding="utf-8")
     load_config(path)
+
+
+@pytest.mark.parametrize(("page", "index"), cases("ini"))
+def test_ini_block_loads(page: Path, index: int, tmp_path: Path) -> None:
+    body, _ = blocks(page, "ini")[index]
+    path = tmp_path / "config.ini"
+    path.write_text(body, encoding="utf-8")
+    load_config(path)
+
+
+def test_every_block_is_checked() -> None:
+    # A block in a language nothing here reads would be an example nobody runs. A bare
+    # block is measured output (a benchmark's), shown, not run.
+    checked = {"python", "console", "toml", "ini", "sh", "text", ""}
+    opening = re.compile(r"^```(\S*)\n(?:.*?)^```$", re.M | re.S)
+    for page in PAGES:
+        languages = set(opening.findall(page.read_text(encoding="utf-8")))
+        directives = {lang for lang in languages if lang.startswith("{")}
+        assert languages - directives <= checked, page.name
 
 
 def test_every_page_is_in_a_toctree() -> None:

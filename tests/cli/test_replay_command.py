@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from loopguard.cli.mailbox import read_inputs
-from loopguard.cli.replay import Clock, message_time, replay
+from loopguard.cli.replay import MessageClock, message_time, replay
 from loopguard.guard import Guard
 from loopguard.testing import build_message
 
@@ -25,7 +25,7 @@ def dated(minute: int, body: str, sender: str = "Ann <ann@example.com>", **heade
 
 
 def test_the_example_mailbox_loop_is_cut_and_people_are_still_answered() -> None:
-    clock = Clock()
+    clock = MessageClock()
     decisions: dict[str, str] = {}
     report = replay(
         read_inputs([str(LOOP)]),
@@ -208,7 +208,7 @@ def test_message_time() -> None:
 def test_progress_runs_on_a_terminal(
     cli: Callable[..., object], terminal: Callable[[], io.StringIO], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loopguard.cli.commands import Progress
+    from loopguard.cli.console import Progress
 
     monkeypatch.setattr(Progress, "_DELAY", 0.0)
     result = cli("replay", str(LOOP), err=terminal())

@@ -108,7 +108,8 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        message = f"no redis-server at {url} ({exc}); set LOOPGUARD_TEST_REDIS_URL"
+        # One short line in the test summary; README.md says how to start a server.
+        message = f"no redis-server at {url} ({type(exc).__name__}); set LOOPGUARD_TEST_REDIS_URL"
         if os.environ.get("CI"):
             pytest.fail(f"CI requires the Redis guard tests: {message}")
         pytest.skip(message)
