@@ -1,0 +1,1268 @@
+"""The scenario lab: one simulated day of mail per scenario, and what the guard let through.
+
+Each scenario builds a :class:`loopguard.Guard` the way a help desk following
+docs/recipes.md does (our address ``help@desk.example``, a secret, the default limits and
+policy unless the scenario is about a setting, every acknowledgement stamped), writes the
+other side's mail message by message as real bytes, moves a
+:class:`loopguard.testing.FakeClock` through the day and counts what the guard allowed:
+
+- a **loop** is a closed system: every acknowledgement the guard allows produces the next
+  incoming message, one round a minute. The number is acknowledgements sent in 24 h; issue
+  12 promises at most 10, the first rung of the default ladder;
+- a **human** flow counts the people who wrote and how many of their messages were
+  answered; the promise is all of them.
+
+Usage: ``python benchmarks/scenarios.py [--fast] [--only NAME ...] [--json]``. ``--fast``
+runs the subset CI runs and stops a loop as soon as it has broken its promise (the count
+only grows during the day, so the verdict cannot change). The lab uses only the public API
+(``import loopguard``, ``loopguard.testing``), so it keeps measuring whatever the package's
+internal layout. A scenario calling an API the guard does not have yet is reported as
+"n/a (feature missing)" and fails; nothing stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import email.message
+import email.utils
+import functools
+import itertools
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from email.parser import BytesHeaderParser, BytesParser
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar
+
+import loopguard
+from loopguard.testing import FakeClock
+
+HELP = "help@desk.example"
+SECRET = b"scenario lab secret"
+TRIGGER = "acknowledge"
+HOUR = 3_600.0
+DAY = 24 * HOUR
+#: Each side answers half a minute after a message reaches it: one round a minute.
+HOP = 30.0
+#: Issue 12: every loop is cut "at or below the first rung of the default ladder (<= 10
+#: messages in the day)".
+LOOP_PROMISE = 10
+#: The simulated day starts at FakeClock's epoch, read as 08:00 local time.
+EPOCH = FakeClock().now
+OFFICE_HOURS = 12 * HOUR
+
+Kind = Literal["loop", "human"]
+PROMISES: dict[Kind, str] = {"loop": f"<= {LOOP_PROMISE}", "human": "100%"}
+T = TypeVar("T")
+
+
+# -- results and the registry --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one scenario measured, against its promise."""
+
+    measured: str
+    value: float | None
+    promise: str
+    passed: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    name: str
+    kind: Kind
+    measured: str
+    value: float | None
+    promise: str
+    passed: bool
+    note: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A registered scenario; ``fast`` ones make the subset CI runs."""
+
+    name: str
+    kind: Kind
+    fast: bool
+    #: Runs the scenario; the argument asks a loop to stop once it has broken its promise.
+    run: Callable[[bool], Outcome]
+
+
+SCENARIOS: dict[str, Scenario] = {}
+LoopScenario = Callable[[bool], Outcome]
+HumanScenario = Callable[[], Outcome]
+
+
+def loop_scenario(name: str, *, fast: bool = True) -> Callable[[LoopScenario], LoopScenario]:
+    """Register a loop; ``fast`` ones make the subset CI runs."""
+
+    def register(run: LoopScenario) -> LoopScenario:
+        SCENARIOS[name] = Scenario(name, "loop", fast, run)
+        return run
+
+    return register
+
+
+def human_scenario(name: str, *, fast: bool = True) -> Callable[[HumanScenario], HumanScenario]:
+    """Register a human flow; ``fast`` ones make the subset CI runs."""
+
+    def register(run: HumanScenario) -> HumanScenario:
+        SCENARIOS[name] = Scenario(name, "human", fast, lambda _stop_early: run())
+        return run
+
+    return register
+
+
+class MissingFeatureError(Exception):
+    """The scenario calls the guard the way issue 12 says users will, and it cannot yet."""
+
+
+def new_api(build: Callable[[], T]) -> T:
+    """``build()``; its TypeError means a keyword issue 12 asks for does not exist yet."""
+    try:
+        return build()
+    except TypeError as exc:
+        raise MissingFeatureError(str(exc)) from exc
+
+
+def run_scenario(chosen: Scenario, *, stop_early: bool = False) -> Row:
+    """Run one scenario; a missing feature or a crash becomes a failed row, never an exit."""
+    started = time.perf_counter()
+    try:
+        outcome = chosen.run(stop_early)
+    except MissingFeatureError as missing:
+        outcome = Outcome("n/a (feature missing)", None, PROMISES[chosen.kind], False, str(missing))
+    except Exception as exc:  # one broken scenario must not hide the others' numbers
+        failure = f"error: {type(exc).__name__}"
+        outcome = Outcome(failure, None, PROMISES[chosen.kind], False, str(exc))
+    seconds = round(time.perf_counter() - started, 2)
+    return Row(name=chosen.name, kind=chosen.kind, seconds=seconds, **asdict(outcome))
+
+
+def fast_names() -> list[str]:
+    return [name for name, chosen in SCENARIOS.items() if chosen.fast]
+
+
+def never() -> bool:
+    return False
+
+
+# -- mail ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message as it travels: its bytes and the SMTP ``MAIL FROM``."""
+
+    raw: bytes
+    envelope_sender: str
+
+
+def compose(headers: Iterable[tuple[str, str]], body: str, *, content_type: str = "") -> bytes:
+    """The raw bytes of a message, CRLF line ends as on the wire."""
+    lines = [f"{name}: {value}" for name, value in headers]
+    lines += ["MIME-Version: 1.0", f"Content-Type: {content_type or 'text/plain; charset=utf-8'}"]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+
+
+def wire_bytes(message: email.message.Message) -> bytes:
+    """A single-part message we built, as sent: header lines, blank line, encoded text.
+
+    (email's generator refolds every header through the default policy's registry, which
+    costs more than the guard's whole decision.)
+    """
+    head = "".join(f"{name}: {value}\r\n" for name, value in message.items())
+    body = str(message.get_payload()).replace("\r\n", "\n").replace("\n", "\r\n")
+    return (head + "\r\n" + body).encode("ascii")
+
+
+def new_message_id(rng: random.Random, domain: str) -> str:
+    return f"<{rng.getrandbits(80):020x}@{domain}>"
+
+
+def date_at(now: float) -> str:
+    return email.utils.formatdate(now)
+
+
+def headers_of(raw: bytes) -> email.message.Message:
+    # compat32: the lab reads plain ASCII headers it wrote itself, and the default
+    # policy's header registry would cost more than the guard's whole decision.
+    return BytesHeaderParser().parsebytes(raw)
+
+
+def header(message: email.message.Message, *names: str) -> str:
+    """The first of ``names`` present, unfolded (compat32 keeps the line breaks)."""
+    for name in names:
+        value = message.get(name)
+        if value:
+            return " ".join(str(value).split())
+    return ""
+
+
+def text_of(raw: bytes) -> str:
+    payload = BytesParser().parsebytes(raw).get_payload(decode=True)
+    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+def delivered(mail: Mail, mailbox: str) -> bytes:
+    """The message as the mailbox stores it: the MTA adds the envelope as headers."""
+    trace = f"Return-Path: <{mail.envelope_sender}>\r\nDelivered-To: {mailbox}\r\n"
+    return trace.encode() + mail.raw
+
+
+# -- the help desk -------------------------------------------------------------------------
+
+#: How the desk hands mail to the guard (docs/recipes.md): an SMTP front end or webhook
+#: passes the envelope sender; an IMAP poller sees the stored message and no envelope.
+Recipe = Literal["smtp", "imap"]
+
+
+def desk_guard(
+    clock: FakeClock,
+    *,
+    own: Sequence[str] = (HELP,),
+    secret: bytes = SECRET,
+    policy: loopguard.Policy | None = None,
+    store: loopguard.MemoryStore | loopguard.SQLiteStore | None = None,
+) -> loopguard.Guard:
+    """A guard as docs/guard.md builds it: default ladder, our addresses, a secret."""
+    return loopguard.Guard(
+        loopguard.DEFAULT_LIMITS,
+        store=store if store is not None else loopguard.MemoryStore(),
+        own_addresses=own,
+        secret=secret,
+        policy=policy,
+        clock=clock,
+    )
+
+
+@dataclass
+class Desk:
+    """A help desk that acknowledges every message the guard allows, stamped."""
+
+    guard: loopguard.Guard
+    address: str = HELP
+    recipe: Recipe = "smtp"
+    pass_recipient: bool = True
+    acks: int = 0
+    suppressed: Counter[str] = field(default_factory=Counter)
+    tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
+
+    def answer(self, mail: Mail) -> Mail | None:
+        """Our acknowledgement of ``mail``, or None when the guard suppresses it."""
+        decision = self.decide(mail)
+        if not decision.allowed:
+            self.suppressed[decision.rule or "?"] += 1
+            return None
+        self.acks += 1
+        return self.acknowledgement(mail)
+
+    def decide(self, mail: Mail) -> loopguard.Decision:
+        recipient = self.address if self.pass_recipient else None
+        if self.recipe == "imap":
+            raw = delivered(mail, self.address)
+            return self.guard.check(raw, recipient=recipient, trigger=TRIGGER)
+        return self.guard.check(
+            mail.raw, recipient=recipient, envelope_sender=mail.envelope_sender, trigger=TRIGGER
+        )
+
+    def acknowledgement(self, mail: Mail) -> Mail:
+        """As examples/aiosmtpd_gateway.py writes it: to Reply-To or From, subject kept."""
+        incoming = headers_of(mail.raw)
+        ack = email.message.Message()
+        ack["From"] = f"Help Desk <{self.address}>"
+        ack["To"] = header(incoming, "Reply-To", "From") or mail.envelope_sender
+        ack["Subject"] = f"[Ticket#{next(self.tickets)}] {header(incoming, 'Subject')[:150]}"
+        ack["Date"] = date_at(self.guard.clock())
+        ack.set_payload("Thank you for your message. We will answer as soon as we can.\n", "utf-8")
+        self.guard.stamp(ack, replying_to=mail.raw)
+        return Mail(wire_bytes(ack), self.address)
+
+
+# -- loops ---------------------------------------------------------------------------------
+
+
+class Party(Protocol):
+    def answer(self, mail: Mail) -> Mail | None: ...
+
+
+def run_loop(
+    parties: Sequence[Party], first: Mail, clock: FakeClock, *, until: Callable[[], bool]
+) -> bool:
+    """Hand each answer to the next party, HOP seconds later, until one stays silent or the
+    day is over: the loop as a closed system. True when ``until()`` stopped it early."""
+    end = clock.now + DAY
+    mail: Mail | None = first
+    turn = 0
+    while mail is not None and clock.now < end:
+        if until():
+            return True
+        mail = parties[turn % len(parties)].answer(mail)
+        turn += 1
+        clock.advance(HOP)
+    return False
+
+
+def broken(desks: Sequence[Desk], limit: int = LOOP_PROMISE) -> Callable[[], bool]:
+    """Whether ``desks`` together sent more than ``limit``: the promise cannot be kept."""
+    return lambda: sum(desk.acks for desk in desks) > limit
+
+
+def loop_outcome(desks: Sequence[Desk], *, stopped: bool) -> Outcome:
+    acks = sum(desk.acks for desk in desks)
+    rules = sum((desk.suppressed for desk in desks), Counter[str]())
+    note = "cut by " + ", ".join(rules) if rules else "never cut"
+    measured = f"> {LOOP_PROMISE} (stopped early)" if stopped else f"{acks:,} acks/24h"
+    return Outcome(measured, acks, PROMISES["loop"], acks <= LOOP_PROMISE, note)
+
+
+def closed_loop(
+    clock: FakeClock,
+    parties: Sequence[Party],
+    first: Mail,
+    *,
+    counted: Sequence[Desk],
+    stop_early: bool,
+) -> Outcome:
+    """Run the loop between ``parties`` for a day; count the acknowledgements of ``counted``."""
+    stopped = run_loop(parties, first, clock, until=broken(counted) if stop_early else never)
+    return loop_outcome(counted, stopped=stopped)
+
+
+KB_ARTICLES = (
+    "Resetting your password", "Where is my order?", "Updating billing details",
+    "Setting up two-factor sign-in", "Exchanging a damaged item",
+    "Changing your delivery address", "Downloading invoices", "Connecting a printer",
+    "Cancelling a subscription", "Adding users to your account", "Exporting reports",
+    "Troubleshooting sync problems", "Understanding your bill",
+    "Contacting the service desk by phone", "Our support hours", "Warranty and repairs",
+    "Moving to a new plan", "Closing your account", "Using the mobile app",
+    "Configuring single sign-on", "Recovering deleted files", "Requesting a refund",
+    "Reporting a security issue", "Tracking a shipment", "Renewing a licence",
+    "Setting notification preferences", "Managing API keys", "Changing the account owner",
+)  # fmt: skip
+
+
+@dataclass
+class CaseSystem:
+    """A partner's case system: it opens a case for every message it receives and
+    acknowledges it, marking nothing (no Auto-Submitted, no Precedence, not threaded).
+
+    Its notice suggests help-center articles picked per case, as Zendesk's Answer Bot or
+    Salesforce's article recommendations do, so its text differs from one case to the next
+    and never repeats often enough for ``repeated-content``: the issue's responder runs all
+    day today. Its wording is plain on purpose: this is the responder the classifier misses.
+    """
+
+    clock: FakeClock
+    rng: random.Random
+    rotate_envelope: bool = False  # a fresh VERP/SES return path per message
+    rotate_tag: bool = False  # From: cases+<case id>@ per case
+    domain: str = "partner.example"
+    reply_to: str | None = None
+    case: int = 12345
+
+    def answer(self, mail: Mail) -> Mail:
+        self.case += 1
+        incoming = headers_of(mail.raw)
+        subject = f"RE: [Case {self.case}] {header(incoming, 'Subject')}"
+        local = f"cases+{self.case}" if self.rotate_tag else "cases"
+        headers = [
+            ("From", f"Partner Support <{local}@{self.domain}>"),
+            ("To", header(incoming, "Reply-To", "From")),
+            ("Subject", subject),
+            ("Date", date_at(self.clock.now)),
+            ("Message-ID", new_message_id(self.rng, self.domain)),
+        ]
+        if self.reply_to:
+            headers.append(("Reply-To", self.reply_to))
+        return Mail(compose(headers, self.notice(subject)), self.return_path())
+
+    def notice(self, subject: str) -> str:
+        articles = "\n".join(f"- {title}" for title in self.rng.sample(KB_ARTICLES, 3))
+        return (
+            "Thank you for contacting Partner Support, a case has been created.\n\n"
+            f"Case number: {self.case}\nSubject: {subject}\n\n"
+            "A member of our team will review it shortly. These articles from our help\n"
+            f"center may answer your question in the meantime:\n\n{articles}\n\n"
+            "Partner Support\n"
+        )
+
+    def return_path(self) -> str:
+        if not self.rotate_envelope:
+            return f"bounces@{self.domain}"
+        # Amazon SES style: one return path per message, so that a bounce maps to one send.
+        message = f"{self.rng.getrandbits(64):016x}-{self.rng.getrandbits(128):032x}-000000"
+        return f"{message}@eu-west-1.amazonses.com"
+
+
+def opening_message(clock: FakeClock, rng: random.Random, *, sender: str, to: str) -> Mail:
+    """What starts a loop: an agent writes to the other side from the desk's address."""
+    headers = [
+        ("From", f"Help Desk <{sender}>"),
+        ("To", to),
+        ("Subject", "Replacement toner for the 3rd floor printer"),
+        ("Date", date_at(clock.now)),
+        ("Message-ID", new_message_id(rng, sender.rpartition("@")[2])),
+    ]
+    body = "Hello,\n\nplease send two black toner cartridges to our office.\n\nMaria\n"
+    return Mail(compose(headers, body), sender)
+
+
+def responder_loop(
+    stop_early: bool,
+    *,
+    recipe: Recipe = "smtp",
+    pass_recipient: bool = True,
+    rotate_envelope: bool = False,
+    rotate_tag: bool = False,
+) -> Outcome:
+    """Our desk against the partner's case system, answering each other for a day."""
+    clock, rng = FakeClock(), random.Random(12)
+    desk = Desk(desk_guard(clock), recipe=recipe, pass_recipient=pass_recipient)
+    partner = CaseSystem(clock, rng, rotate_envelope=rotate_envelope, rotate_tag=rotate_tag)
+    first = partner.answer(opening_message(clock, rng, sender=HELP, to="cases@partner.example"))
+    return closed_loop(clock, [desk, partner], first, counted=[desk], stop_early=stop_early)
+
+
+@loop_scenario("responder-verp")
+def responder_verp(stop_early: bool) -> Outcome:
+    """Unmarked case system, a fresh SES return path per message passed as envelope_sender
+    (the aiosmtpd recipe), echoing the growing subject, not threaded."""
+    return responder_loop(stop_early, rotate_envelope=True)
+
+
+@loop_scenario("responder-plus-tag")
+def responder_plus_tag(stop_early: bool) -> Outcome:
+    """The same case system with a constant envelope but From: cases+<id>@ per case. The
+    desk polls its mailbox (the IMAP recipe), where the envelope is only a Return-Path."""
+    return responder_loop(stop_early, recipe="imap", rotate_tag=True)
+
+
+@loop_scenario("responder-combined")
+def responder_combined(stop_early: bool) -> Outcome:
+    """Rotating envelope and rotating +tag and echoed subject (aiosmtpd recipe)."""
+    return responder_loop(stop_early, rotate_envelope=True, rotate_tag=True)
+
+
+@loop_scenario("recipient-omitted")
+def recipient_omitted(stop_early: bool) -> Outcome:
+    """A case system with constant addresses; the desk leaves out the optional recipient=."""
+    return responder_loop(stop_early, pass_recipient=False)
+
+
+@loop_scenario("reply-to-own-address")
+def reply_to_own_address(stop_early: bool) -> Outcome:
+    """The case system (rotating envelope) sets Reply-To to another of our addresses, whose
+    desk acknowledges too: we would be answering ourselves."""
+    clock, rng = FakeClock(), random.Random(13)
+    sales = "sales@desk.example"
+    guard = desk_guard(clock, own=(HELP, sales))
+    desks = [Desk(guard), Desk(guard, address=sales)]
+    partner = CaseSystem(clock, rng, rotate_envelope=True, reply_to=sales)
+    first = partner.answer(opening_message(clock, rng, sender=HELP, to="cases@partner.example"))
+    return closed_loop(clock, desks, first, counted=desks, stop_early=stop_early)
+
+
+@loop_scenario("two-desks")
+def two_desks(stop_early: bool) -> Outcome:
+    """Two loopguard-protected help desks (each its own secret) answering each other; an
+    agent's manual reply from one desk's address to the other starts it."""
+    clock, rng = FakeClock(), random.Random(14)
+    other = "help@other-desk.example"
+    ours = Desk(desk_guard(clock))
+    theirs = Desk(desk_guard(clock, own=(other,), secret=b"the other desk"), address=other)
+    first = opening_message(clock, rng, sender=HELP, to=other)
+    return closed_loop(clock, [theirs, ours], first, counted=[ours, theirs], stop_early=stop_early)
+
+
+# -- people and their threads --------------------------------------------------------------
+
+FREEMAIL = ("gmail.com", "outlook.com", "yahoo.com", "gmx.de", "web.de", "icloud.com")
+COMPANY_WORDS = (
+    "acme", "blue", "north", "river", "stone", "bright", "nova", "alpine", "harbor", "pixel",
+    "green", "oak", "summit", "silver", "delta", "metro", "cedar", "polar", "atlas", "sun",
+)  # fmt: skip
+COMPANY_DOMAINS = tuple(f"{a}{b}.example" for a in COMPANY_WORDS for b in COMPANY_WORDS if a != b)
+FIRST_NAMES = (
+    "Ann", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kim",
+    "Lena", "Marco", "Nora", "Oscar", "Priya", "Quentin", "Rosa", "Sven", "Tara", "Umar",
+    "Vera", "Wen", "Yusuf", "Zoe", "Aiko", "Bruno", "Carmen", "Dmitri", "Elif",
+)  # fmt: skip
+LAST_NAMES = (
+    "Adler", "Brown", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
+    "Jensen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Quinn", "Rossi",
+    "Schmidt", "Tanaka", "Uddin", "Varga", "Weber", "Yilmaz", "Zhang",
+)  # fmt: skip
+AGENTS = ("Maria", "Tom", "Aylin", "Jakob", "Sofia")
+# People here write plainly: the text classifier's accuracy is measured on the labelled
+# corpus (benchmarks/accuracy.py); these rows measure the limits and policies.
+GREETINGS = ("Hello,", "Hi,", "Good morning,", "Dear support team,", "Hi there,", "Hello support,")
+PRODUCTS = (
+    "invoice", "order", "account", "subscription", "printer", "laptop", "router", "delivery",
+    "password reset", "app", "licence", "refund", "contract", "phone", "parcel", "booking",
+    "voucher", "dashboard", "monthly report", "VPN access", "mailbox", "badge", "monitor",
+)  # fmt: skip
+TROUBLES = (
+    "does not arrive", "shows an error", "was charged twice", "stopped working",
+    "cannot be found", "is missing an item", "keeps logging me out", "looks wrong",
+    "is delayed", "was cancelled without notice", "will not sync", "is very slow",
+    "has the wrong address", "cannot be downloaded",
+)  # fmt: skip
+WHENS = (
+    "since yesterday", "since this morning", "after the last update", "since Monday",
+    "for a week now", "since I moved", "after I changed my plan", "every time I try",
+    "since the new version came out", "today",
+)  # fmt: skip
+DETAILS = (
+    "I already restarted everything twice.", "My colleague has the same problem.",
+    "I attached a screenshot of the message.", "I tried another browser as well.",
+    "Nothing changed after the reset.", "It worked fine until last week.",
+    "I need this fixed before Friday.", "Please call me if that is easier.",
+    "My customer number should be in your system.", "Email is best to reach me.",
+    "The error mentions a timeout.", "Your website says everything is fine.",
+)  # fmt: skip
+ASKS = (
+    "Can you help?", "What should I do now?", "Could you look into it?", "Please advise.",
+    "How long will this take?", "Is there a workaround?", "Can you send a replacement?",
+    "Please let me know what you need from me.",
+)  # fmt: skip
+CLOSINGS = ("Thanks,", "Best regards,", "Kind regards,", "Cheers,", "Thank you,", "Regards,")
+THANKS = (
+    "Thank you {agent}, that solved it!", "Great, it works now. Thanks a lot, {agent}.",
+    "Perfect, thank you for your help.", "That did the trick, thanks {agent}!",
+    "Works again. Many thanks for the quick help.", "Thanks {agent}, all sorted on my side.",
+    "Brilliant, the {product} is fine now. Thank you!",
+)  # fmt: skip
+FIXES = (
+    "I have reset the {product} on our side; please try again in ten minutes.",
+    "a colleague is looking into the {product} and will call you tomorrow.",
+    "the {product} was stuck in our system. It is fixed now.",
+    "could you send us the exact error message you see with the {product}?",
+    "we issued a correction for the {product}; you will get an email confirmation.",
+    "this is a known problem with the {product}; the fix goes out tonight.",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    address: str
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    def header(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+@dataclass
+class Chatter:
+    """Who writes in and what they write: varied people and text from a seeded stream."""
+
+    rng: random.Random
+    _taken: set[str] = field(default_factory=set)
+
+    def person(self, domain: str) -> Person:
+        """Somebody new at ``domain`` (never the same address twice)."""
+        while True:
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+            address = f"{first}.{last}{self.rng.randrange(100)}@{domain}".lower()
+            if address not in self._taken:
+                self._taken.add(address)
+                return Person(f"{first} {last}", address)
+
+    def customer(self) -> Person:
+        """A customer: about half write from free-mail, the rest from their company."""
+        if self.rng.random() < 0.5:
+            return self.person(self.rng.choice(FREEMAIL))
+        return self.person(self.rng.choice(COMPANY_DOMAINS))
+
+    def stranger(self) -> Person:
+        """A throwaway address at a random domain."""
+        local = "".join(self.rng.choices("abcdefghijkmnpqrstuvwxyz", k=8))
+        return Person(local.title(), f"{local}@{self.rng.choice(COMPANY_DOMAINS)}")
+
+    def subject(self) -> str:
+        return f"{self.rng.choice(PRODUCTS).capitalize()} {self.rng.choice(TROUBLES)}"
+
+    def problem(self, author: Person) -> str:
+        pick = self.rng.choice
+        return (
+            f"{pick(GREETINGS)}\n\nmy {pick(PRODUCTS)} {pick(TROUBLES)} {pick(WHENS)}. "
+            f"{pick(DETAILS)} {pick(ASKS)}\n\n{pick(CLOSINGS)}\n{author.first_name}\n"
+        )
+
+    def follow_up(self, author: Person) -> str:
+        pick = self.rng.choice
+        return (
+            f"{pick(GREETINGS)}\n\nthe {pick(PRODUCTS)} still {pick(TROUBLES)}. "
+            f"{pick(DETAILS)} {pick(ASKS)}\n\n{author.first_name}\n"
+        )
+
+    def thanks(self, author: Person, agent: str) -> str:
+        text = self.rng.choice(THANKS).format(agent=agent, product=self.rng.choice(PRODUCTS))
+        return f"{text}\n\n{author.first_name}\n"
+
+    def agent_answer(self, customer: Person, agent: str) -> str:
+        fix = self.rng.choice(FIXES).format(product=self.rng.choice(PRODUCTS))
+        return f"Hello {customer.first_name},\n\n{fix}\n\nBest regards,\n{agent}, Help Desk\n"
+
+
+def quote(text: str, author: str) -> str:
+    lines = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+    return f"\n\n{author} wrote:\n{lines}\n"
+
+
+@dataclass
+class Thread:
+    """One conversation as the desk's mailbox sees it: what the next message cites and
+    quotes (the previous message, often our stamped acknowledgement)."""
+
+    subject: str
+    rng: random.Random
+    agent: str = "Maria"
+    references: list[str] = field(default_factory=list)
+    last_text: str = ""
+    last_author: str = ""
+    last_ack: Mail | None = None
+
+    def write(
+        self,
+        author: Person,
+        text: str,
+        at: float,
+        *,
+        cc: Sequence[Person] = (),
+        to: str = HELP,
+        extra: Sequence[tuple[str, str]] = (),
+        envelope: str | None = None,
+    ) -> Mail:
+        """``author``'s message in this thread, replying to the last one if there is one."""
+        message_id = new_message_id(self.rng, author.domain)
+        replying = bool(self.references)
+        headers = [("From", author.header()), ("To", to)]
+        if cc:
+            headers.append(("Cc", ", ".join(person.header() for person in cc)))
+        headers += [
+            ("Subject", f"Re: {self.subject}" if replying else self.subject),
+            ("Date", date_at(EPOCH + at)),
+            ("Message-ID", message_id),
+        ]
+        if replying:
+            headers.append(("In-Reply-To", self.references[-1]))
+            headers.append(("References", " ".join(self.cited())))
+        body = text + (quote(self.last_text, self.last_author) if replying else "")
+        self.remember(message_id, text, author.name)
+        return Mail(compose([*headers, *extra], body), envelope or author.address)
+
+    def agent_reply(self, customer: Person, writer: Chatter) -> None:
+        """An agent answers by hand: outgoing mail, which the guard never sees."""
+        text = writer.agent_answer(customer, self.agent)
+        self.remember(new_message_id(self.rng, "desk.example"), text, f"{self.agent}, Help Desk")
+
+    def answered(self, ack: Mail | None) -> None:
+        """Our acknowledgement joins the thread; the next reply cites and quotes it."""
+        if ack is None:
+            return
+        self.last_ack = ack
+        headers = headers_of(ack.raw)
+        self.subject = header(headers, "Subject")
+        self.remember(header(headers, "Message-ID"), text_of(ack.raw), "Help Desk")
+
+    def cited(self) -> list[str]:
+        # Mail clients keep the root and the newest ids when References grows long.
+        return [self.references[0], *self.references[1:][-9:]]
+
+    def remember(self, message_id: str, text: str, author: str) -> None:
+        self.references.append(message_id)
+        self.last_text, self.last_author = text, author
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happens ``at`` seconds into the day: a message reaching the desk,
+    rendered by ``write`` only then (it may cite what came before), or an agent's reply
+    (``write`` returns None)."""
+
+    at: float
+    write: Callable[[], Mail | None]
+    person: str | None = None  # whose answers count; None for attackers and agents
+    thread: Thread | None = None
+
+
+def writes(
+    thread: Thread,
+    author: Person,
+    text: str,
+    at: float,
+    *,
+    counted: bool = True,
+    cc: Sequence[Person] = (),
+    to: str = HELP,
+    extra: Sequence[tuple[str, str]] = (),
+    envelope: str | None = None,
+    on_behalf_of: Person | None = None,
+) -> Event:
+    """The event of ``author`` writing ``text`` in ``thread``. The answer is counted for
+    ``on_behalf_of`` when somebody else writes for that person (a contact form)."""
+    write = functools.partial(
+        thread.write, author, text, at, cc=cc, to=to, extra=extra, envelope=envelope
+    )
+    person = (on_behalf_of or author).address if counted else None
+    return Event(at, write, person, thread)
+
+
+def agent_replies(thread: Thread, customer: Person, at: float, writer: Chatter) -> Event:
+    return Event(at, functools.partial(thread.agent_reply, customer, writer))
+
+
+@dataclass
+class Tally:
+    """Messages written and answered, per person."""
+
+    written: Counter[str] = field(default_factory=Counter)
+    answered: Counter[str] = field(default_factory=Counter)
+
+    def note(self, person: str, *, answered: bool) -> None:
+        self.written[person] += 1
+        self.answered[person] += answered
+
+    def outcome(self, desk: Desk) -> Outcome:
+        people = len(self.written)
+        everyone = sum(1 for person, n in self.written.items() if self.answered[person] == n)
+        messages, answered = sum(self.written.values()), sum(self.answered.values())
+        share = round(100.0 * answered / messages, 1) if messages else 0.0
+        measured = f"{everyone:,}/{people:,} people ({answered:,}/{messages:,} msgs)"
+        note = ", ".join(f"{rule} {n}" for rule, n in desk.suppressed.most_common())
+        return Outcome(measured, share, PROMISES["human"], answered == messages, note)
+
+
+def replay(
+    desk: Desk, clock: FakeClock, events: Iterable[Event], *, until: Callable[[], bool] = never
+) -> Tally:
+    """Deliver every event at its time, in time order; count the people's answers."""
+    tally = Tally()
+    for event in sorted(events, key=lambda event: event.at):
+        if until():
+            break
+        clock.advance(EPOCH + event.at - clock.now)
+        mail = event.write()
+        if mail is None:
+            continue
+        ack = desk.answer(mail)
+        if event.thread is not None:
+            event.thread.answered(ack)
+        if event.person is not None:
+            tally.note(event.person, answered=ack is not None)
+    return tally
+
+
+Flow = Callable[[Chatter], list[Event]]
+
+
+def replayed(
+    flow: Flow,
+    *,
+    policy: loopguard.Policy | None = None,
+    own: Sequence[str] = (HELP,),
+    until: Callable[[Desk], Callable[[], bool]] | None = None,
+) -> tuple[Tally, Desk]:
+    """A day of ``flow`` through a fresh desk (``until(desk)`` may end it early)."""
+    clock = FakeClock()
+    desk = Desk(desk_guard(clock, policy=policy, own=own))
+    stop = until(desk) if until is not None else never
+    return replay(desk, clock, flow(Chatter(random.Random(20))), until=stop), desk
+
+
+def human_flow(
+    flow: Flow, *, policy: loopguard.Policy | None = None, own: Sequence[str] = (HELP,)
+) -> Outcome:
+    """The promise to people: every one of their messages answered."""
+    tally, desk = replayed(flow, policy=policy, own=own)
+    return tally.outcome(desk)
+
+
+def office_time(rng: random.Random, hours: float = OFFICE_HOURS) -> float:
+    """A moment in office hours, busiest in the second hour of the morning."""
+    return rng.triangular(0.0, hours, 2 * HOUR)
+
+
+# -- the realistic human mailbox -----------------------------------------------------------
+
+
+def support_case(writer: Chatter, customer: Person, at: float, footer: str = "") -> list[Event]:
+    """One customer's ticket: the question, sometimes an addition to our acknowledgement,
+    then rounds of an agent's answer and the customer's reply (a follow-up or thanks)."""
+    rng = writer.rng
+    thread = Thread(writer.subject(), rng, agent=rng.choice(AGENTS))
+    events = [writes(thread, customer, writer.problem(customer) + footer, at)]
+    if rng.random() < 0.1:  # "I forgot to mention": a reply to our acknowledgement
+        at += rng.uniform(2, 15) * 60
+        events.append(writes(thread, customer, writer.follow_up(customer) + footer, at))
+    for _ in range(rng.choice((0, 1, 1, 1, 2))):
+        at += rng.uniform(15, 240) * 60
+        events.append(agent_replies(thread, customer, at, writer))
+        if rng.random() < 0.4:  # the agent's answer settled it
+            break
+        at += rng.uniform(10, 120) * 60
+        thanked = rng.random() < 0.5
+        text = writer.thanks(customer, thread.agent) if thanked else writer.follow_up(customer)
+        events.append(writes(thread, customer, text + footer, at))
+    return events
+
+
+def ordinary_customers(writer: Chatter, customers: int = 1_000) -> list[Event]:
+    """1,000 distinct customers in office hours; agents answer, many write back."""
+    events: list[Event] = []
+    for _ in range(customers):
+        events += support_case(writer, writer.customer(), office_time(writer.rng))
+    return events
+
+
+def team_threads(writer: Chatter, threads: int = 12) -> list[Event]:
+    """Long threads with several participants: a customer's team and an outside consultant
+    answer all, the desk in copy, in quick bursts and quiet hours, agents in between."""
+    rng, events = writer.rng, []
+    for _ in range(threads):
+        company = rng.choice(COMPANY_DOMAINS)
+        team = [writer.person(company) for _ in range(rng.randint(3, 5))]
+        team.append(writer.person(rng.choice(COMPANY_DOMAINS)))
+        thread = Thread(writer.subject(), rng, agent=rng.choice(AGENTS))
+        at, author = rng.uniform(0, 3) * HOUR, team[0]
+        events.append(writes(thread, author, writer.problem(author), at, cc=team[1:]))
+        for _ in range(rng.randint(25, 35)):
+            at += (rng.uniform(1, 4) if rng.random() < 0.4 else rng.uniform(10, 45)) * 60
+            if rng.random() < 0.25:
+                events.append(agent_replies(thread, team[0], at, writer))
+                continue
+            author = rng.choice([person for person in team if person != author])
+            others = [person for person in team if person != author]
+            events.append(writes(thread, author, writer.follow_up(author), at, cc=others))
+    return events
+
+
+def busy_customer(writer: Chatter, messages: int = 30) -> list[Event]:
+    """One customer writing 30 times in a day, in three tickets."""
+    rng, customer = writer.rng, writer.customer()
+    threads = [Thread(writer.subject(), rng) for _ in range(3)]
+    at, events = rng.uniform(0, 1) * HOUR, []
+    for _ in range(messages):
+        thread = rng.choice(threads)
+        text = writer.follow_up(customer) if thread.references else writer.problem(customer)
+        events.append(writes(thread, customer, text, at))
+        at += (4 + rng.expovariate(1 / 20)) * 60  # minutes; nobody writes faster than that
+    return events
+
+
+DISCLAIMER = (
+    "\n--\nBigcorp AG | Example Street 1 | 8000 Example City\n"
+    "This e-mail may contain confidential information. If you are not the intended\n"
+    "recipient, please notify the sender and delete it.\n"
+)
+
+
+def company_domain(writer: Chatter, employees: int = 200) -> list[Event]:
+    """200 employees of one company write in over a working day, each mail with the
+    company's footer; agents answer and some write back."""
+    events: list[Event] = []
+    for _ in range(employees):
+        employee = writer.person("bigcorp.example")
+        events += support_case(writer, employee, office_time(writer.rng, 10 * HOUR), DISCLAIMER)
+    return events
+
+
+def whole_mailbox(writer: Chatter) -> list[Event]:
+    return [
+        *ordinary_customers(writer),
+        *team_threads(writer),
+        *busy_customer(writer),
+        *company_domain(writer),
+    ]
+
+
+@human_scenario("ordinary-1000-customers", fast=False)
+def ordinary_traffic() -> Outcome:
+    """1,000 distinct customers, additions to our acknowledgements, agents' replies and
+    the customers' answers to them."""
+    return human_flow(ordinary_customers)
+
+
+@human_scenario("long-threads")
+def long_threads() -> Outcome:
+    """12 threads of 4-6 participants answering all through the day, agents in between."""
+    return human_flow(team_threads)
+
+
+@human_scenario("customer-30-a-day")
+def customer_30_a_day() -> Outcome:
+    """One customer writes 30 times in a day."""
+    return human_flow(busy_customer)
+
+
+@human_scenario("company-200-employees")
+def company_200_employees() -> Outcome:
+    """200 employees of one company domain write in."""
+    return human_flow(company_domain)
+
+
+@human_scenario("realistic-mailbox", fast=False)
+def realistic_mailbox() -> Outcome:
+    """All of the above in one mailbox, on one guard, the same day."""
+    return human_flow(whole_mailbox)
+
+
+# -- people the guard fails today ----------------------------------------------------------
+
+PREFILLED = (
+    "Hello,\n\nI would like to report a problem with the Example app.\n\n"
+    "What happened:\n\nWhat I expected:\n\nApp version 5.2.1 (Android 14)\n"
+)
+LIST_ADDRESS = "support@desk.example"
+LIST_ID = "support.desk.example"
+
+
+def prefilled_report(writer: Chatter) -> list[Event]:
+    """15 gmail.com users send the app's pre-filled "report a problem" text in an hour."""
+    events = []
+    for n in range(15):
+        user = writer.person("gmail.com")
+        events.append(writes(Thread("Problem report", writer.rng), user, PREFILLED, HOUR + n * 240))
+    return events
+
+
+def contact_form(writer: Chatter, visitors: int = 60) -> list[Event]:
+    """The website's form sends From our address with the visitor in Reply-To, as SPF and
+    DMARC alignment require (Contact Form 7's defaults, its footer included)."""
+    site = Person("Desk Example Website", HELP)
+    events = []
+    for _ in range(visitors):
+        visitor = writer.customer()
+        text = (
+            f"Name: {visitor.name}\nEmail: {visitor.address}\n\nMessage:\n"
+            f"{writer.problem(visitor)}\n--\n"
+            "This e-mail was sent from a contact form on Desk Example (https://desk.example)\n"
+        )
+        thread = Thread(f"Contact form: {writer.subject()}", writer.rng)
+        events.append(
+            writes(
+                thread,
+                site,
+                text,
+                office_time(writer.rng),
+                extra=[("Reply-To", visitor.header())],
+                envelope="wordpress@desk.example",
+                on_behalf_of=visitor,
+            )
+        )
+    return events
+
+
+def list_alias(writer: Chatter, customers: int = 100) -> list[Event]:
+    """Customers write to our Google Group support@, which relays each message to the desk's
+    mailbox with its list headers and its own return path."""
+    events = []
+    for _ in range(customers):
+        customer = writer.customer()
+        relay = [
+            ("List-Id", f"<{LIST_ID}>"),
+            ("Mailing-list", f"list {LIST_ADDRESS}; contact support+owners@desk.example"),
+            ("List-Post", f"<mailto:{LIST_ADDRESS}>"),
+            ("List-Help", "<mailto:support+help@desk.example>"),
+            ("List-Unsubscribe", "<mailto:support+unsubscribe@desk.example>"),
+            ("Precedence", "list"),
+            ("X-Original-Sender", customer.address),
+        ]
+        envelope = f"support+bnc{writer.rng.getrandbits(64):016x}@desk.example"
+        thread, text = Thread(writer.subject(), writer.rng), writer.problem(customer)
+        at = office_time(writer.rng)
+        events.append(
+            writes(thread, customer, text, at, to=LIST_ADDRESS, extra=relay, envelope=envelope)
+        )
+    return events
+
+
+@human_scenario("prefilled-freemail")
+def prefilled_freemail() -> Outcome:
+    """15 different gmail.com users send the same pre-filled text."""
+    return human_flow(prefilled_report)
+
+
+@human_scenario("contact-form")
+def contact_form_visitors() -> Outcome:
+    """60 visitors through the website form: From help@desk.example, Reply-To visitor."""
+    return human_flow(contact_form)
+
+
+@human_scenario("list-alias")
+def list_alias_customers() -> Outcome:
+    """100 customers reach the desk through our own list alias, declared in own_list_ids."""
+    policy = new_api(lambda: loopguard.Policy(own_list_ids=[LIST_ID]))  # type: ignore[call-arg]
+    return human_flow(list_alias, policy=policy, own=(HELP, LIST_ADDRESS))
+
+
+# -- forged mail against a customer --------------------------------------------------------
+
+
+def forged_dsn(victim: Person, forger: Person, at: float, returned: str = "") -> Mail:
+    """A delivery report anybody can write, naming ``victim`` as failed permanently;
+    ``returned`` is the header block it claims to return."""
+    boundary = "report-boundary"
+    parts = [
+        ("text/plain", "Your message could not be delivered to one or more recipients.\n"),
+        (
+            "message/delivery-status",
+            f"Reporting-MTA: dns; mx.{forger.domain}\n\n"
+            f"Final-Recipient: rfc822; {victim.address}\nAction: failed\nStatus: 5.1.1\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n",
+        ),
+    ]
+    if returned:
+        parts.append(("text/rfc822-headers", returned))
+    body = "".join(f"--{boundary}\nContent-Type: {kind}\n\n{text}\n" for kind, text in parts)
+    headers = [
+        ("From", forger.header()),
+        ("To", HELP),
+        ("Subject", "Undelivered Mail Returned to Sender"),
+        ("Date", date_at(EPOCH + at)),
+        ("Message-ID", f"<dsn.{int(at)}@{forger.domain}>"),
+    ]
+    report = f'multipart/report; report-type=delivery-status; boundary="{boundary}"'
+    return Mail(compose(headers, body + f"--{boundary}--\n", content_type=report), forger.address)
+
+
+def returned_headers(thread: Thread) -> str:
+    """The header block of our acknowledgement in ``thread``, as a bounce returns it."""
+    assert thread.last_ack is not None, "the attacker's ticket was not acknowledged"
+    return thread.last_ack.raw.split(b"\r\n\r\n", 1)[0].decode().replace("\r\n", "\n")
+
+
+def victim_writes(writer: Chatter, victim: Person, hours: Sequence[float]) -> list[Event]:
+    """The victim's own ticket: the question, then follow-ups, ``hours`` into the day."""
+    thread = Thread(writer.subject(), writer.rng)
+    texts = [writer.problem(victim)] + [writer.follow_up(victim) for _ in hours[1:]]
+    return [writes(thread, victim, text, at * HOUR) for text, at in zip(texts, hours, strict=True)]
+
+
+def forged_dsn_attack(writer: Chatter) -> list[Event]:
+    """One forged DSN from a throwaway address (not even a mail system) names a customer."""
+    victim, forger = writer.customer(), writer.stranger()
+    dsn = Event(2 * HOUR, functools.partial(forged_dsn, victim, forger, 2 * HOUR))
+    return [*victim_writes(writer, victim, (1, 3, 6, 9)), dsn]
+
+
+def stamped_dsn_attack(writer: Chatter) -> list[Event]:
+    """The attacker writes one ticket, then pastes our acknowledgement's headers (with its
+    loop token) into a forged DSN naming the victim."""
+    victim, attacker = writer.customer(), writer.stranger()
+    ticket = Thread(writer.subject(), writer.rng)
+    opening = writes(ticket, attacker, writer.problem(attacker), 1.5 * HOUR, counted=False)
+
+    def forge() -> Mail:
+        return forged_dsn(victim, attacker, 2 * HOUR, returned_headers(ticket))
+
+    return [*victim_writes(writer, victim, (1, 3, 6, 9)), opening, Event(2 * HOUR, forge)]
+
+
+def forged_references_attack(writer: Chatter) -> list[Event]:
+    """10 messages from throwaway addresses cite a customer's thread root in References,
+    while the customer is in a live exchange: their reply six minutes later, and more."""
+    victim = writer.customer()
+    events = victim_writes(writer, victim, (1, 1.6, 4, 8))
+    thread = events[0].thread
+    assert thread is not None
+
+    def forge(stranger: Person, text: str, at: float) -> Mail:
+        root = thread.references[0]  # public: the first id of every reply's References
+        return Thread(thread.subject, writer.rng, references=[root]).write(stranger, text, at)
+
+    for n in range(10):
+        stranger, at = writer.stranger(), 1.5 * HOUR + n * 12
+        events.append(Event(at, functools.partial(forge, stranger, writer.problem(stranger), at)))
+    return events
+
+
+@human_scenario("forged-dsn")
+def forged_dsn_any() -> Outcome:
+    """A forged DSN names a customer, default policy: the customer is still answered."""
+    return human_flow(forged_dsn_attack)
+
+
+@human_scenario("forged-dsn-stamped")
+def forged_dsn_stamped() -> Outcome:
+    """The same with learn_bounces="stamped" and our own token pasted into the DSN."""
+    return human_flow(stamped_dsn_attack, policy=loopguard.Policy(learn_bounces="stamped"))
+
+
+@human_scenario("forged-references")
+def forged_references() -> Outcome:
+    """Throwaway senders cite a customer's thread root; the customer is still answered."""
+    return human_flow(forged_references_attack)
+
+
+# -- abuse through the desk: a mail bomb, concurrent workers --------------------------------
+
+VICTIM = Person("Vera Victim", "vera@victim.example")
+
+
+def bomb(writer: Chatter, *, through_us: bool, messages: int = 600) -> list[Event]:
+    """600 messages in an hour with random text: from random senders with Reply-To the
+    victim, or (``through_us=False``) from the victim herself, for comparison."""
+    events = []
+    for n in range(messages):
+        sender = writer.stranger() if through_us else VICTIM
+        reply_to = [("Reply-To", VICTIM.header())] if through_us else []
+        thread, at = Thread(writer.subject(), writer.rng), n * HOUR / messages
+        text = writer.problem(sender)
+        events.append(writes(thread, sender, text, at, extra=reply_to, on_behalf_of=VICTIM))
+    return events
+
+
+@loop_scenario("mail-bomb")
+def mail_bomb(stop_early: bool) -> Outcome:
+    """600 messages in an hour, random From and text, all Reply-To the victim: answered no
+    more often than if the victim had written them."""
+    as_if_victim, _ = replayed(functools.partial(bomb, through_us=False))
+    cap = as_if_victim.answered[VICTIM.address]
+    until = (lambda desk: broken([desk], cap)) if stop_early else None
+    bombed, desk = replayed(functools.partial(bomb, through_us=True), until=until)
+    acks = bombed.answered[VICTIM.address]
+    note = "cut by " + ", ".join(desk.suppressed) if desk.suppressed else "never cut"
+    measured = f"> {cap} (stopped early)" if until and acks > cap else f"{acks:,}/600 answered"
+    return Outcome(measured, acks, f"<= {cap} (as if the victim wrote)", acks <= cap, note)
+
+
+WORKERS = 16
+#: A guard that serialises dispatching keeps the other workers out of the block; the
+#: barrier then gives up instead of waiting forever.
+BARRIER_TIMEOUT = 2.0
+
+
+def looping_burst(count: int) -> list[Mail]:
+    """``count`` messages of one looping pair: the case system with constant addresses."""
+    clock, rng = FakeClock(), random.Random(17)
+    partner = CaseSystem(clock, rng)
+    seed = opening_message(clock, rng, sender=HELP, to="cases@partner.example")
+    return [partner.answer(seed) for _ in range(count)]
+
+
+def dispatch_concurrently(guards: Sequence[loopguard.Guard], burst: Sequence[Mail]) -> int:
+    """Acknowledgements sent by one worker per message, all inside ``dispatching`` at once
+    (the Celery recipe): each decides on entry, waits for the others, then sends."""
+    barrier = threading.Barrier(len(burst))
+
+    def worker(guard: loopguard.Guard, mail: Mail) -> bool:
+        with guard.dispatching(mail.raw, recipient=HELP, trigger=TRIGGER) as decision:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(BARRIER_TIMEOUT)
+            return decision.allowed
+
+    with concurrent.futures.ThreadPoolExecutor(len(burst)) as pool:
+        return sum(pool.map(worker, guards, burst))
+
+
+def concurrency_outcome(sent: int, burst: Sequence[Mail]) -> Outcome:
+    """Against what check() sends for the same burst, one message after the other."""
+    guard = desk_guard(FakeClock())
+    limit = sum(guard.check(mail.raw, recipient=HELP, trigger=TRIGGER).allowed for mail in burst)
+    return Outcome(f"{sent}/{len(burst)} sent", sent, f"== {limit} (as check())", sent == limit)
+
+
+@loop_scenario("dispatching-16-memory")
+def dispatching_memory(stop_early: bool) -> Outcome:
+    """16 worker threads share one guard on a MemoryStore; a burst of 16 from one pair."""
+    burst = looping_burst(WORKERS)
+    guard = desk_guard(FakeClock())
+    return concurrency_outcome(dispatch_concurrently([guard] * WORKERS, burst), burst)
+
+
+@loop_scenario("dispatching-16-sqlite")
+def dispatching_sqlite(stop_early: bool) -> Outcome:
+    """16 workers, each with its own guard on one SQLite file, as 16 processes would."""
+    burst, clock = looping_burst(WORKERS), FakeClock()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rates.db"
+        guards = [desk_guard(clock, store=loopguard.SQLiteStore(path)) for _ in burst]
+        try:
+            sent = dispatch_concurrently(guards, burst)
+        finally:
+            for guard in guards:
+                guard.close()
+    return concurrency_outcome(sent, burst)
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+def run(names: Iterable[str], *, stop_early: bool = False) -> list[Row]:
+    return [run_scenario(SCENARIOS[name], stop_early=stop_early) for name in names]
+
+
+def table(rows: Sequence[Row]) -> str:
+    """One aligned table: scenario, kind, measured, promise, verdict, seconds, what decided."""
+    header_row = ("scenario", "kind", "measured", "promise", "result", "s", "note")
+    lines = [header_row] + [
+        (
+            row.name,
+            row.kind,
+            row.measured,
+            row.promise,
+            "pass" if row.passed else "FAIL",
+            f"{row.seconds:.1f}",
+            row.note,
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header_row))]
+    seconds = header_row.index("s")
+    rendered = [
+        "  ".join(
+            cell.rjust(width) if column == seconds else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
+    kept = sum(row.passed for row in rows)
+    return "\n".join([*rendered, "", f"{kept}/{len(rows)} promises kept"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="the subset CI runs")
+    parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), metavar="NAME")
+    parser.add_argument("--json", action="store_true", help="rows as JSON")
+    args = parser.parse_args(argv)
+    names = args.only or (fast_names() if args.fast else list(SCENARIOS))
+    started = time.perf_counter()
+    rows = run(names, stop_early=args.fast)
+    if args.json:
+        print(json.dumps([asdict(row) for row in rows], indent=2))
+    else:
+        print(table(rows))
+        print(f"{len(rows)} scenarios in {time.perf_counter() - started:.1f} s")
+    # A crashed scenario is a broken lab, not a measurement.
+    return 1 if any(row.measured.startswith("error") for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
