@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["PRECEDENCE", "Bounce", "Category", "Reason", "Verdict"]
+__all__ = ["PRECEDENCE", "Bounce", "Category", "Reason", "Verdict", "clip_detail"]
 
 
 class Category(enum.StrEnum):
@@ -47,6 +47,14 @@ class Reason:
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.detail}"
+
+
+def clip_detail(detail: str, limit: int = 200) -> str:
+    """A reason's detail as shown to people and logged: one line, at most ``limit`` characters."""
+    text = detail[: limit * 4]
+    # Not only CR and LF: VT, FF, NEL and U+2028 end a line for terminals and log viewers.
+    flat = text if text.isprintable() else " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.outofoffice import subject_evidence
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
@@ -34,6 +35,7 @@ def _first_token(value: str) -> str:
     source="RFC 3834 section 5; IANA Auto-Submitted registry (auto-notified, RFC 5436)",
     false_positives="some relays stamp auto-generated on forwarded human mail",
     headers=("auto-submitted",),
+    roles=(Role.STAMPED_ON_REPORTS,),
 )
 def auto_submitted(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for raw in view.get_all("auto-submitted"):

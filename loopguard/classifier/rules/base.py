@@ -1,15 +1,20 @@
-"""What a rule is: a small named check over a message view that returns evidence or nothing."""
+"""What a rule is: a small named check over a message view that returns evidence or nothing.
+
+A :class:`Finding` is evidence a classifier step states itself from what it read (the
+failed recipients of a bounce): named, documented and carrying roles like a rule.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.patterns import PatternSet, default_patterns
-from loopguard.classifier.verdict import Category, Reason
+from loopguard.classifier.verdict import Category, Reason, clip_detail
 from loopguard.mail.view import MessageView
 
-__all__ = ["Check", "Rule", "RuleSettings", "rule"]
+__all__ = ["Check", "Finding", "Rule", "RuleSettings", "rule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,8 @@ class Rule:
         false_positives: known ways it can be wrong.
         no_autoreply: whether a hit means "the sender asks for no automatic answer".
         headers: the headers it reads, so that the classifier can skip it cheaply.
+        roles: what a hit means to the pipeline besides its category (see
+            :class:`~loopguard.classifier.rules.roles.Role`).
     """
 
     name: str
@@ -50,6 +57,7 @@ class Rule:
     headers: frozenset[str] = frozenset()
     """Lower-case header names the rule reads: it is skipped when none is present
     (empty: it always runs)."""
+    roles: frozenset[Role] = frozenset()
 
     def __call__(self, view: MessageView, settings: RuleSettings) -> Reason | None:
         return self.check(self, view, settings)
@@ -62,20 +70,47 @@ class Rule:
         confidence: float | None = None,
     ) -> Reason:
         """A reason from this rule; ``category``/``confidence`` override the defaults."""
-        return Reason(
-            rule=self.name,
-            category=category if category is not None else self.category,
-            detail=_clip(detail),
-            confidence=self.confidence if confidence is None else confidence,
-        )
+        return _reason(self, detail, category, confidence)
 
 
-def _clip(detail: str, limit: int = 200) -> str:
-    # Evidence is shown to people and logged: one line, bounded, whatever the input.
-    text = detail[: limit * 4]
-    # Not only CR and LF: VT, FF, NEL and U+2028 end a line for terminals and log viewers.
-    flat = text if text.isprintable() else " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Evidence a classifier step states from what it read, with the roles it plays.
+
+    Attributes:
+        name: stable kebab-case identifier, used in reasons, logs and the docs.
+        category: what the evidence points to (``hit`` may name another one).
+        confidence: how sure the evidence is.
+        evidence: what the step found, for the documentation.
+        roles: what it means to the pipeline besides its category.
+    """
+
+    name: str
+    category: Category | None
+    confidence: float
+    evidence: str
+    roles: frozenset[Role] = frozenset()
+
+    def hit(
+        self,
+        detail: str,
+        *,
+        category: Category | None = None,
+        confidence: float | None = None,
+    ) -> Reason:
+        """A reason from this finding; ``category``/``confidence`` override the defaults."""
+        return _reason(self, detail, category, confidence)
+
+
+def _reason(
+    source: Rule | Finding, detail: str, category: Category | None, confidence: float | None
+) -> Reason:
+    return Reason(
+        rule=source.name,
+        category=category if category is not None else source.category,
+        detail=clip_detail(detail),
+        confidence=source.confidence if confidence is None else confidence,
+    )
 
 
 def rule(
@@ -88,6 +123,7 @@ def rule(
     false_positives: str = "none known",
     no_autoreply: bool = False,
     headers: tuple[str, ...] = (),
+    roles: tuple[Role, ...] = (),
 ) -> Callable[[Check], Rule]:
     """Decorator turning a check function into a documented :class:`Rule`."""
 
@@ -102,6 +138,7 @@ def rule(
             false_positives=false_positives,
             no_autoreply=no_autoreply,
             headers=frozenset(headers),
+            roles=frozenset(roles),
         )
 
     return wrap

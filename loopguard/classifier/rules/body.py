@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from loopguard.classifier.bounce.text import report_text
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.anyof import AnyOf
 from loopguard.classifier.text.authortext import before_quotes
 from loopguard.classifier.text.patterns import PatternSet, default_patterns
@@ -90,6 +91,8 @@ class BodyRule:
     edges_only: bool = False
     """Only a match in the head or the tail of a longer text counts (a footer or a
     'view in browser' banner), not one in the middle or in a short note."""
+    roles: frozenset[Role] = frozenset()
+    """What a hit means to the pipeline besides its category."""
 
     def __call__(self, body: BodySnapshot) -> Reason | None:
         if self.skip_forwards and body.is_forward:
@@ -149,6 +152,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/delivery-status part inside another container than multipart/report",
         "RFC 3464; MTAs that wrap their DSN in multipart/mixed",
         part_type="message/delivery-status",
+        roles=frozenset({Role.BOUNCE_HINT, Role.REPORT_EVIDENCE}),
     ),
     BodyRule(
         "report-part-feedback",
@@ -157,6 +161,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/feedback-report part (ARF) in any container",
         "RFC 5965; RFC 6591 (authentication failure reports)",
         part_type="message/feedback-report",
+        roles=frozenset({Role.REPORT_EVIDENCE}),
     ),
     BodyRule(
         "report-part-disposition",
@@ -165,6 +170,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/disposition-notification part in any container",
         "RFC 8098",
         part_type="message/disposition-notification",
+        roles=frozenset({Role.REPORT_EVIDENCE}),
     ),
     BodyRule(
         "body-automatic-notice",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
 
@@ -32,6 +33,7 @@ _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
     false_positives="Gmail's vacation replies carry Precedence: bulk (their auto-reply marks win)",
     no_autoreply=True,
     headers=("precedence", "x-precedence"),
+    roles=(Role.MACHINE_SENT, Role.LIST_HEADER),
 )
 def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in ("precedence", "x-precedence"):
@@ -51,6 +53,7 @@ def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | 
     false_positives="a person's post through a list: still bulk for a help desk's triggers",
     no_autoreply=True,
     headers=_LIST_HEADERS,
+    roles=(Role.LIST_HEADER,),
 )
 def list_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for header in _LIST_HEADERS:
@@ -75,6 +78,7 @@ def _presence_rule(name: str, header: str, label: str, source: str, confidence: 
         check,
         no_autoreply=True,
         headers=frozenset({header}),
+        roles=frozenset({Role.LIST_HEADER}),
     )
 
 

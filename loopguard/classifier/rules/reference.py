@@ -6,8 +6,12 @@ same text between its ``rules-reference`` markers, and a test keeps the two equa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from loopguard.classifier.bounce.step import BOUNCE_FINDINGS
 from loopguard.classifier.rules import DEFAULT_RULES
 from loopguard.classifier.rules.body import BODY_RULES
+from loopguard.classifier.rules.roles import Role
 
 __all__ = ["markdown_reference"]
 
@@ -15,28 +19,40 @@ _HEAD = (
     "| rule | category | conf. | evidence | source | known false positives |\n"
     "|---|---|---|---|---|---|\n"
 )
+_FINDINGS_HEAD = "| finding | category | conf. | evidence |\n|---|---|---|---|\n"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _roles(roles: Iterable[Role]) -> str:
+    names = sorted(role.value for role in roles)
+    return f" Roles: {', '.join(f'`{name}`' for name in names)}." if names else ""
+
+
 def markdown_reference() -> str:
-    """The header-rule table and the body-rule table, with their headings."""
+    """The header-rule, body-rule and bounce-finding tables, with their headings."""
     header_rows = [
         f"| `{r.name}` | {r.category.value if r.category else '—'} | {r.confidence:.2f} | "
-        f"{_cell(r.evidence)}{' Sets `no_autoreply`.' if r.no_autoreply else ''} | "
-        f"{_cell(r.source)} | {_cell(r.false_positives)} |"
+        f"{_cell(r.evidence)}{' Sets `no_autoreply`.' if r.no_autoreply else ''}"
+        f"{_roles(r.roles)} | {_cell(r.source)} | {_cell(r.false_positives)} |"
         for r in DEFAULT_RULES
     ]
     body_rows = [
-        f"| `{r.name}` | {r.category.value} | {r.confidence:.2f} | {_cell(r.evidence)} | "
-        f"{_cell(r.source)} | {_cell(r.false_positives)} |"
+        f"| `{r.name}` | {r.category.value} | {r.confidence:.2f} | {_cell(r.evidence)}"
+        f"{_roles(r.roles)} | {_cell(r.source)} | {_cell(r.false_positives)} |"
         for r in BODY_RULES
+    ]
+    finding_rows = [
+        f"| `{f.name}` | {f.category.value if f.category else '—'} | {f.confidence:.2f} | "
+        f"{_cell(f.evidence)}{_roles(f.roles)} |"
+        for f in BOUNCE_FINDINGS
     ]
     return (
         "## Header rules\n\n" + _HEAD + "\n".join(header_rows) + "\n\n"
-        "## Body rules\n\n" + _HEAD + "\n".join(body_rows) + "\n"
+        "## Body rules\n\n" + _HEAD + "\n".join(body_rows) + "\n\n"
+        "## Findings of the bounce step\n\n" + _FINDINGS_HEAD + "\n".join(finding_rows) + "\n"
     )
 
 

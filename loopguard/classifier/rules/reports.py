@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
 
@@ -19,6 +20,7 @@ __all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
     "message/delivery-status); success-only reports become auto_generated",
     source="RFC 3464 (DSN), RFC 6522 (multipart/report)",
     headers=("content-type",),
+    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.DELIVERY_STATUS),
 )
 def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -36,6 +38,7 @@ def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     evidence="Content-Type: multipart/report; report-type=disposition-notification",
     source="RFC 8098 (Message Disposition Notification)",
     headers=("content-type",),
+    roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
 )
 def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -53,6 +56,7 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "report-type only 0.8 (the bounce step may find a delivery-status part)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
     headers=("content-type",),
+    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
 )
 def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -95,6 +99,7 @@ BOUNCE_SUBJECT = re.compile(
     false_positives="people write such subjects about parcels ('Delivery failure on my "
     "order'): alone it never decides (0.45), it only confirms a mail system's report",
     headers=("subject",),
+    roles=(Role.REPORT_SUBJECT,),
 )
 def bounce_subject(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     subject = view.subject
@@ -162,6 +167,7 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
     source="Microsoft JMRP; Sisimai ARF detector; RFC 7489 section 7.2.1.1 (DMARC report "
     "subject); RFC 8460 section 5.3",
     headers=("subject",),
+    roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
 )
 def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     if _COMPLAINT_SUBJECT.match(view.subject[:200]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
+from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.address import local_part_of
 from loopguard.mail.view import MessageView
@@ -38,6 +39,7 @@ def is_system_sender(address: str | None) -> bool:
     source="RFC 5321 section 4.5.5 (reports use a null reverse-path); RFC 3834 section 2; "
     "Request Tracker; Sieve vacation",
     false_positives="none for person-written mail; auto-replies may use it too (their marks win)",
+    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM, Role.MACHINE_SENT),
 )
 def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     envelope = view.envelope_sender
@@ -57,6 +59,7 @@ def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason |
     source="RFC 3834 section 2; Sieve vacation; Request Tracker; Zammad; Discourse",
     false_positives="a postmaster writing by hand (rare; that mail is not a trigger's business)",
     headers=("from",),
+    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM),
 )
 def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
@@ -79,6 +82,7 @@ def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     ),
     source="Zammad send_no_auto_response_reg_exp; Discourse is_auto_generated?",
     false_positives="evidence, not proof: a person may answer from a no-reply alias",
+    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.NOREPLY_SENDER),
 )
 def noreply_sender(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     noreply = settings.patterns.noreply_local
@@ -106,6 +110,7 @@ _AUTH_WARNING = re.compile(r"\s*\S{1,200}: ([\w.-]{1,64}) set sender to", re.IGN
     "X-Authentication-Warning (sendmail -f by an untrusted user)",
     false_positives="an administrator writing by hand as root",
     headers=("from", "x-authentication-warning"),
+    roles=(Role.GENERIC_AUTOMATION,),
 )
 def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
@@ -133,6 +138,7 @@ _MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECAS
     "worth reading for a rejection notice",
     source="RFC 3834 section 2 (owner-*, *-request); Mailman 2 and fml <list>-admin",
     headers=("from",),
+    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION),
 )
 def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address

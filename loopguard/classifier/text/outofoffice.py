@@ -54,6 +54,8 @@ _BODY_WEIGHTS: dict[PhraseKind, tuple[str, float, int]] = {
     "ack_phrases": ("body-ack-phrase", 0.2, 2),
 }
 _SHORT_WEIGHT = 0.15
+_SHORT_RULE = "body-short"
+_SUBJECT_RULES = "subject-"
 _REPLY_TO_OURS_WEIGHT = 0.15
 # Auto-replies are short: a few lines, perhaps with a long legal footer.
 _SHORT_CHARS = 600
@@ -94,6 +96,16 @@ class TextAssessment:
     def is_auto_reply(self, threshold: float = DEFAULT_TEXT_THRESHOLD) -> bool:
         """Whether the confidence reaches ``threshold``."""
         return self.confidence >= threshold
+
+    @property
+    def body_signals(self) -> tuple[Reason, ...]:
+        """The signals read in the body and its length, without the subject's."""
+        return tuple(r for r in self.reasons if not r.rule.startswith(_SUBJECT_RULES))
+
+    @property
+    def short(self) -> bool:
+        """The text is short (``body-short``), as autoresponders' texts are."""
+        return any(r.rule == _SHORT_RULE for r in self.reasons)
 
 
 def subject_evidence(subject: str, patterns: PatternSet) -> Reason | None:
@@ -210,7 +222,7 @@ def assess_text(
         )
     if positive and text and len(text) <= _SHORT_CHARS:
         positive.append(
-            Reason("body-short", Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
+            Reason(_SHORT_RULE, Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
         )
     if positive and reply_to_ours:
         positive.append(

@@ -1,0 +1,167 @@
+"""The bounce step: when the evidence hints at a report, read its body for failed recipients.
+
+What the body says confirms, refines or demotes the header evidence: failed recipients
+make a bounce, a report of deliveries only an ``auto_generated`` notice, and a delay report
+that holds the message until its sender proves to be a person a challenge-response
+auto-reply.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from loopguard.classifier.bounce.report import BounceReport, analyse_bounce, scan_delivery_status
+from loopguard.classifier.bounce.text import mentions_failure
+from loopguard.classifier.decide import MARK_CONFIDENCE
+from loopguard.classifier.rules.base import Finding
+from loopguard.classifier.rules.body import CHALLENGE_RESPONSE, BodySnapshot
+from loopguard.classifier.rules.roles import Role, RoleIndex
+from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.verdict import Bounce, Category, Reason
+from loopguard.mail.address import normalize_address
+from loopguard.mail.parts import own_parts
+from loopguard.mail.view import MessageView
+
+__all__ = [
+    "BOUNCE_FINDINGS",
+    "BOUNCE_TEXT",
+    "DELIVERY_REPORT_SUCCESS",
+    "FAILED_RECIPIENTS",
+    "RETURNED_ORIGINAL",
+    "bounce_step",
+    "needs_bounce_step",
+]
+
+log = logging.getLogger(__name__)
+
+_REPORT = frozenset({Role.REPORT_EVIDENCE})
+FAILED_RECIPIENTS = Finding(
+    "failed-recipients",
+    Category.BOUNCE,
+    0.95,
+    "failed recipients named by a delivery-status part, beside a failure statement in the "
+    "report's own text, or by flufl.bounce's detectors",
+    _REPORT,
+)
+BOUNCE_TEXT = Finding(
+    "bounce-text",
+    Category.BOUNCE,
+    0.9,
+    "a failure statement in the report's own text, or a report subject from a mail system",
+    _REPORT,
+)
+DELIVERY_REPORT_SUCCESS = Finding(
+    "delivery-report-success",
+    Category.AUTO_GENERATED,
+    0.95,
+    "a delivery-status report in which every recipient was delivered, relayed or expanded",
+    _REPORT,
+)
+RETURNED_ORIGINAL = Finding(
+    "returned-original",
+    Category.BOUNCE,
+    0.9,
+    "a mail system sent back a message (message/rfc822 or its headers)",
+)
+#: What the bounce step states itself, for the roles index and the documentation.
+BOUNCE_FINDINGS = (FAILED_RECIPIENTS, BOUNCE_TEXT, DELIVERY_REPORT_SUCCESS, RETURNED_ORIGINAL)
+_RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
+
+
+def needs_bounce_step(reasons: list[Reason], roles: RoleIndex) -> bool:
+    """Whether the evidence hints at a report whose body may name failed recipients."""
+    if any(r.confidence >= MARK_CONFIDENCE and Role.NOT_A_BOUNCE in roles.of(r) for r in reasons):
+        return False  # a typed feedback report or a receipt is not a bounce, whoever sent it
+    return roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT)
+
+
+def bounce_step(
+    view: MessageView, reasons: list[Reason], roles: RoleIndex, patterns: PatternSet
+) -> tuple[list[Reason], Bounce | None]:
+    """The reasons with what the body says added, and the failed recipients it names."""
+    report = _read_bounce(view, thorough=roles.any(reasons, Role.BOUNCE_HINT))
+    reasons = _apply_report(reasons, report, view, roles)
+    if report.bounce is not None and not report.bounce.permanent:
+        reasons = _challenge_instead_of_delay(view, reasons, patterns)
+    return reasons, report.bounce
+
+
+def _read_bounce(view: MessageView, *, thorough: bool) -> BounceReport:
+    if not thorough and view.has_raw and not mentions_failure(view.body_bytes(8192)):
+        return BounceReport(None, False, False)  # a weak candidate that states nothing
+    ctype, params = view.content_type
+    if (
+        view.has_raw
+        and ctype == "multipart/report"
+        and params.get("report-type") == ("delivery-status")
+    ):
+        fast = scan_delivery_status(view.body_bytes())
+        if fast is not None:
+            return fast
+    try:
+        parsed = view.parsed
+    except Exception as exc:  # the stdlib parser on hostile bytes
+        log.debug("body parse failed", exc_info=True)
+        return BounceReport(None, False, False, damage=f"MIME parse: {type(exc).__name__}")
+    # The report's own From and To (the original sender) are never failed recipients.
+    exclude = {view.from_address, normalize_address(view.get("to"))}
+    return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
+
+
+def _apply_report(
+    reasons: list[Reason], report: BounceReport, view: MessageView, roles: RoleIndex
+) -> list[Reason]:
+    """Turn what the body said into reasons: confirm, refine or demote the bounce evidence."""
+    out = list(reasons)
+    if report.damage:
+        out.append(Reason("malformed-mime", None, report.damage, 0.0))
+    if report.success_only:
+        # A DSN that reports only deliveries is a notification, not a failure.
+        out = [r for r in out if Role.DELIVERY_STATUS not in roles.of(r)]
+        out.append(
+            DELIVERY_REPORT_SUCCESS.hit(
+                "delivery-status: every recipient delivered, relayed or expanded"
+            )
+        )
+        return out
+    mail_system = roles.any(reasons, Role.MAIL_SYSTEM)
+    if report.bounce is not None:
+        failed = sorted(report.bounce.recipients)
+        shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
+        source = "delivery-status" if report.has_status_part else "bounce text"
+        out.append(FAILED_RECIPIENTS.hit(f"{source}: {shown}"))
+    elif report.failure:
+        out.append(BOUNCE_TEXT.hit(report.failure))
+    elif mail_system and roles.any(reasons, Role.REPORT_SUBJECT):
+        out.append(BOUNCE_TEXT.hit(f"report subject from a mail system: {view.subject[:80]}"))
+    elif mail_system and _returned_original(view):
+        # Whatever language its text is in, a mail system that sends a message back
+        # (attached, or its headers) reports that it was not delivered.
+        out.append(RETURNED_ORIGINAL.hit(RETURNED_ORIGINAL.evidence))
+    return out
+
+
+def _returned_original(view: MessageView) -> bool:
+    try:
+        return any(part.get_content_type() in _RETURNED for part in own_parts(view.parsed))
+    except Exception:  # the parse failed: nothing more to learn from the body
+        return False
+
+
+def _challenge_instead_of_delay(
+    view: MessageView, reasons: list[Reason], patterns: PatternSet
+) -> list[Reason]:
+    """Boxbe and TMDA word their challenges as delay reports ("Action: delayed"): a
+    message held until its sender proves to be a person is a challenge-response
+    auto-reply, not a delivery failure."""
+    try:
+        challenge = CHALLENGE_RESPONSE(BodySnapshot(view.parsed, view.subject, patterns))
+    except Exception:  # the parse failed already in the bounce stage, nothing to add
+        return reasons
+    if challenge is None:
+        return reasons
+    demoted = [
+        Reason(r.rule, None, r.detail, r.confidence) if r.category is Category.BOUNCE else r
+        for r in reasons
+    ]
+    return [*demoted, Reason(challenge.rule, challenge.category, challenge.detail, 0.95)]

@@ -1,0 +1,77 @@
+"""What a hit means to the pipeline, as data on the rule: the engine asks for roles, never names.
+
+Renaming a rule, or adding one that plays a known part (another mail-system sender, another
+list header), needs no change in the pipeline: the rule says what it is.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Protocol
+
+from loopguard.classifier.verdict import Reason
+
+__all__ = ["Role", "RoleIndex"]
+
+
+class Role(enum.StrEnum):
+    """The parts a piece of evidence can play besides naming a category."""
+
+    BOUNCE_HINT = "bounce-hint"
+    """The body is worth reading thoroughly for failed recipients (DSN type, mail system)."""
+    WEAK_BOUNCE_HINT = "weak-bounce-hint"
+    """The body is worth a cheap look for a failure stated in words (no-reply, list admin)."""
+    MAIL_SYSTEM = "mail-system"
+    """A mail system sent the message (MAILER-DAEMON, a null return path)."""
+    MACHINE_SENT = "machine-sent"
+    """A machine sent it without saying which kind: short reply text makes an autoresponder."""
+    GENERIC_AUTOMATION = "generic-automation"
+    """Names auto_generated only when no other evidence names a kind."""
+    NOREPLY_SENDER = "noreply-sender"
+    """A do-not-reply address: with list headers only, a notification service."""
+    LIST_HEADER = "list-header"
+    """A list or bulk header."""
+    REPORT_EVIDENCE = "report-evidence"
+    """The message is a machine report (delivery, feedback, disposition)."""
+    NOT_A_BOUNCE = "not-a-bounce"
+    """As a mark, a report that is not a bounce, whoever sent it: no bounce step."""
+    REPORT_SUBJECT = "report-subject"
+    """A report's subject: from a mail system, it is a bounce even without recipients."""
+    DELIVERY_STATUS = "delivery-status"
+    """Declares a delivery status report; withdrawn when every recipient was delivered."""
+    STAMPED_ON_REPORTS = "stamped-on-reports"
+    """A reply mark that report generators stamp too: on a report it means auto_generated."""
+
+
+class _Carrier(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+
+class RoleIndex:
+    """The roles of every piece of evidence a classifier can produce, by its rule's name."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, carriers: Iterable[_Carrier]) -> None:
+        by_name: dict[str, frozenset[Role]] = {}
+        for carrier in carriers:
+            by_name[carrier.name] = by_name.get(carrier.name, frozenset()) | carrier.roles
+        self._by_name = by_name
+
+    def of(self, reason: Reason) -> frozenset[Role]:
+        """The roles of the rule that gave ``reason``."""
+        return self._by_name.get(reason.rule, frozenset())
+
+    def any(self, reasons: Iterable[Reason], role: Role) -> bool:
+        """Whether any of ``reasons`` plays ``role``."""
+        return any(role in self.of(reason) for reason in reasons)
+
+    @property
+    def carried(self) -> frozenset[Role]:
+        """Every role some rule carries."""
+        return frozenset(role for roles in self._by_name.values() for role in roles)
