@@ -129,8 +129,8 @@ class Classifier:
 
     def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
         try:
-            body = BodySnapshot(view.parsed, view.subject, self.patterns)
-            defects = len(body.message.defects)
+            body = BodySnapshot(view, self.patterns)
+            defects = len(view.parsed.defects)
         except Exception as exc:  # the stdlib parser on hostile bytes
             log.debug("body parse failed", exc_info=True)
             yield Reason("malformed-mime", None, f"MIME parse: {type(exc).__name__}", 0.0)
@@ -150,7 +150,7 @@ class Classifier:
         ("I will reply as soon as possible") from such a sender is an autoresponder.
         """
         try:
-            body = author_text(view.parsed, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
+            body = author_text(view, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
             assessment = assess_text(view.subject, body, self.patterns, reply_to_ours=reply_to_ours)
         except Exception as exc:  # the text step must never break the host's pipeline
             log.exception("text heuristics failed")

@@ -12,6 +12,7 @@ from typing import Any
 
 from loopguard.mail.address import normalize_address
 from loopguard.mail.headers import HeaderBlock, split_headers
+from loopguard.mail.parts import Part, walk
 
 __all__ = ["MAX_BODY_BYTES", "MessageView"]
 
@@ -166,6 +167,12 @@ class MessageView:
         assert self._raw is not None
         parser = email.parser.BytesParser(policy=email.policy.compat32)
         return parser.parsebytes(self._parse_input())
+
+    @cached_property
+    def parts(self) -> tuple[Part, ...]:
+        """The message's own MIME parts (:func:`~loopguard.mail.parts.walk` of
+        :attr:`parsed`), each decoded at most once; raises what :attr:`parsed` raises."""
+        return tuple(walk(self.parsed))
 
     def _parse_input(self) -> bytes:
         """What the stdlib parser gets: bounded headers, a bounded body, bounded nesting.

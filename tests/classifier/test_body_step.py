@@ -6,6 +6,7 @@ import email
 
 from loopguard import Category, Classifier, classify
 from loopguard.classifier.bounce.text import read_text_bounce, report_text
+from loopguard.mail.parts import walk
 from loopguard.testing import build_message
 
 
@@ -133,7 +134,7 @@ def test_text_bounce_reader_finds_recipients_beside_failures() -> None:
         "   ----- Transcript -----\nRCPT TO:<other@example.org>\n550 5.1.1 no such user\n\n"
         "--- Below this line is a copy of the message.\n\nTo: quoted@example.net\n"
     )
-    found = read_text_bounce(message, exclude=frozenset({"ann@example.com"}))
+    found = read_text_bounce(tuple(walk(message)), exclude=frozenset({"ann@example.com"}))
     assert found.failure is not None
     assert found.recipients == {"gone@example.org", "other@example.org"}
 
@@ -143,7 +144,7 @@ def test_report_text_stops_at_the_returned_original() -> None:
         "Subject: x\n\nThe original message was received at Mon\n\nfailed\n"
         "------ This is a copy of the message, including all the headers. ------\nsecret\n"
     )
-    text = report_text(message)
+    text = report_text(tuple(walk(message)))
     assert "received at Mon" in text
     assert "secret" not in text
 
@@ -152,8 +153,8 @@ def test_strict_reading_ignores_bare_status_codes() -> None:
     message = email.message_from_string(
         "Subject: x\n\nTotal: 550 EUR, ref 5.1.2\nbob@example.org\n"
     )
-    assert read_text_bounce(message, exclude=frozenset(), strict=True).failure is None
-    assert read_text_bounce(message, exclude=frozenset()).failure is not None
+    assert read_text_bounce(tuple(walk(message)), exclude=frozenset(), strict=True).failure is None
+    assert read_text_bounce(tuple(walk(message)), exclude=frozenset()).failure is not None
 
 
 QUOTED_ACK = (

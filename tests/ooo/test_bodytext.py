@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopguard.classifier.text.authortext import BodyText, author_text, decode_bytes, html_to_text
+from loopguard.classifier.text.authortext import BodyText, author_text
 from loopguard.classifier.text.patterns import PatternSet
+from loopguard.mail.decode import decode_bytes
+from loopguard.mail.html import html_to_text
 
 Build = Callable[..., bytes]
 
@@ -406,8 +408,8 @@ _MARKERISH_LINES = [
 
 
 def _before_quotes_line_by_line(text: str, patterns: PatternSet) -> str:
-    from loopguard.classifier.text.authortext import _line_kind, _Markers
     from loopguard.classifier.text.patterns import fold
+    from loopguard.classifier.text.quotes import _line_kind, _Markers
 
     normalized = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = normalized.split("\n")
@@ -428,7 +430,25 @@ def _before_quotes_line_by_line(text: str, patterns: PatternSet) -> str:
 def test_before_quotes_agrees_with_looking_at_every_line(
     patterns: PatternSet, lines: list[str], newline: str
 ) -> None:
-    from loopguard.classifier.text.authortext import before_quotes
+    from loopguard.classifier.text.quotes import before_quotes
 
     text = newline.join(lines)
     assert before_quotes(text, patterns) == _before_quotes_line_by_line(text, patterns)
+
+
+def test_a_text_part_without_headers_is_the_authors_text() -> None:
+    # A part with no header at all is text/plain (RFC 2046 5.1); it is falsy as a Message
+    # (no header), which once made it count as "no text part".
+    message = email.message_from_string(
+        'Content-Type: multipart/mixed; boundary="b"\n\n--b\n\nI am away until Monday.\n'
+        "--b\nContent-Type: text/html\n\n<p>other</p>\n--b--\n"
+    )
+    assert author_text(message).text == "I am away until Monday."
+
+
+def test_a_view_reads_the_parts_it_has_decoded() -> None:
+    from loopguard.mail.view import MessageView
+
+    view = MessageView.from_bytes(b"Subject: x\n\nI am away until Monday.\n")
+    assert author_text(view) == author_text(view.parsed)
+    assert view.parts[0].text() is view.parts[0].text()  # decoded once, then cached

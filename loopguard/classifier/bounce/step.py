@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from loopguard.classifier.bounce.report import BounceReport, analyse_bounce, scan_delivery_status
+from loopguard.classifier.bounce.report import BounceReport, analyse_bounce, scan_raw_report
 from loopguard.classifier.bounce.text import mentions_failure
 from loopguard.classifier.decide import MARK_CONFIDENCE
 from loopguard.classifier.rules.base import Finding
@@ -19,7 +19,6 @@ from loopguard.classifier.rules.roles import Role, RoleIndex
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Bounce, Category, Reason
 from loopguard.mail.address import normalize_address
-from loopguard.mail.parts import own_parts
 from loopguard.mail.view import MessageView
 
 __all__ = [
@@ -95,17 +94,17 @@ def _read_bounce(view: MessageView, *, thorough: bool) -> BounceReport:
         and ctype == "multipart/report"
         and params.get("report-type") == ("delivery-status")
     ):
-        fast = scan_delivery_status(view.body_bytes())
+        fast = scan_raw_report(view.body_bytes())
         if fast is not None:
             return fast
     try:
-        parsed = view.parsed
+        parts = view.parts
     except Exception as exc:  # the stdlib parser on hostile bytes
         log.debug("body parse failed", exc_info=True)
         return BounceReport(None, False, False, damage=f"MIME parse: {type(exc).__name__}")
     # The report's own From and To (the original sender) are never failed recipients.
     exclude = {view.from_address, normalize_address(view.get("to"))}
-    return analyse_bounce(parsed, exclude=frozenset(a for a in exclude if a), thorough=thorough)
+    return analyse_bounce(parts, exclude=frozenset(a for a in exclude if a), thorough=thorough)
 
 
 def _apply_report(
@@ -143,7 +142,7 @@ def _apply_report(
 
 def _returned_original(view: MessageView) -> bool:
     try:
-        return any(part.get_content_type() in _RETURNED for part in own_parts(view.parsed))
+        return any(part.content_type in _RETURNED for part in view.parts)
     except Exception:  # the parse failed: nothing more to learn from the body
         return False
 
@@ -155,7 +154,7 @@ def _challenge_instead_of_delay(
     message held until its sender proves to be a person is a challenge-response
     auto-reply, not a delivery failure."""
     try:
-        challenge = CHALLENGE_RESPONSE(BodySnapshot(view.parsed, view.subject, patterns))
+        challenge = CHALLENGE_RESPONSE(BodySnapshot(view, patterns))
     except Exception:  # the parse failed already in the bounce stage, nothing to add
         return reasons
     if challenge is None:

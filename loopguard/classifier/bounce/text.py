@@ -8,20 +8,20 @@ returned original) and finds the failure statement and the recipients it names.
 from __future__ import annotations
 
 import bisect
-import email.message
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from loopguard.classifier.text.anyof import AnyOf
 from loopguard.mail.address import normalize_address
+from loopguard.mail.html import strip_tags
+from loopguard.mail.parts import Part
 
 __all__ = ["TextBounce", "mentions_failure", "read_text_bounce", "report_text"]
 
 _MAX_TEXT = 32 * 1024
 _THOROUGH_WINDOW = 16 * 1024
 _STRICT_WINDOW = 4 * 1024
-_MAX_PARTS = 100
 
 # Statements of a delivery failure (Postfix, Exim, qmail, Sendmail, Exchange, Domino,
 # GroupWise, carrier gateways; RFC 3463 enhanced codes; RFC 5321 5yz replies). Literal
@@ -111,7 +111,8 @@ _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 # SMTP transcripts name the failed recipient after RCPT TO.
 _RCPT = re.compile(r"rcpt to:\s*<?([\w.+=-]{1,64}@[\w.-]{1,253})", re.IGNORECASE)
 _SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
-_SYSTEM_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
+# Mail systems name themselves beside the failure; they are not the failed recipients.
+_REPORTER_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,19 +132,19 @@ def mentions_failure(raw: bytes) -> bool:
 
 
 def read_text_bounce(
-    message: email.message.Message, *, exclude: frozenset[str], strict: bool = False
+    parts: Sequence[Part], *, exclude: frozenset[str], strict: bool = False
 ) -> TextBounce:
     """Find a failure statement and the failed recipients in the report's own text.
 
     Args:
-        message: the (size-capped) parsed bounce candidate.
+        parts: the parts of the (size-capped) parsed bounce candidate.
         exclude: normalized addresses that cannot be failed recipients (the report's
             own From and To: the original sender).
         strict: only failures stated in words count, not bare status codes.
     """
     # Reports state the failure at the top; weak candidates (a no-reply newsletter) get
     # a shorter look so that they cost little.
-    text = report_text(message)[: _STRICT_WINDOW if strict else _THOROUGH_WINDOW]
+    text = report_text(parts)[: _STRICT_WINDOW if strict else _THOROUGH_WINDOW]
     recipients: set[str] = set()
     for rcpt in _RCPT.findall(text):
         recipients.update(_addresses(rcpt, exclude))
@@ -180,11 +181,11 @@ def _addresses(line: str, exclude: frozenset[str]) -> Iterator[str]:
         return
     for raw in _ADDRESS.findall(line):
         address = normalize_address(raw.strip(".=-"))
-        if address and address not in exclude and not _SYSTEM_LOCAL.match(address):
+        if address and address not in exclude and not _REPORTER_LOCAL.match(address):
             yield address
 
 
-def report_text(message: email.message.Message, *, every_alternative: bool = False) -> str:
+def report_text(parts: Sequence[Part], *, every_alternative: bool = False) -> str:
     """The decoded text of a report's own text parts, up to the returned original.
 
     Of a multipart/alternative only the plain-text rendering is read, unless
@@ -192,8 +193,10 @@ def report_text(message: email.message.Message, *, every_alternative: bool = Fal
     """
     chunks: list[str] = []
     size = 0
-    for part in _own_text_parts(message, every_alternative):
-        text = _decoded(part)
+    for part in _own_text_parts(parts, every_alternative):
+        text = part.text()[0][: _MAX_TEXT * 2]
+        if part.content_type == "text/html":
+            text = strip_tags(text)
         cut = _cut_original(text)
         chunks.append(cut)
         size += len(cut)
@@ -202,57 +205,20 @@ def report_text(message: email.message.Message, *, every_alternative: bool = Fal
     return "\n".join(chunks)[:_MAX_TEXT]
 
 
-def _own_text_parts(
-    message: email.message.Message, every_alternative: bool
-) -> Iterator[email.message.Message]:
-    # Depth-first, bounded, and never into message/* or rfc822-headers parts: those hold
-    # the returned original, whose addresses are not failures.
-    stack = [message]
-    seen = 0
-    while stack and seen < _MAX_PARTS:
-        part = stack.pop()
-        seen += 1
-        ctype = part.get_content_type()
+def _own_text_parts(parts: Sequence[Part], every_alternative: bool) -> Iterator[Part]:
+    # Never message/* or rfc822-headers parts: those hold the returned original, whose
+    # addresses are not failures.
+    for part in parts:
+        ctype = part.content_type
+        if not (part.preferred or every_alternative) or not part.is_leaf:
+            continue
         if ctype.startswith("message/") or ctype == "text/rfc822-headers":
             continue
-        if part.is_multipart():  # a leaf's get_payload() can raise on a hostile charset
-            children = [p for p in part.get_payload() if isinstance(p, email.message.Message)]
-            if ctype == "multipart/alternative" and children and not every_alternative:
-                children = [_preferred_alternative(children)]  # one rendering is enough
-            stack.extend(reversed(children))
-        elif part.get_content_maintype() in ("text", "multipart") or (
-            ctype == "application/octet-stream" and part is message
+        if ctype.partition("/")[0] in ("text", "multipart") or (
+            ctype == "application/octet-stream" and part.depth == 0
         ):
             # A multipart whose boundary did not parse holds its parts as plain text.
             yield part
-
-
-def _preferred_alternative(children: list[email.message.Message]) -> email.message.Message:
-    for child in children:
-        if child.get_content_type() == "text/plain":
-            return child
-    return children[-1]
-
-
-def _decoded(part: email.message.Message) -> str:
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:  # broken base64/QP: fall back to the raw text
-        data = None
-    if not isinstance(data, bytes):
-        try:
-            raw = part.get_payload()
-        except (LookupError, ValueError):  # 8-bit text under a hostile charset name
-            return ""
-        return raw if isinstance(raw, str) else ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        text = data[: _MAX_TEXT * 2].decode(charset, "replace")
-    except (LookupError, ValueError):  # unknown charset, a NUL in its name, a strict codec
-        text = data[: _MAX_TEXT * 2].decode("utf-8", "replace")
-    if part.get_content_subtype() == "html":
-        text = re.sub(r"<[^<>]{0,2000}>", " ", text)
-    return text
 
 
 def _cut_original(text: str) -> str:

@@ -28,8 +28,32 @@ class RuleSettings:
 Check = Callable[["Rule", MessageView, RuleSettings], "Reason | None"]
 
 
+class _Evidence:
+    """What rules and findings share: they make reasons named after themselves."""
+
+    __slots__ = ()
+    name: str
+    category: Category | None
+    confidence: float
+
+    def hit(
+        self,
+        detail: str,
+        *,
+        category: Category | None = None,
+        confidence: float | None = None,
+    ) -> Reason:
+        """A reason named after this; ``category``/``confidence`` override the defaults."""
+        return Reason(
+            rule=self.name,
+            category=category if category is not None else self.category,
+            detail=clip_detail(detail),
+            confidence=self.confidence if confidence is None else confidence,
+        )
+
+
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(_Evidence):
     """A named rule with its documentation; ``check`` does the work and must never raise.
 
     Attributes:
@@ -62,19 +86,9 @@ class Rule:
     def __call__(self, view: MessageView, settings: RuleSettings) -> Reason | None:
         return self.check(self, view, settings)
 
-    def hit(
-        self,
-        detail: str,
-        *,
-        category: Category | None = None,
-        confidence: float | None = None,
-    ) -> Reason:
-        """A reason from this rule; ``category``/``confidence`` override the defaults."""
-        return _reason(self, detail, category, confidence)
-
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(_Evidence):
     """Evidence a classifier step states from what it read, with the roles it plays.
 
     Attributes:
@@ -90,27 +104,6 @@ class Finding:
     confidence: float
     evidence: str
     roles: frozenset[Role] = frozenset()
-
-    def hit(
-        self,
-        detail: str,
-        *,
-        category: Category | None = None,
-        confidence: float | None = None,
-    ) -> Reason:
-        """A reason from this finding; ``category``/``confidence`` override the defaults."""
-        return _reason(self, detail, category, confidence)
-
-
-def _reason(
-    source: Rule | Finding, detail: str, category: Category | None, confidence: float | None
-) -> Reason:
-    return Reason(
-        rule=source.name,
-        category=category if category is not None else source.category,
-        detail=clip_detail(detail),
-        confidence=source.confidence if confidence is None else confidence,
-    )
 
 
 def rule(

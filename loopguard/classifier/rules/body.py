@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import email.message
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.anyof import AnyOf
-from loopguard.classifier.text.authortext import before_quotes
 from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.quotes import before_quotes
 from loopguard.classifier.verdict import Category, Reason
-from loopguard.mail.parts import own_parts
+from loopguard.mail.view import MessageView
 
 __all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
 
-_MAX_PARTS = 200
 _WINDOW = 6 * 1024
 # Where newsletters put their subscription text: a banner on top, a footer at the bottom.
 _HEAD_CHARS = 400
@@ -27,26 +25,24 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
 
-@dataclass
 class BodySnapshot:
-    """What the body rules may look at: the capped parse and its decoded own text."""
+    """What the body rules may look at: the message's own parts and their decoded text."""
 
-    message: email.message.Message
-    subject: str
-    patterns: PatternSet = field(default_factory=default_patterns)
+    def __init__(self, view: MessageView, patterns: PatternSet | None = None) -> None:
+        self.view = view
+        self.subject = view.subject
+        self.patterns = patterns or default_patterns()
 
     @cached_property
     def part_types(self) -> frozenset[str]:
         """Content types of the message's own parts (bounded walk; attached messages
         are listed but not entered: a report inside a forward is not this message's)."""
-        return frozenset(
-            part.get_content_type() for part in own_parts(self.message, limit=_MAX_PARTS)
-        )
+        return frozenset(part.content_type for part in self.view.parts)
 
     @cached_property
     def text(self) -> str:
         """The decoded text of the message's own text parts (not attached originals)."""
-        return report_text(self.message, every_alternative=True)
+        return report_text(self.view.parts, every_alternative=True)
 
     @cached_property
     def unquoted(self) -> str:

@@ -14,7 +14,7 @@ __all__ = ["SENDER_RULES", "is_system_sender"]
 
 # Local parts of the accounts mail systems send reports from (RFC 3834 section 2,
 # Sieve vacation, BSD vacation junkmail(), Request Tracker, Zammad, Discourse).
-_SYSTEM_LOCAL = re.compile(
+_MAIL_SYSTEM_LOCAL = re.compile(
     r"(?:mailer[-_.]?daemon|mail[-_.]?daemon|maildaemon|post[-_.]?master|mdaemon"
     r"|mail[-_.]?delivery[-_.]?(?:sub)?system|mmdf|smtp[-_.]?gateway"
     r"|microsoftexchange[0-9a-f]{32})",  # Exchange's system mailbox that sends NDRs
@@ -28,7 +28,7 @@ _SYSTEM_NAMES = re.compile(
 
 def is_system_sender(address: str | None) -> bool:
     """Whether a normalized address is a mail system's own (MAILER-DAEMON, postmaster...)."""
-    return bool(address) and _SYSTEM_LOCAL.fullmatch(local_part_of(address or "")) is not None
+    return bool(address) and _MAIL_SYSTEM_LOCAL.fullmatch(local_part_of(address or "")) is not None
 
 
 @rule(
