@@ -32,12 +32,13 @@ import mailparser
 
 from loopguard.classifier.pipeline import Classifier
 from loopguard.classifier.text.authortext import BodyText, author_text
+from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.outofoffice import (
     DEFAULT_TEXT_THRESHOLD,
     assess_text,
     subject_evidence,
 )
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = Path(os.environ.get("LOOPGUARD_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from loopguard.classifier.pipeline import Classifier, classify
 from loopguard.classifier.text.authortext import BodyText, author_text
+from loopguard.classifier.text.languages import default_patterns, load_patterns
 from loopguard.classifier.text.outofoffice import (
     DEFAULT_TEXT_THRESHOLD,
     TextAssessment,
     assess_text,
 )
-from loopguard.classifier.text.patterns import PatternSet, default_patterns, load_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Bounce, Category, Reason, Verdict
 from loopguard.errors import ConfigurationError, LoopguardError, StoreError
 from loopguard.mail.address import normalize_address

@@ -13,8 +13,9 @@ from loopguard.classifier.rules import DEFAULT_RULES, Rule, RuleSettings, check_
 from loopguard.classifier.rules.body import BODY_RULES, BodyRule, BodySnapshot
 from loopguard.classifier.rules.roles import Role, RoleIndex
 from loopguard.classifier.text.authortext import author_text
+from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD, assess_text
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Bounce, Category, Reason, Verdict
 from loopguard.errors import ConfigurationError
 from loopguard.mail.view import MessageView
@@ -37,7 +38,7 @@ class Classifier:
         text_heuristics: read the author's own text for out-of-office evidence when the
             headers are inconclusive (see :mod:`loopguard.classifier.text.outofoffice`).
         text_threshold: text evidence at or above this confidence makes an auto_reply.
-        patterns: language data (:func:`loopguard.classifier.text.patterns.load_patterns`)
+        patterns: language data (:func:`loopguard.classifier.text.languages.load_patterns`)
             for subject prefixes, body phrases and quote markers.
 
     Raises:
@@ -68,7 +69,7 @@ class Classifier:
             )
         if not isinstance(self.patterns, PatternSet):
             raise ConfigurationError(
-                "patterns must come from loopguard.classifier.text.patterns.load_patterns()"
+                "patterns must come from loopguard.classifier.text.languages.load_patterns()"
             )
         check_unique_names(tuple(self.rules))
         object.__setattr__(self, "settings", RuleSettings(self.hop_limit, self.patterns))

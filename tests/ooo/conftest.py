@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.languages import default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ooo"
 CORPUS = Path(__file__).parent.parent.parent.parent / "shared" / "corpus"

@@ -12,13 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopguard.classifier.text.patterns import (
-    PatternSet,
-    PhraseMatch,
-    default_patterns,
-    fold,
-    load_patterns,
-)
+from loopguard.classifier.text.languages import default_patterns, load_patterns
+from loopguard.classifier.text.patterns import PatternSet, PhraseMatch, fold
 from loopguard.errors import ConfigurationError
 
 REQUIRED_LISTS = (

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loopguard.classifier.rules.roles import Role
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.languages import default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Category, Reason, clip_detail
 from loopguard.mail.view import MessageView
 

@@ -9,7 +9,8 @@ from functools import cached_property
 from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.anyof import AnyOf
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.languages import default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.text.quotes import before_quotes
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView

@@ -12,7 +12,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loopguard.classifier.text.patterns import PatternSet, default_patterns
+from loopguard.classifier.text.languages import default_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.text.quotes import cut_author_part
 from loopguard.mail.html import html_to_text
 from loopguard.mail.parts import Part, walk

@@ -14,7 +14,8 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from loopguard.classifier.text.patterns import CompiledPhrase, PatternSet, default_patterns, fold
+from loopguard.classifier.text.languages import default_patterns
+from loopguard.classifier.text.patterns import CompiledPhrase, PatternSet, fold
 
 __all__ = ["AuthorCut", "before_quotes", "cut_author_part"]
 
