@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -104,11 +104,9 @@ class PatternSet:
             folded: ``fold(text)``, when the caller already has it (saves a copy per list).
         """
         folded = fold(text) if folded is None else folded
-        words = _words(folded)
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
-            for phrase in self.index[kind].candidates(words, folded)
-            if phrase.words <= words and phrase.anchor in folded
+            for phrase in self.index[kind].candidates(folded)
             for match in phrase.regex.finditer(text)
         ]
         return _without_overlaps(hits)
@@ -119,12 +117,7 @@ class PatternSet:
         Callers test each candidate with ``regex.fullmatch(line)`` on trimmed lines; the anchor
         filter leaves only a handful of candidates per message.
         """
-        words = _words(folded)
-        return tuple(
-            marker
-            for marker in self.index[kind].candidates(words, folded)
-            if marker.words <= words and marker.anchor in folded
-        )
+        return tuple(self.index[kind].candidates(folded))
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
@@ -160,33 +153,45 @@ class PhraseIndex:
 
     ``by_word`` keys each phrase by its longest complete word: only phrases whose key word
     occurs in the text are tried. Phrases without complete words (scripts written without
-    spaces) are keyed by the first character of their anchor in ``by_char``.
+    spaces, markers whose words run into a ``*``) are grouped in ``by_anchor`` by the
+    first character of their anchor, then by the anchor: a text is searched once per
+    distinct anchor, not once per phrase (twelve Scandinavian markers share "skrev").
     """
 
     by_word: Mapping[str, tuple[CompiledPhrase, ...]]
-    by_char: Mapping[str, tuple[CompiledPhrase, ...]]
+    by_anchor: Mapping[str, Mapping[str, tuple[CompiledPhrase, ...]]]
 
     @classmethod
     def build(cls, phrases: Iterable[CompiledPhrase]) -> PhraseIndex:
         by_word: dict[str, list[CompiledPhrase]] = {}
-        by_char: dict[str, list[CompiledPhrase]] = {}
+        by_anchor: dict[str, dict[str, list[CompiledPhrase]]] = {}
         for phrase in phrases:
             if phrase.words:
                 by_word.setdefault(max(phrase.words, key=len), []).append(phrase)
             else:
-                by_char.setdefault(phrase.anchor[:1], []).append(phrase)
+                first = by_anchor.setdefault(phrase.anchor[:1], {})
+                first.setdefault(phrase.anchor, []).append(phrase)
         return cls(
             {word: tuple(found) for word, found in by_word.items()},
-            {char: tuple(found) for char, found in by_char.items()},
+            {
+                char: {anchor: tuple(found) for anchor, found in anchors.items()}
+                for char, anchors in by_anchor.items()
+            },
         )
 
-    def candidates(self, words: frozenset[str], folded: str) -> Iterable[CompiledPhrase]:
-        """The phrases worth testing against a text with these words and this folded form."""
+    def candidates(self, folded: str) -> Iterator[CompiledPhrase]:
+        """The phrases that can match a text (given as ``fold(text)``): all their complete
+        words and their anchor occur in it."""
+        words = _words(folded)
         for word in words & self.by_word.keys():
-            yield from self.by_word[word]
-        for char, found in self.by_char.items():
+            for phrase in self.by_word[word]:
+                if phrase.words <= words and phrase.anchor in folded:
+                    yield phrase
+        for char, anchors in self.by_anchor.items():
             if char in folded:
-                yield from found
+                for anchor, found in anchors.items():
+                    if anchor in folded:
+                        yield from found
 
 
 @functools.lru_cache(maxsize=4)
