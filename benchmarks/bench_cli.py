@@ -7,9 +7,12 @@ auto-replies, bounces, lists, notifications, receipts), runs
 /dev/null, and prints messages/s and the child's peak RSS. A smaller run first shows
 that memory does not grow with the mailbox. Nothing is written outside the temp dir.
 
-``--replay`` measures ``loopguard replay --quiet`` (date order, memory store) instead.
+``--replay`` measures ``loopguard replay --quiet`` (date order, memory store) instead;
+``--tune`` measures ``loopguard replay --quiet`` and ``loopguard tune --quiet`` on the same
+mbox and prints what tune costs per message as a multiple of replay.
 
-Usage: ``python benchmarks/bench_cli.py [--messages N] [--small N] [--headers-only] [--replay]``
+Usage: ``python benchmarks/bench_cli.py [--messages N] [--small N] [--headers-only]
+[--replay | --tune]``
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def run_command(path: Path, arguments: list[str]) -> tuple[float, int]:
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             err.seek(0)
-            raise SystemExit(f"classify failed ({child.returncode}): {err.read()[-500:]!r}")
+            raise SystemExit(f"{arguments[0]} failed ({child.returncode}): {err.read()[-500:]!r}")
     return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
@@ -66,25 +69,35 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000, help="the smaller run (0: none)")
     parser.add_argument("--headers-only", action="store_true")
-    parser.add_argument("--replay", action="store_true")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--replay", action="store_true")
+    mode.add_argument("--tune", action="store_true", help="replay, then tune: the ratio")
     args = parser.parse_args()
-    arguments = ["replay", "-q"] if args.replay else ["classify", "--json", "-q"]
+    commands = [["classify", "--json", "-q"]]
+    if args.replay or args.tune:
+        commands = [["replay", "-q"], *([["tune", "-q"]] if args.tune else [])]
     if args.headers_only:
-        arguments.append("--headers-only")
+        commands[0].append("--headers-only")
     samples = sample_messages()
     print(
-        f"loopguard {' '.join(arguments)}; python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} CPUs, {len(samples)} sample messages"
+        f"loopguard {' / '.join(' '.join(command) for command in commands)}; "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {len(samples)} sample messages"
     )
     with tempfile.TemporaryDirectory() as folder:
         for count in [n for n in (args.small, args.messages) if n]:
             path = Path(folder) / f"bench-{count}.mbox"
             size = write_mbox(path, count, samples)
-            elapsed, peak = run_command(path, arguments)
-            print(
-                f"{count:>9,} messages  {size / 2**20:8.1f} MiB mbox  {elapsed:7.1f} s  "
-                f"{count / elapsed:8,.0f} msg/s  peak RSS {peak / 2**20:6.1f} MiB"
-            )
+            times = []
+            for command in commands:
+                elapsed, peak = run_command(path, command)
+                times.append(elapsed)
+                print(
+                    f"{command[0]:<8} {count:>9,} messages  {size / 2**20:8.1f} MiB mbox  "
+                    f"{elapsed:7.1f} s  {count / elapsed:8,.0f} msg/s  "
+                    f"peak RSS {peak / 2**20:6.1f} MiB"
+                )
+            if len(times) == 2:
+                print(f"tune / replay: {times[1] / times[0]:.1f}x the time")
             path.unlink()
 
 

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from loopguard import __version__
-from loopguard.cli import check_command, classify_command, replay_command
+from loopguard.cli import check_command, classify_command, replay_command, tune_command
 from loopguard.cli.console import EXIT_FAILED, EXIT_USAGE, Streams
 
 __all__ = ["build_parser", "run"]
 
-_COMMANDS = (classify_command, replay_command, check_command)
+_COMMANDS = (classify_command, replay_command, check_command, tune_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loopguard",
         description="Stop email loops: classify mail, replay a mailbox through a guard, "
-        "check one message in a pipeline.",
+        "check one message in a pipeline, tune the limits on a real mailbox.",
     )
     parser.add_argument("--version", action="version", version=f"loopguard {__version__}")
     parser.add_argument(

@@ -18,7 +18,16 @@ from loopguard.guard.core import Action, Decision, Guard
 from loopguard.mail.address import normalize_address
 from loopguard.mail.view import MessageView
 
-__all__ = ["MessageClock", "PairStats", "ReplayEvent", "ReplayReport", "message_time", "replay"]
+__all__ = [
+    "MessageClock",
+    "PairStats",
+    "ReplayEvent",
+    "ReplayReport",
+    "Timeline",
+    "message_time",
+    "recipient_of",
+    "replay",
+]
 
 _RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "to")
 
@@ -171,6 +180,56 @@ class _Pending:
     raw: bytes | None  # kept only when the message cannot be read again (stdin)
 
 
+class Timeline:
+    """The messages of a mailbox with their times, in the order a replay decides them.
+
+    Sorted (the default), a first pass reads only the dates, then each message is read
+    again from its file, so memory stays flat (messages from standard input are kept).
+    Ties keep file order; an undated message takes the time of the message before it in
+    the file. Unsorted, file order in one pass. Iterate once.
+
+    Args:
+        items: Messages and read errors (from :func:`loopguard.cli.mailbox.read_inputs`).
+        sort: Date order (else file order).
+        on_error: Called with every input that cannot be read.
+
+    Attributes:
+        undated: Messages without a usable Date so far.
+    """
+
+    def __init__(
+        self,
+        items: Iterable[MailItem | ReadError],
+        *,
+        sort: bool = True,
+        on_error: Callable[[ReadError], None],
+    ) -> None:
+        self._items = items
+        self._sort = sort
+        self._on_error = on_error
+        self.undated = 0
+
+    def __iter__(self) -> Iterator[tuple[float, str, bytes]]:
+        """``(time, location, raw bytes)`` of every readable message."""
+        dated = self._dated()
+        if self._sort:
+            return _in_date_order(dated, self._on_error)
+        return ((when, item.location, item.raw) for when, item in dated)
+
+    def _dated(self) -> Iterator[tuple[float, MailItem]]:
+        previous = 0.0
+        for item in self._items:
+            if isinstance(item, ReadError):
+                self._on_error(item)
+                continue
+            when = message_time(MessageView.from_bytes(item.raw))
+            if when is None:
+                self.undated += 1
+                when = previous
+            previous = when
+            yield when, item
+
+
 def replay(
     items: Iterable[MailItem | ReadError],
     guard: Guard,
@@ -184,10 +243,7 @@ def replay(
 ) -> ReplayReport:
     """Feed every message through ``guard`` (whose clock is ``clock``) and report.
 
-    With ``sort``, messages are decided in Date order: a first pass reads only the dates,
-    then each message is read again from its file, so memory stays flat (messages from
-    standard input are kept). Ties keep file order; an undated message takes the time
-    of the message before it in the file. Without ``sort``, file order in one pass.
+    Messages come in :class:`Timeline` order: by Date with ``sort``, else file order.
 
     Args:
         items: Messages and read errors (from :func:`loopguard.cli.mailbox.read_inputs`).
@@ -204,12 +260,7 @@ def replay(
         StoreError: The guard's store failed (when the guard raises on store errors).
     """
     report = ReplayReport()
-    dated = _dated(items, report, on_error)
-    timeline = (
-        _in_date_order(dated, on_error)
-        if sort
-        else ((when, item.location, item.raw) for when, item in dated)
-    )
+    timeline = Timeline(items, sort=sort, on_error=on_error)
     for when, location, raw in timeline:
         view = MessageView.from_bytes(raw)
         clock.now = when
@@ -218,25 +269,8 @@ def replay(
         event = ReplayEvent(location, when, view.sender, ours, decision)
         report.add(event)
         on_event(event)
+    report.undated = timeline.undated
     return report
-
-
-def _dated(
-    items: Iterable[MailItem | ReadError],
-    report: ReplayReport,
-    on_error: Callable[[ReadError], None],
-) -> Iterator[tuple[float, MailItem]]:
-    previous = 0.0
-    for item in items:
-        if isinstance(item, ReadError):
-            on_error(item)
-            continue
-        when = message_time(MessageView.from_bytes(item.raw))
-        if when is None:
-            report.undated += 1
-            when = previous
-        previous = when
-        yield when, item
 
 
 def _in_date_order(
