@@ -4,16 +4,17 @@ The script (``sliding_log.lua``) reads and records every key of a decision in on
 server-side step, so concurrent clients cannot interleave a read and a write. Keys
 carry their digest as a Cluster hash tag (``loopguard:v1:pair:{3f9a…}``); in cluster
 mode a batch is split into one script call per hash slot. ``redis`` is imported only
-when a Redis store is built.
+when a Redis store is built (see :mod:`loopguard.stores.redisclient`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
-from types import ModuleType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -25,11 +26,11 @@ from typing import (
     TypeAlias,
     TypeVar,
 )
-from urllib.parse import parse_qsl, urlencode
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.stores import Touch
-from loopguard.stores.breaker import Breaker, seconds_option
+from loopguard.stores.breaker import Breaker
+from loopguard.stores.redisclient import DEFAULT_PREFIX, client_builder, import_redis, split_url
 
 if TYPE_CHECKING:
     import redis
@@ -41,21 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
 _SCRIPT: Final = resources.files(__package__).joinpath("sliding_log.lua").read_text("utf-8")
-_DEFAULT_PREFIX: Final = "loopguard"
 _DEFAULT_TIMEOUT: Final = 5.0
 _DEFAULT_COOLDOWN: Final = 5.0
-_OWN_QUERY_OPTIONS: Final = frozenset({"prefix", "cluster", "timeout", "cooldown"})
-
-
-def import_redis() -> ModuleType:
-    """The ``redis`` package, or a ConfigurationError that says how to install it."""
-    try:
-        import redis
-    except ImportError as exc:
-        raise ConfigurationError(
-            "the Redis store needs the redis package: pip install 'loopguard[redis]'"
-        ) from exc
-    return redis
 
 
 class _Layout:
@@ -126,25 +114,44 @@ class _RedisStoreBase(Generic[Client]):
         self,
         client_or_url: Client | str,
         *,
-        prefix: str = _DEFAULT_PREFIX,
+        prefix: str = DEFAULT_PREFIX,
         cluster: bool | None = None,
         timeout: float = _DEFAULT_TIMEOUT,
         cooldown: float = _DEFAULT_COOLDOWN,
     ) -> None:
         module = import_redis()
         api = importlib.import_module(self._client_module)
-        self._errors: type[Exception] = module.RedisError
+        # A cluster client raises RedisClusterException (not a RedisError) when it finds
+        # no node or no owner of a slot.
+        self._errors = (module.RedisError, module.exceptions.RedisClusterException)
         self._timeouts: type[Exception] = module.TimeoutError
         self._breaker = Breaker(cooldown, "Redis rate store")
         self._owns_client = isinstance(client_or_url, str)
-        client: Any = client_or_url
-        if isinstance(client_or_url, str):
-            client = _client_from_url(api.Redis, client_or_url, timeout)
-        self.client: Client = client
         if cluster is None:
-            cluster = isinstance(client, api.RedisCluster)
+            cluster = isinstance(client_or_url, api.RedisCluster)
         self._layout = _Layout(prefix, cluster=cluster)
-        self._script = client.register_script(_SCRIPT)
+        self._client: Any = client_or_url
+        self._building = threading.Lock()
+        if isinstance(client_or_url, str):
+            self._client = None
+            self._build = client_builder(api, client_or_url, timeout, cluster=cluster)
+
+    @property
+    def client(self) -> Client:
+        """The redis-py client; one built from a URL is made on its first use.
+
+        (A synchronous ``RedisCluster`` connects as it is made, so that an unreachable
+        cluster is a ``StoreError`` of the first call, not an error of the constructor.)
+        """
+        with self._building:
+            if self._client is None:
+                self._client = self._build()
+            client: Client = self._client
+            return client
+
+    @functools.cached_property
+    def _script(self) -> Any:
+        return self.client.register_script(_SCRIPT)  # type: ignore[attr-defined]
 
     @classmethod
     def from_url(cls, url: str) -> Self:
@@ -153,7 +160,7 @@ class _RedisStoreBase(Generic[Client]):
         ``prefix``, ``cluster=yes|no``, ``timeout`` and ``cooldown`` (seconds) are the
         store's own options; every other query option goes to redis-py.
         """
-        redis_url, options = _split_url(url)
+        redis_url, options = split_url(url)
         return cls(redis_url, **options)
 
     @property
@@ -177,6 +184,10 @@ class _RedisStoreBase(Generic[Client]):
         for call, raw in zip(calls, raws, strict=True):
             self._layout.place(answers, call.indices, raw)
         return answers
+
+    def _own_client(self) -> Any:
+        """The client to close: one this store built, or None."""
+        return self._client if self._owns_client else None
 
     def _key_groups(self, keys: Sequence[str]) -> list[list[str]]:
         """Full key names, one list per DEL call (per hash slot in cluster mode)."""
@@ -203,7 +214,9 @@ class RedisStore(_RedisStoreBase["SyncClient"]):
             such as ``redis://host:6379/0``; a client built from a URL is closed by
             :meth:`close`, a client passed in is not.
         prefix: Prepended to every key, to share a database with other data.
-        cluster: Split batches by hash slot; guessed from the client type when ``None``.
+        cluster: The server is a Redis Cluster: a URL gets a cluster client (which
+            never retries), and batches are split by hash slot. Guessed from the client
+            type when ``None``.
         timeout: Connect and socket timeout in seconds of a client built from a URL (a
             client passed in keeps its own); a call fails with ``StoreError`` after it.
         cooldown: After a call timed out, calls fail at once for this many seconds
@@ -231,9 +244,10 @@ class RedisStore(_RedisStoreBase["SyncClient"]):
 
     def close(self) -> None:
         """Close the client if this store created it."""
-        if self._owns_client:
+        client = self._own_client()
+        if client is not None:
             with self._wrap("close"):
-                self.client.close()
+                client.close()
 
     def __enter__(self) -> Self:
         return self
@@ -254,7 +268,7 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
     Args:
         client_or_url: A ``redis.asyncio.Redis`` (or ``RedisCluster``) client, or a URL.
         prefix: Prepended to every key.
-        cluster: Split batches by hash slot; guessed from the client type when ``None``.
+        cluster: The server is a Redis Cluster (see :class:`RedisStore`).
         timeout: Connect and socket timeout in seconds of a client built from a URL.
         cooldown: After a call timed out, calls fail at once for this many seconds.
 
@@ -280,9 +294,10 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
 
     async def close(self) -> None:
         """Close the client if this store created it."""
-        if self._owns_client:
+        client = self._own_client()
+        if client is not None:
             with self._wrap("close"):
-                await self.client.aclose()
+                await client.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -297,28 +312,3 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
         with self._wrap("record" if record else "read"):
             replies = [await self._script(call.keys, call.args) for call in calls]
         return self._answers(touches, calls, replies)
-
-
-def _client_from_url(client_class: Any, url: str, timeout: float) -> Any:
-    try:
-        return client_class.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-    except ValueError as exc:
-        raise ConfigurationError(f"bad Redis URL {url!r}: {exc}") from exc
-
-
-def _split_url(url: str) -> tuple[str, dict[str, Any]]:
-    """Separate loopguard's own query options from redis-py's; the own ones as kwargs."""
-    base, _, query = url.partition("?")
-    pairs = parse_qsl(query, keep_blank_values=True)
-    own = {name: value for name, value in pairs if name in _OWN_QUERY_OPTIONS}
-    rest = urlencode([(name, value) for name, value in pairs if name not in _OWN_QUERY_OPTIONS])
-    options: dict[str, Any] = {"prefix": own.get("prefix", _DEFAULT_PREFIX)}
-    cluster = own.get("cluster")
-    if cluster not in (None, "yes", "no"):
-        raise ConfigurationError(f"cluster must be yes or no in {url!r}")
-    if cluster is not None:
-        options["cluster"] = cluster == "yes"
-    for name in ("timeout", "cooldown"):
-        if name in own:
-            options[name] = seconds_option(own[name], name, url, zero=name != "timeout")
-    return f"{base}?{rest}" if rest else base, options

@@ -1,16 +1,17 @@
 """Shared helpers of the guard tests: a fake clock, messages, a failing store, Redis.
 
-Redis tests use ``LOOPGUARD_TEST_REDIS_URL`` or a server on 127.0.0.1:6379. Without one
-they skip, except under CI (``CI`` set), where a missing server fails.
+Redis tests run on a standalone server and on a Redis Cluster (``REDIS_KINDS``; the
+environment variables are in ``tests/redis_servers.py``). Without one they skip, except
+under CI (``CI`` set), where a missing server fails.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from email.message import EmailMessage
 
 import pytest
+from redis_servers import reach
 
 from loopguard.errors import StoreError
 from loopguard.guard import Guard
@@ -100,17 +101,14 @@ def acknowledgement(guard: Guard, incoming: bytes, *, body: str | None = None) -
     return reply
 
 
-def redis_url() -> str:
-    """The URL of a reachable real redis-server, or skip (fail under CI)."""
-    import redis
+#: The real Redis servers a guard test runs on, as params of its store fixture.
+REDIS_KINDS = (
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", marks=pytest.mark.redis),
+)
 
-    url = os.environ.get("LOOPGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        # One short line in the test summary; README.md says how to start a server.
-        message = f"no redis-server at {url} ({type(exc).__name__}); set LOOPGUARD_TEST_REDIS_URL"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI requires the Redis guard tests: {message}")
-        pytest.skip(message)
-    return url
+
+def redis_url(kind: str = "redis", **options: str) -> str:
+    """The store URL of a reachable real server of ``kind`` (one of ``REDIS_KINDS``), with
+    query ``options``; without one the test skips (fails under CI), see redis_servers.py."""
+    return reach("cluster" if kind == "redis-cluster" else "standalone").store_url(**options)

@@ -20,6 +20,7 @@ from loopguard.stores.sqlite import SQLiteStore
 from .conftest import (
     BOUNCE,
     HELP,
+    REDIS_KINDS,
     SECRET,
     FailingStore,
     FakeClock,
@@ -83,9 +84,7 @@ def summary(decisions: list[Decision]) -> list[tuple[str, str | None, float]]:
     return [(d.action.value, d.rule, d.retry_after) for d in decisions]
 
 
-@pytest.fixture(
-    params=["memory", "sync-memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
-)
+@pytest.fixture(params=["memory", "sync-memory", "sqlite", *REDIS_KINDS])
 def async_store(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     kind: str = request.param
     if kind == "memory":
@@ -94,7 +93,7 @@ def async_store(request: pytest.FixtureRequest, tmp_path: Path) -> object:
         return MemoryStore()
     if kind == "sqlite":
         return to_async(SQLiteStore(tmp_path / "guard.db"))
-    return async_store_from_url(f"{redis_url()}?prefix=lgaguard-{uuid.uuid4().hex[:12]}")
+    return async_store_from_url(redis_url(kind, prefix=f"lgaguard-{uuid.uuid4().hex[:12]}"))
 
 
 def test_same_decisions_as_the_sync_guard(async_store: object) -> None:

@@ -15,7 +15,16 @@ from loopguard.guard.policy import Policy
 from loopguard.rate.tracker import Limit
 from loopguard.stores import Store
 
-from .conftest import BOUNCE, HELP, SECRET, FailingStore, FakeClock, person, redis_url
+from .conftest import (
+    BOUNCE,
+    HELP,
+    REDIS_KINDS,
+    SECRET,
+    FailingStore,
+    FakeClock,
+    person,
+    redis_url,
+)
 
 
 def test_default_is_allow_degraded_and_logged(
@@ -104,7 +113,7 @@ def test_final_notice_store_failure_falls_back_to_suppress(clock: FakeClock) -> 
     assert [r.rule for r in decision.reasons] == ["rate-limit", "store-error"]
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", "sqlite", *REDIS_KINDS])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     kind: str = request.param
     store: Store
@@ -119,7 +128,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
     else:
         from loopguard.stores.redis import RedisStore
 
-        store = RedisStore(redis_url(), prefix=f"lgguard-{uuid.uuid4().hex[:12]}")
+        store = RedisStore.from_url(redis_url(kind, prefix=f"lgguard-{uuid.uuid4().hex[:12]}"))
     yield store
     store.close()
 

@@ -1,18 +1,20 @@
 """Shared fixtures of the rate-tracker tests: a fake clock and every store, one contract.
 
-Redis tests use ``LOOPGUARD_TEST_REDIS_URL`` or a server on 127.0.0.1:6379. Without one
-they skip with a message, except under CI (``CI`` set), where a missing server fails.
+Redis tests run against a standalone server and a Redis Cluster (see
+``tests/redis_servers.py`` for the environment variables); a missing server skips them,
+except under CI (``CI`` set), where it fails them.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis_servers import RealRedis, kinds_params, reach, server_of
 
 from loopguard.stores import Store
 from loopguard.testing import FakeClock
@@ -23,7 +25,8 @@ STORE_KINDS = (
     "memory",
     "sqlite",
     pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("redis-cluster-mode", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", marks=pytest.mark.redis),
+    pytest.param("redis-cluster-client", marks=pytest.mark.redis),
 )
 
 
@@ -32,35 +35,21 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _redis_url() -> str:
-    return os.environ.get("LOOPGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+@pytest.fixture(scope="session", params=kinds_params())
+def real_redis(request: pytest.FixtureRequest) -> RealRedis:
+    """A reachable real server: once a standalone redis-server, once a Redis Cluster."""
+    return reach(request.param)
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The URL of a reachable real redis-server, or skip (fail under CI)."""
-    import redis
-
-    url = _redis_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        # One short line in the test summary; README.md says how to start a server.
-        message = f"no redis-server at {url} ({type(exc).__name__}); set LOOPGUARD_TEST_REDIS_URL"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI requires the Redis store tests: {message}")
-        pytest.skip(message)
-    return url
+def redis_url(real_redis: RealRedis) -> str:
+    """The store URL of ``real_redis`` (with ``cluster=yes`` for the cluster)."""
+    return real_redis.store_url()
 
 
 def delete_prefix(url: str, prefix: str) -> None:
-    """Remove every key a test wrote under ``prefix``."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        client.delete(key)
-    client.close()
+    """Remove every key a test wrote under ``prefix`` on the server of store URL ``url``."""
+    server_of(url).delete_prefix(prefix)
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -68,9 +57,10 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     """Builds fresh, empty stores of one kind; everything built is closed afterwards."""
     kind: str = request.param
     built: list[Store] = []
+    clients: list[Any] = []
     prefixes: list[str] = []
     counter = itertools.count()
-    url = request.getfixturevalue("redis_url") if kind.startswith("redis") else ""
+    server = reach("cluster" if "cluster" in kind else "standalone") if "redis" in kind else None
 
     def make() -> Store:
         store: Store
@@ -85,9 +75,14 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
         else:
             from loopguard.stores.redis import RedisStore
 
+            assert server is not None
             prefix = f"lgtest-{uuid.uuid4().hex[:12]}"
             prefixes.append(prefix)
-            store = RedisStore(url, prefix=prefix, cluster=kind == "redis-cluster-mode")
+            if kind == "redis-cluster-client":
+                clients.append(server.client())
+                store = RedisStore(clients[-1], prefix=prefix)
+            else:
+                store = RedisStore.from_url(server.store_url(prefix=prefix))
         built.append(store)
         return store
 
@@ -95,7 +90,10 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     for store in built:
         store.close()
     for prefix in prefixes:
-        delete_prefix(url, prefix)
+        assert server is not None
+        server.delete_prefix(prefix)
+    for client in clients:
+        client.close()
 
 
 @pytest.fixture

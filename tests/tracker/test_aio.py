@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis_servers import server_of
 
 from loopguard.errors import StoreError
 from loopguard.rate.aio import AsyncRateTracker
@@ -69,11 +70,10 @@ def test_sqlite_runs_in_a_thread(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("cluster", ["no", "yes"])
-def test_redis_is_native(redis_url: str, cluster: str) -> None:
+def test_redis_is_native(redis_url: str) -> None:
     prefix = f"lgtest-{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in redis_url else "?"
-    store = async_store_from_url(f"{redis_url}{separator}prefix={prefix}&cluster={cluster}")
+    store = async_store_from_url(f"{redis_url}{separator}prefix={prefix}")
     assert isinstance(store, AsyncRedisStore)
     try:
         assert asyncio.run(async_results(store)) == expected_results()
@@ -86,7 +86,7 @@ def test_an_async_client_passed_in_is_left_open(redis_url: str) -> None:
     prefix = f"lgtest-{uuid.uuid4().hex[:12]}"
 
     async def scenario() -> bool:
-        client = redis.asyncio.Redis.from_url(redis_url)
+        client = server_of(redis_url).async_client()
         async with AsyncRedisStore(client, prefix=prefix) as store:
             assert await store.hit([Touch("k", 60, 2)], now=5.0) == [[]]
             assert await store.peek([Touch("k", 60, 2)], now=6.0) == [[5.0]]

@@ -8,31 +8,30 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis_servers import RealRedis, reach
 
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.rate.keys import KeyDeriver, MailEvent
 from loopguard.stores import Touch
 from loopguard.stores.redis import RedisStore
 
-from .conftest import delete_prefix
-
 NOW = 1_800_000_000.0
 
 
 @pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
+def prefix(real_redis: RealRedis) -> Iterator[str]:
     name = f"lgtest-{uuid.uuid4().hex[:12]}"
     yield name
-    delete_prefix(redis_url, name)
+    real_redis.delete_prefix(name)
 
 
 @pytest.mark.redis
-def test_keys_are_prefixed_hash_tagged_and_expire(redis_url: str, prefix: str) -> None:
+def test_keys_are_prefixed_hash_tagged_and_expire(real_redis: RealRedis, prefix: str) -> None:
     key = KeyDeriver(secret="s").key("pair", MailEvent("a@x.org", "b@y.org"))
     assert key is not None
-    with RedisStore(redis_url, prefix=prefix) as store:
+    with RedisStore.from_url(real_redis.store_url(prefix=prefix)) as store:
         store.hit([Touch(key, 90, 3)], now=NOW)
-    client = redis.Redis.from_url(redis_url)
+    client = real_redis.client()
     [stored] = list(client.scan_iter(match=f"{prefix}:*"))
     assert stored.decode() == f"{prefix}:{key}"
     assert b"a@x.org" not in stored
@@ -42,14 +41,35 @@ def test_keys_are_prefixed_hash_tagged_and_expire(redis_url: str, prefix: str) -
 
 
 @pytest.mark.redis
-def test_a_client_passed_in_is_used_and_left_open(redis_url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(redis_url)
+def test_a_client_passed_in_is_used_and_left_open(real_redis: RealRedis, prefix: str) -> None:
+    client = real_redis.client()
     store = RedisStore(client, prefix=prefix)
+    assert store._layout.cluster == (real_redis.kind == "cluster")
     store.hit([Touch("k", 60, 3)], now=NOW)
     store.close()
     assert client.ping()
     assert client.exists(f"{prefix}:k") == 1
     client.close()
+
+
+@pytest.mark.redis
+def test_a_cluster_url_spreads_one_batch_over_every_master() -> None:
+    cluster = reach("cluster")
+    prefix = f"lgtest-{uuid.uuid4().hex[:12]}"
+    touches = [Touch(f"v1:pair:{{{number:04x}}}", 60, 3) for number in range(64)]
+    client = cluster.client()
+    try:
+        with RedisStore.from_url(cluster.store_url(prefix=prefix)) as store:
+            assert store.hit(touches, now=NOW) == [[]] * 64
+            assert store.client.retry.get_retries() == 0  # type: ignore[union-attr]
+            masters = {client.get_node_from_key(f"{prefix}:{t.key}").name for t in touches}
+            assert len(masters) == 3
+            assert store.peek(touches, now=NOW + 1) == [[NOW]] * 64
+            store.reset([t.key for t in touches])  # one DEL per slot
+            assert store.peek(touches, now=NOW + 1) == [[]] * 64
+    finally:
+        client.close()
+        cluster.delete_prefix(prefix)
 
 
 def _closed_port() -> int:
@@ -58,8 +78,13 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_an_unreachable_server_is_a_store_error() -> None:
-    store = RedisStore(f"redis://127.0.0.1:{_closed_port()}/0", timeout=0.5)
+@pytest.mark.parametrize(
+    ("cluster", "cause"),
+    [(False, redis.ConnectionError), (True, redis.exceptions.RedisClusterException)],
+)
+def test_an_unreachable_server_is_a_store_error(cluster: bool, cause: type[Exception]) -> None:
+    # A cluster client connects as it is made: on first use, so the constructor never fails.
+    store = RedisStore(f"redis://127.0.0.1:{_closed_port()}/0", cluster=cluster, timeout=0.5)
     for call in (
         lambda: store.hit([Touch("k", 60, 3)], now=NOW),
         lambda: store.peek([Touch("k", 60, 3)], now=NOW),
@@ -67,7 +92,7 @@ def test_an_unreachable_server_is_a_store_error() -> None:
     ):
         with pytest.raises(StoreError, match="Redis rate store failed") as caught:
             call()
-        assert isinstance(caught.value.__cause__, redis.ConnectionError)
+        assert isinstance(caught.value.__cause__, cause)
     store.close()
 
 
@@ -78,15 +103,18 @@ def test_prefixes_that_would_break_hash_tags_are_refused(bad: str) -> None:
 
 
 def test_from_url_takes_prefix_and_cluster_options() -> None:
-    store = RedisStore.from_url("redis://127.0.0.1:1/0?prefix=app&cluster=yes&socket_timeout=1")
+    store = RedisStore.from_url("redis://127.0.0.1:1/0?prefix=app&socket_timeout=1")
     assert store.prefix == "app"
-    assert store._layout.cluster
     assert store.client.connection_pool.connection_kwargs["socket_timeout"] == 1.0
-    assert not RedisStore.from_url("redis://127.0.0.1:1/0")._layout.cluster
+    assert not store._layout.cluster
+    assert RedisStore.from_url("redis://127.0.0.1:1/0?cluster=yes")._layout.cluster
     with pytest.raises(ConfigurationError, match="cluster"):
         RedisStore.from_url("redis://127.0.0.1:1/0?cluster=maybe")
     with pytest.raises(ConfigurationError, match="bad Redis URL"):
         RedisStore("http://127.0.0.1:1/0")
+    for not_a_cluster in ("redis://127.0.0.1:1/2?cluster=yes", "unix:///run/r.sock?cluster=yes"):
+        with pytest.raises(ConfigurationError, match="database 0"):
+            RedisStore.from_url(not_a_cluster)
 
 
 def test_cluster_mode_sends_one_script_call_per_hash_slot() -> None:
