@@ -3,8 +3,9 @@
 The script (``sliding_log.lua``) reads and records every key of a decision in one
 server-side step, so concurrent clients cannot interleave a read and a write. Keys
 carry their digest as a Cluster hash tag (``loopguard:v1:pair:{3f9a…}``); in cluster
-mode a batch is split into one script call per hash slot. ``redis`` is imported only
-when a Redis store is built (see :mod:`loopguard.stores.redisclient`).
+mode a batch is split into one script call per hash slot, and the calls go out in one
+pipeline (one round trip per node). ``redis`` is imported only when a Redis store is
+built (see :mod:`loopguard.stores.redisclient`).
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ class _Call(NamedTuple):
 class _RedisStoreBase(Generic[Client]):
     """All of a Redis store that never waits on the server; each twin adds the verbs that do.
 
-    Building the client, the URL options, the key layout, the breaker and the wrapping of
-    redis-py's errors live here once, so that :class:`RedisStore` and
-    :class:`AsyncRedisStore` differ only in calling the server blocking or awaiting.
+    Building the client, the URL options, the key layout, the pipeline of script calls,
+    the breaker and the wrapping of redis-py's errors live here once, so that
+    :class:`RedisStore` and :class:`AsyncRedisStore` differ only in calling the server
+    blocking or awaiting.
     """
 
     #: The redis-py module whose ``Redis`` and ``RedisCluster`` clients a twin calls.
@@ -125,6 +127,7 @@ class _RedisStoreBase(Generic[Client]):
         # no node or no owner of a slot.
         self._errors = (module.RedisError, module.exceptions.RedisClusterException)
         self._timeouts: type[Exception] = module.TimeoutError
+        self._no_script: type[Exception] = module.exceptions.NoScriptError
         self._breaker = Breaker(cooldown, "Redis rate store")
         self._owns_client = isinstance(client_or_url, str)
         if cluster is None:
@@ -175,6 +178,25 @@ class _RedisStoreBase(Generic[Client]):
             _Call(indices, *self._layout.script_args(touches, indices, now, record=record))
             for indices in self._layout.groups([touch.key for touch in touches])
         ]
+
+    def _pipeline(self, calls: Sequence[_Call]) -> Any:
+        """A pipeline with one EVALSHA per call: one round trip per node for a whole batch."""
+        pipe = self.client.pipeline(transaction=False)  # type: ignore[attr-defined]
+        for call in calls:
+            pipe.evalsha(self._script.sha, len(call.keys), *call.keys, *call.args)
+        return pipe
+
+    def _unscripted(self, replies: Sequence[Any]) -> list[int]:
+        """The calls a node answered NOSCRIPT, after raising any other error reply.
+
+        A node that never saw the script (new, restarted, a replica just promoted) runs
+        nothing and says so; the caller sends those calls again through the script object,
+        which loads the script first.
+        """
+        for reply in replies:
+            if isinstance(reply, Exception) and not isinstance(reply, self._no_script):
+                raise reply
+        return [index for index, reply in enumerate(replies) if isinstance(reply, Exception)]
 
     def _answers(
         self, touches: Sequence[Touch], calls: Sequence[_Call], raws: Sequence[Any]
@@ -258,7 +280,9 @@ class RedisStore(_RedisStoreBase["SyncClient"]):
     def _run(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[list[float]]:
         calls = self._calls(touches, now, record=record)
         with self._wrap("record" if record else "read"):
-            replies = [self._script(call.keys, call.args) for call in calls]
+            replies = self._pipeline(calls).execute(raise_on_error=False) if calls else []
+            for index in self._unscripted(replies):
+                replies[index] = self._script(calls[index].keys, calls[index].args)
         return self._answers(touches, calls, replies)
 
 
@@ -310,5 +334,7 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
     ) -> list[list[float]]:
         calls = self._calls(touches, now, record=record)
         with self._wrap("record" if record else "read"):
-            replies = [await self._script(call.keys, call.args) for call in calls]
+            replies = await self._pipeline(calls).execute(raise_on_error=False) if calls else []
+            for index in self._unscripted(replies):
+                replies[index] = await self._script(calls[index].keys, calls[index].args)
         return self._answers(touches, calls, replies)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from redis_servers import RealRedis, reach
 from loopguard.errors import ConfigurationError, StoreError
 from loopguard.rate.keys import KeyDeriver, MailEvent
 from loopguard.stores import Touch
-from loopguard.stores.redis import RedisStore
+from loopguard.stores.redis import AsyncRedisStore, RedisStore
 
 NOW = 1_800_000_000.0
 
@@ -70,6 +71,45 @@ def test_a_cluster_url_spreads_one_batch_over_every_master() -> None:
     finally:
         client.close()
         cluster.delete_prefix(prefix)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_server_that_lost_the_script_is_given_it_again(
+    real_redis: RealRedis, prefix: str, asynchronous: bool
+) -> None:
+    # A new node, a restarted one or a promoted replica answers NOSCRIPT and runs nothing.
+    touches = [Touch(f"v1:pair:{{{number:02x}}}", 60, 3) for number in range(8)]
+    client = real_redis.client()
+
+    async def scenario() -> list[list[list[float]]]:
+        store = AsyncRedisStore.from_url(real_redis.store_url(prefix=prefix))
+        await store.hit(touches, now=NOW)
+        client.script_flush()
+        answers = [await store.hit(touches, now=NOW + 1), await store.peek(touches, now=NOW + 2)]
+        await store.close()
+        return answers
+
+    if asynchronous:
+        answers = asyncio.run(scenario())
+    else:
+        with RedisStore.from_url(real_redis.store_url(prefix=prefix)) as store:
+            store.hit(touches, now=NOW)
+            client.script_flush()
+            answers = [store.hit(touches, now=NOW + 1), store.peek(touches, now=NOW + 2)]
+    client.close()
+    assert answers == [[[NOW]] * 8, [[NOW, NOW + 1]] * 8]  # each call ran exactly once
+
+
+@pytest.mark.redis
+def test_an_error_reply_is_a_store_error(real_redis: RealRedis, prefix: str) -> None:
+    client = real_redis.client()
+    client.set(f"{prefix}:v1:pair:{{aa}}", "not a list")
+    with RedisStore.from_url(real_redis.store_url(prefix=prefix)) as store:
+        with pytest.raises(StoreError, match="WRONGTYPE") as caught:
+            store.hit([Touch("v1:pair:{aa}", 60, 3), Touch("v1:pair:{bb}", 60, 3)], now=NOW)
+        assert isinstance(caught.value.__cause__, redis.ResponseError)
+    client.close()
 
 
 def _closed_port() -> int:
