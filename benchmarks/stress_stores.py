@@ -4,11 +4,14 @@ Usage::
 
     python benchmarks/stress_stores.py load --store sqlite --processes 4 --decisions 50000
     python benchmarks/stress_stores.py load --store redis --processes 4 --decisions 50000
+    python benchmarks/stress_stores.py load --store redis --url 'redis://h:7001/0?cluster=yes' \
+        --processes 4 --threads 8 --decisions 2000
     python benchmarks/stress_stores.py load --store memory --threads 8 --decisions 50000
     python benchmarks/stress_stores.py flood --senders 5000000 --max-keys 1000000
 
-``load`` has every worker (a process, or a thread for the memory store) decide
-``--decisions`` events over a shared set of pairs, all starting at one signal, then
+``load`` has every worker (a thread of one of ``--processes`` processes, each with one
+store; the memory store runs its threads in one process) decide ``--decisions`` events
+over a shared set of pairs, all starting at one signal, then
 reads every pair back: the stored count must equal the events sent to it exactly (no
 lost, no double count). Without ``--url``, Redis runs on a private ``redis-server`` on a
 free loopback port, stopped afterwards. ``flood`` sends distinct senders through a
@@ -72,23 +75,38 @@ def stored_counts(store: Store) -> list[int]:
     return [len(stamps) for stamps in store.peek(touches, now=time.time())]
 
 
-def worker_main(url: str, worker: int, decisions: int) -> None:
+def decide_in_threads(tracker: RateTracker, workers: range, decisions: int) -> None:
+    """Each worker of ``workers`` decides in a thread of its own, all starting together."""
+    go = threading.Barrier(len(workers))
+
+    def work(worker: int) -> None:
+        go.wait()
+        decide(tracker, worker, decisions)
+
+    pool = [threading.Thread(target=work, args=(worker,)) for worker in workers]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def worker_main(url: str, process: int, threads: int, decisions: int) -> None:
     """One load process: build the store, say ready, wait for go, decide, report seconds."""
     tracker = RateTracker([LOAD_LIMIT], store=store_from_url(url))
     print("ready", flush=True)
     sys.stdin.readline()
     started = time.perf_counter()
-    decide(tracker, worker, decisions)
+    decide_in_threads(tracker, range(process * threads, (process + 1) * threads), decisions)
     print(time.perf_counter() - started, flush=True)
     tracker.close()
 
 
-def run_processes(url: str, processes: int, decisions: int, timeout: float) -> float:
-    """Wall-clock seconds for ``processes`` workers to decide ``decisions`` each."""
+def run_processes(url: str, processes: int, threads: int, decisions: int, timeout: float) -> float:
+    """Wall-clock seconds for ``processes`` x ``threads`` workers to decide ``decisions`` each."""
     command = [sys.executable, __file__, "worker", url]
     workers = [
         subprocess.Popen(
-            [*command, str(index), str(decisions)],
+            [*command, str(index), str(threads), str(decisions)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -118,19 +136,8 @@ def run_processes(url: str, processes: int, decisions: int, timeout: float) -> f
 
 def run_threads(store: Store, threads: int, decisions: int) -> float:
     tracker = RateTracker([LOAD_LIMIT], store=store)
-    go = threading.Barrier(threads + 1)
-
-    def work(index: int) -> None:
-        go.wait()
-        decide(tracker, index, decisions)
-
-    pool = [threading.Thread(target=work, args=(index,)) for index in range(threads)]
-    for thread in pool:
-        thread.start()
-    go.wait()
     started = time.perf_counter()
-    for thread in pool:
-        thread.join()
+    decide_in_threads(tracker, range(threads), decisions)
     return time.perf_counter() - started
 
 
@@ -168,13 +175,15 @@ def private_redis() -> Iterator[str]:
 
 
 def load(args: argparse.Namespace) -> dict[str, object]:
-    workers = args.threads if args.store == "memory" else args.processes
+    processes = 1 if args.store == "memory" else args.processes
+    threads = args.threads or (8 if args.store == "memory" else 1)
+    workers = processes * threads
     with _store_url(args) as url:
         if args.store == "memory":
             store: Store = MemoryStore()
             seconds = run_threads(store, workers, args.decisions)
         else:
-            seconds = run_processes(url, workers, args.decisions, args.timeout)
+            seconds = run_processes(url, processes, threads, args.decisions, args.timeout)
             store = store_from_url(url)
         counts = stored_counts(store)
         store.close()
@@ -182,6 +191,8 @@ def load(args: argparse.Namespace) -> dict[str, object]:
     return {
         "scenario": f"load {args.store}",
         "workers": workers,
+        "processes": processes,
+        "threads_each": threads,
         "decisions_each": args.decisions,
         "stored": sum(counts),
         "expected": sum(expected),
@@ -251,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     loading.add_argument("--store", choices=("memory", "sqlite", "redis"), required=True)
     loading.add_argument("--url", help="a store URL (default: a private one)")
     loading.add_argument("--processes", type=int, default=4)
-    loading.add_argument("--threads", type=int, default=8)
+    loading.add_argument("--threads", type=int, help="per process (default: 8 memory, else 1)")
     loading.add_argument("--decisions", type=int, default=50_000)
     loading.add_argument("--timeout", type=float, default=1800.0, help="seconds per worker")
     flooding = commands.add_parser("flood", help="distinct senders through a capped store")
@@ -262,10 +273,11 @@ def main(argv: list[str] | None = None) -> None:
     working = commands.add_parser("worker", help="internal: one load process")
     working.add_argument("url")
     working.add_argument("index", type=int)
+    working.add_argument("threads", type=int)
     working.add_argument("decisions", type=int)
     args = parser.parse_args(argv)
     if args.command == "worker":
-        worker_main(args.url, args.index, args.decisions)
+        worker_main(args.url, args.index, args.threads, args.decisions)
         return
     report = load(args) if args.command == "load" else flood(args)
     print(json.dumps(report))
