@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from stress_stores import private_redis  # this folder is on sys.path when run as a script
-
 from loopguard.rate.aio import AsyncRateTracker
 from loopguard.rate.keys import MailEvent
 from loopguard.rate.tracker import Limit, RateTracker
@@ -104,6 +102,8 @@ def main() -> None:
     parser.add_argument("--cluster-url", help="a store URL of a cluster (…/0?cluster=yes)")
     options = parser.parse_args()
     single, batched = (2_000, 20_000) if options.quick else (20_000, 200_000)
+    from stress_stores import private_redis  # this folder is sys.path[0] when run as a script
+
     with ExitStack() as servers:
         standalone = options.redis_url or servers.enter_context(private_redis())
         cluster = options.cluster_url or servers.enter_context(private_cluster())

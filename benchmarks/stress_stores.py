@@ -4,8 +4,7 @@ Usage::
 
     python benchmarks/stress_stores.py load --store sqlite --processes 4 --decisions 50000
     python benchmarks/stress_stores.py load --store redis --processes 4 --decisions 50000
-    python benchmarks/stress_stores.py load --store redis --url 'redis://h:7001/0?cluster=yes' \
-        --processes 4 --threads 8 --decisions 2000
+    python benchmarks/stress_stores.py load --store redis --threads 8 --url "$CLUSTER_URL"
     python benchmarks/stress_stores.py load --store memory --threads 8 --decisions 50000
     python benchmarks/stress_stores.py flood --senders 5000000 --max-keys 1000000
 
