@@ -335,3 +335,31 @@ def test_people_writing_about_parcels_and_abuse_stay_human(subject: str) -> None
     body = "Hi, my parcel was returned to sender and the delivery failed. Can you check?\nAnn\n"
     verdict = classify(build_message(subject=subject, body=body))
     assert verdict.category is Category.HUMAN, verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Loop", "support@example.com"),
+        ("X-Loop", "yes"),
+        ("X-No-Loop", "1"),
+        ("X-OTRS-Loop", "yes"),
+        ("X-Ack", "No"),
+        ("X-No-Ack", "yes"),
+    ],
+)
+def test_loop_and_ack_headers_ask_for_no_answer_and_name_no_kind(header: str, value: str) -> None:
+    verdict = classify(build_message({header: value}))
+    assert verdict.no_autoreply
+    assert verdict.category is Category.HUMAN
+
+
+@pytest.mark.parametrize(("header", "value"), [("X-OTRS-Loop", "false"), ("X-Ack", "yes")])
+def test_loop_and_ack_headers_that_say_no(header: str, value: str) -> None:
+    assert not classify(build_message({header: value})).no_autoreply
+
+
+def test_mailman_replybot_is_an_auto_reply() -> None:
+    verdict = classify(build_message({"X-Mailer": "The Mailman Replybot", "X-Ack": "No"}))
+    assert verdict.category is Category.AUTO_REPLY
+    assert verdict.no_autoreply

@@ -188,3 +188,13 @@ def test_exchange_ndr_from_its_system_mailbox_without_a_report_part() -> None:
     assert verdict.category is Category.BOUNCE
     assert verdict.bounce is not None
     assert verdict.bounce.permanent == {"bob@fabrikam.example"}
+
+
+def test_status_class_rules_over_the_action_word() -> None:
+    # Postfix after its queue lifetime: "Action: failed" with a 4.x.x status (RFC 3463).
+    body = DSN_BODY.replace("Status: 5.1.1", "Status: 4.4.7")
+    verdict = classify(dsn(body))
+    assert verdict.category is Category.BOUNCE
+    assert verdict.bounce is not None
+    assert not verdict.bounce.permanent
+    assert verdict.bounce.temporary == {"gone@example.org", "slow@example.net"}

@@ -18,6 +18,8 @@ __all__ = ["FAILED_ACTIONS", "StatusReport", "read_status_parts", "scan_delivery
 FAILED_ACTIONS = frozenset({"failed"})
 _DELAYED_ACTIONS = frozenset({"delayed"})
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+# What a failure is by its RFC 3463 status class, whatever the Action field says.
+_FAILURE_CLASSES = {"5": "failed", "4": "delayed"}
 _STATUS = re.compile(r"\s*([245])\.\d{1,3}\.\d{1,3}")
 _RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
 # Per-recipient DSN fields (RFC 3464 section 2.3), read straight from the raw body.
@@ -126,14 +128,19 @@ def _status_blocks(part: Part) -> Iterator[dict[str, str]]:
 
 
 def _action_of(fields: dict[str, str]) -> str:
-    action = fields.get("action", "").strip().lower().split(None, 1)
-    if action:
-        return action[0].rstrip(";")
-    # Some MTAs omit Action: the status class says it (RFC 3463).
+    words = fields.get("action", "").strip().lower().split(None, 1)
+    action = words[0].rstrip(";") if words else ""
     match = _STATUS.match(fields.get("status", ""))
-    if match is None:
-        return ""
-    return {"5": "failed", "4": "delayed", "2": "delivered"}[match.group(1)]
+    status_class = match.group(1) if match else ""
+    if action in FAILED_ACTIONS | _DELAYED_ACTIONS and status_class in _FAILURE_CLASSES:
+        # RFC 3463: the status class says whether a failure is permanent. Postfix writes
+        # "Action: failed" with "Status: 4.4.7" when a message outlives its queue lifetime:
+        # the address may work tomorrow, so that recipient is a temporary failure.
+        return _FAILURE_CLASSES[status_class]
+    if action or not status_class:
+        return action
+    # Some MTAs omit Action: the status class says it.
+    return {"5": "failed", "4": "delayed", "2": "delivered"}[status_class]
 
 
 def _recipient_of(fields: dict[str, str]) -> str | None:

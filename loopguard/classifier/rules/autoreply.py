@@ -148,13 +148,17 @@ def precedence_auto_reply(self: Rule, view: MessageView, _: RuleSettings) -> Rea
     return None
 
 
+# X-Mailer values of programs whose every message is an automatic answer.
+_RESPONDER_MAILERS = ("kana response", "the mailman replybot")
+
+
 @rule(
     "vendor-autoresponder",
     Category.AUTO_REPLY,
     0.9,
     evidence="X-Autoresponse, X-Amazon-Auto-Reply, X-POST-MessageClass: 9; Autoresponder, "
-    "X-Mailer: KANA Response",
-    source="osTicket isAutoReply; ezmlm-weed; Mailtraq",
+    "X-Mailer: KANA Response or The Mailman Replybot",
+    source="osTicket isAutoReply; ezmlm-weed; Mailtraq; GNU Mailman 2 Handlers/Replybot.py",
     headers=("x-autoresponse", "x-amazon-auto-reply", "x-post-messageclass", "x-mailer"),
 )
 def vendor_autoresponder(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
@@ -166,7 +170,7 @@ def vendor_autoresponder(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     if "autoresponder" in message_class.lower():
         return self.hit(f"X-POST-MessageClass: {message_class}")
     mailer = view.get("x-mailer") or ""
-    if mailer.lower().startswith("kana response"):
+    if mailer.lower().startswith(_RESPONDER_MAILERS):
         return self.hit(f"X-Mailer: {mailer}")
     return None
 

@@ -99,6 +99,55 @@ def x_auto_response_suppress(self: Rule, view: MessageView, _: RuleSettings) -> 
     return self.hit(f"X-Auto-Response-Suppress: {value}")
 
 
+# Loop headers that mail programs, forwarding rules and ticket systems stamp on what they
+# send or pass on; a person's mail client never adds one.
+_LOOP_HEADERS = ("x-loop", "x-no-loop", "x-otrs-loop")
+
+
+@rule(
+    "x-loop",
+    None,
+    0.0,
+    evidence="X-Loop (any value), X-No-Loop or X-OTRS-Loop (any value but no/false): a "
+    "request, not a category (forwarding rules add it to a person's mail too)",
+    source="procmail/formail vacation recipes (procmailex(5)); Zammad auto_response_check; "
+    "Znuny PostMaster GetEmailParams",
+    no_autoreply=True,
+    headers=_LOOP_HEADERS,
+)
+def x_loop(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for header in _LOOP_HEADERS:
+        for value in view.get_all(header):
+            if header == "x-loop" or value.strip().lower() not in ("no", "false"):
+                return self.hit(f"{_title(header)}: {value}")
+    return None
+
+
+@rule(
+    "x-ack-no",
+    None,
+    0.0,
+    evidence="X-Ack: no or X-No-Ack present: the sender asks for no acknowledgement "
+    "(Mailman stamps it on its own automatic answers)",
+    source="GNU Mailman replybot and can_acknowledge (X-Ack, X-No-Ack)",
+    no_autoreply=True,
+    headers=("x-ack", "x-no-ack"),
+)
+def x_ack_no(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    if view.get("x-no-ack") is not None:
+        return self.hit(f"X-No-Ack: {view.get('x-no-ack')}")
+    for value in view.get_all("x-ack"):
+        if value.strip().lower().startswith("no"):
+            return self.hit(f"X-Ack: {value}")
+    return None
+
+
+def _title(header: str) -> str:
+    return "-".join(
+        part.upper() if part == "otrs" else part.capitalize() for part in header.split("-")
+    )
+
+
 def suppress_flags(value: str) -> frozenset[str]:
     """The comma-separated flags of an X-Auto-Response-Suppress value, lower-cased."""
     return frozenset(flag.strip().lower() for flag in value[:200].split(",") if flag.strip())
@@ -117,4 +166,6 @@ BULK_RULES: tuple[Rule, ...] = (
     _presence_rule("x-beenthere", "x-beenthere", "X-BeenThere", "Mailman 2.1 loop header", 0.9),
     _presence_rule("mailing-list", "mailing-list", "Mailing-List", "ezmlm; Znuny", 0.9),
     x_auto_response_suppress,
+    x_loop,
+    x_ack_no,
 )
