@@ -8,15 +8,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from loopguard.classifier.bounce.step import BOUNCE_FINDINGS, bounce_step, needs_bounce_step
-from loopguard.classifier.decide import conclude, has_mark
+from loopguard.classifier.decide import conclude, is_settled, reads_no_absence
 from loopguard.classifier.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
 from loopguard.classifier.rules.body import BODY_RULES, BodyRule, BodySnapshot
+from loopguard.classifier.rules.content import OOO_TEXT, REPLY_QUOTE, TEXT_FINDINGS
 from loopguard.classifier.rules.roles import Role, RoleIndex
 from loopguard.classifier.text.authortext import author_text
 from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD, assess_text
 from loopguard.classifier.text.patterns import PatternSet
-from loopguard.classifier.verdict import Bounce, Category, Reason, Verdict
+from loopguard.classifier.verdict import Bounce, Reason, Verdict
 from loopguard.errors import ConfigurationError
 from loopguard.mail.view import MessageView
 
@@ -75,7 +76,7 @@ class Classifier:
         object.__setattr__(self, "settings", RuleSettings(self.hop_limit, self.patterns))
         no_autoreply = frozenset(r.name for r in self.rules if r.no_autoreply)
         object.__setattr__(self, "no_autoreply_rules", no_autoreply)
-        roles = RoleIndex((*self.rules, *self.body_rules, *BOUNCE_FINDINGS))
+        roles = RoleIndex((*self.rules, *self.body_rules, *BOUNCE_FINDINGS, *TEXT_FINDINGS))
         object.__setattr__(self, "roles", roles)
 
     def classify(
@@ -100,14 +101,23 @@ class Classifier:
         ``reply_to_ours``: the message answers one we sent (see :func:`loopguard.classify`).
         """
         reasons = [*self._damage(view), *self._run_rules(view)]
-        if not has_mark(reasons):
-            # Headers are inconclusive (no mark): read the size-capped body once.
+        if not is_settled(reasons, self.roles):
+            # The headers leave the kind open: read the size-capped body once.
             if self.body_rules:
                 reasons.extend(self._run_body_rules(view))
-            if self.text_heuristics and not has_mark(reasons):
+            if (
+                self.text_heuristics
+                and not is_settled(reasons, self.roles)
+                and not reads_no_absence(reasons, self.roles)
+            ):
                 machine_sent = self.roles.any(reasons, Role.MACHINE_SENT)
+                # Conversational phrases are looked for when they may outweigh weak
+                # evidence of a machine (a no-reply sender); other person signs are cheap.
+                weak = self.roles.any(reasons, Role.WEAK)
                 reasons.extend(
-                    self._read_text(view, machine_sent=machine_sent, reply_to_ours=reply_to_ours)
+                    self._read_text(
+                        view, machine_sent=machine_sent, weak=weak, reply_to_ours=reply_to_ours
+                    )
                 )
         bounce: Bounce | None = None
         if needs_bounce_step(reasons, self.roles):
@@ -142,7 +152,7 @@ class Classifier:
             yield from _shielded(item.name, functools.partial(item, body))
 
     def _read_text(
-        self, view: MessageView, *, machine_sent: bool, reply_to_ours: bool
+        self, view: MessageView, *, machine_sent: bool, weak: bool, reply_to_ours: bool
     ) -> Iterable[Reason]:
         """Out-of-office evidence from the subject and the author's own words.
 
@@ -152,21 +162,34 @@ class Classifier:
         """
         try:
             body = author_text(view, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
-            assessment = assess_text(view.subject, body, self.patterns, reply_to_ours=reply_to_ours)
+            assessment = assess_text(
+                view.subject,
+                body,
+                self.patterns,
+                reply_to_ours=reply_to_ours,
+                person_phrases=weak,
+            )
         except Exception as exc:  # the text step must never break the host's pipeline
             log.exception("text heuristics failed")
             yield Reason("rule-error", None, f"text heuristics: {type(exc).__name__}", 0.0)
             return
-        # The signals are shown for explanation only: one combined score decides.
+        # The out-of-office signals are shown for explanation only: one combined score
+        # decides. The person signs are evidence of their own (Role.PERSON).
         for signal in assessment.body_signals:
             yield Reason(signal.rule, None, signal.detail, signal.confidence)
+        if body.quoted and self.patterns.reply_prefix.match(view.subject):
+            yield REPLY_QUOTE.hit("a reply that quotes the message it answers")
         score = assessment.confidence
         if machine_sent and assessment.short and 0.0 < score < self.text_threshold:
             score = 1.0 - (1.0 - score) * (1.0 - _MACHINE_SENT_WEIGHT)
             yield Reason("machine-sent-reply-text", None, "reply text from a machine sender", 0.5)
-        if score >= self.text_threshold:
-            detail = f"text score {score:.2f} ≥ {self.text_threshold:.2f}"
-            yield Reason("ooo-text", Category.AUTO_REPLY, detail, round(min(score, 0.9), 3))
+        if score > 0.0:
+            # Below the threshold the score names no category, but it still speaks for the
+            # subject evidence it weighed (Role.TEXT_SCORE).
+            above = score >= self.text_threshold
+            detail = f"text score {score:.2f} {'≥' if above else '<'} {self.text_threshold:.2f}"
+            category = OOO_TEXT.category if above else None
+            yield Reason(OOO_TEXT.name, category, detail, round(min(score, 0.9), 3))
 
     @staticmethod
     def _damage(view: MessageView) -> Iterable[Reason]:

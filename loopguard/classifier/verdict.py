@@ -59,10 +59,20 @@ def clip_detail(detail: str, limit: int = 200) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Bounce:
-    """Failed recipients reported by a delivery status notification."""
+    """Failed recipients reported by a delivery status notification.
+
+    ``structural`` says the bounce is one by its structure and by nothing else: a
+    ``multipart/report`` DSN, or a failure report a mail system (MAILER-DAEMON,
+    postmaster, a null sender) sent, and the message carries no auto-reply evidence at all
+    (no RFC 3834 ``auto-replied`` mark from a person's mailbox, no out-of-office subject or
+    text). Only such a bounce should teach a host that an address fails: a vacation reply
+    saying "your message will not be forwarded" must never block its sender. The classifier
+    sets it; a ``Bounce`` built by hand is not structural unless it says so.
+    """
 
     permanent: frozenset[str] = frozenset()
     temporary: frozenset[str] = frozenset()
+    structural: bool = False
 
     @property
     def recipients(self) -> frozenset[str]:

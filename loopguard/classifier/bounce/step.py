@@ -27,27 +27,38 @@ __all__ = [
     "DELIVERY_REPORT_SUCCESS",
     "FAILED_RECIPIENTS",
     "RETURNED_ORIGINAL",
+    "TEXT_RECIPIENTS",
     "bounce_step",
     "needs_bounce_step",
 ]
 
 log = logging.getLogger(__name__)
 
-_REPORT = frozenset({Role.REPORT_EVIDENCE})
+_REPORT = frozenset({Role.REPORT_EVIDENCE, Role.STRUCTURE})
+_STATED = frozenset({Role.FAILURE_STATEMENT})
 FAILED_RECIPIENTS = Finding(
     "failed-recipients",
     Category.BOUNCE,
     0.95,
-    "failed recipients named by a delivery-status part, beside a failure statement in the "
-    "report's own text, or by flufl.bounce's detectors",
+    "failed recipients named by a delivery-status part (RFC 3464)",
     _REPORT,
+)
+TEXT_RECIPIENTS = Finding(
+    "failure-text-recipients",
+    Category.BOUNCE,
+    0.95,
+    "failed recipients named beside a failure statement in a report's own text, or found by "
+    "flufl.bounce's detectors: a bounce only when a mail system sent it and nothing says "
+    "auto-reply",
+    _STATED,
 )
 BOUNCE_TEXT = Finding(
     "bounce-text",
     Category.BOUNCE,
     0.9,
-    "a failure statement in the report's own text, or a report subject from a mail system",
-    _REPORT,
+    "a failure statement in the report's own text, or a report subject from a mail system "
+    "(same conditions)",
+    _STATED,
 )
 DELIVERY_REPORT_SUCCESS = Finding(
     "delivery-report-success",
@@ -60,10 +71,19 @@ RETURNED_ORIGINAL = Finding(
     "returned-original",
     Category.BOUNCE,
     0.9,
-    "a mail system sent back a message (message/rfc822 or its headers)",
+    "the message sends back the original (message/rfc822 or its headers), as mail systems "
+    "do: with a failure statement from any sender, alone from a mail system",
+    frozenset({Role.FAILURE_STATEMENT, Role.MAIL_SYSTEM}),
 )
 #: What the bounce step states itself, for the roles index and the documentation.
-BOUNCE_FINDINGS = (FAILED_RECIPIENTS, BOUNCE_TEXT, DELIVERY_REPORT_SUCCESS, RETURNED_ORIGINAL)
+BOUNCE_FINDINGS = (
+    FAILED_RECIPIENTS,
+    TEXT_RECIPIENTS,
+    BOUNCE_TEXT,
+    DELIVERY_REPORT_SUCCESS,
+    RETURNED_ORIGINAL,
+)
+_CHALLENGE_WINDOW = 16 * 1024
 _RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
 
 
@@ -127,8 +147,10 @@ def _apply_report(
     if report.bounce is not None:
         failed = sorted(report.bounce.recipients)
         shown = ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else "")
-        source = "delivery-status" if report.has_status_part else "bounce text"
-        out.append(FAILED_RECIPIENTS.hit(f"{source}: {shown}"))
+        if report.has_status_part:
+            out.append(FAILED_RECIPIENTS.hit(f"delivery-status: {shown}"))
+        else:
+            out.append(TEXT_RECIPIENTS.hit(f"bounce text: {shown}"))
     elif report.failure:
         out.append(BOUNCE_TEXT.hit(report.failure))
     elif mail_system and roles.any(reasons, Role.REPORT_SUBJECT):
@@ -136,7 +158,13 @@ def _apply_report(
     elif mail_system and _returned_original(view):
         # Whatever language its text is in, a mail system that sends a message back
         # (attached, or its headers) reports that it was not delivered.
-        out.append(RETURNED_ORIGINAL.hit(RETURNED_ORIGINAL.evidence))
+        out.append(RETURNED_ORIGINAL.hit("a mail system sent back a message"))
+        return out
+    stated = report.bounce is not None or report.failure is not None
+    if stated and not (mail_system or report.has_status_part) and _returned_original(view):
+        # A failure statement that sends the original back is a mail system's report,
+        # whatever address it comes from (a carrier's no-reply gateway).
+        out.append(RETURNED_ORIGINAL.hit("the failure report sends back the original"))
     return out
 
 
@@ -153,6 +181,13 @@ def _challenge_instead_of_delay(
     """Boxbe and TMDA word their challenges as delay reports ("Action: delayed"): a
     message held until its sender proves to be a person is a challenge-response
     auto-reply, not a delivery failure."""
+    phrases = CHALLENGE_RESPONSE.phrases
+    if view.has_raw and phrases is not None:
+        # A cheap look at the raw bytes first: most delay reports (a queue that expired)
+        # are no challenge, and the full parse costs more than the rest of the verdict.
+        raw = view.body_bytes(_CHALLENGE_WINDOW).decode("utf-8", "replace").lower()
+        if phrases.search(" ".join(raw.split())) is None:
+            return reasons
     try:
         challenge = CHALLENGE_RESPONSE(BodySnapshot(view, patterns))
     except Exception:  # the parse failed already in the bounce stage, nothing to add

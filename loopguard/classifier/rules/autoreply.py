@@ -35,7 +35,7 @@ def _first_token(value: str) -> str:
     source="RFC 3834 section 5; IANA Auto-Submitted registry (auto-notified, RFC 5436)",
     false_positives="some relays stamp auto-generated on forwarded human mail",
     headers=("auto-submitted",),
-    roles=(Role.STAMPED_ON_REPORTS,),
+    roles=(Role.STAMPED_ON_REPORTS, Role.GENERIC_AUTOMATION),
 )
 def auto_submitted(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     for raw in view.get_all("auto-submitted"):
@@ -206,6 +206,7 @@ def exchange_inbox_rules_loop(self: Rule, view: MessageView, _: RuleSettings) ->
     evidence="X-MS-Exchange-Generated-Message-Source present",
     source="Microsoft Exchange transport (system-generated messages)",
     headers=("x-ms-exchange-generated-message-source",),
+    roles=(Role.GENERIC_AUTOMATION,),
 )
 def exchange_generated_message(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     value = view.get("x-ms-exchange-generated-message-source")
@@ -273,6 +274,7 @@ def challenge_response_headers(self: Rule, view: MessageView, _: RuleSettings) -
     false_positives="a person who types such a prefix; a reply quoting an auto-reply's subject "
     "(hence the low weight behind reply prefixes)",
     headers=("subject",),
+    roles=(Role.CONTENT, Role.WEIGHED_BY_TEXT),
 )
 def subject_autoreply_prefix(
     self: Rule, view: MessageView, settings: RuleSettings

@@ -139,6 +139,7 @@ CHALLENGE_RESPONSE = BodyRule(
         )
     ),
     false_positives="a person explaining how such systems work",
+    roles=frozenset({Role.CONTENT}),
 )
 
 BODY_RULES: tuple[BodyRule, ...] = (
@@ -149,7 +150,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/delivery-status part inside another container than multipart/report",
         "RFC 3464; MTAs that wrap their DSN in multipart/mixed",
         part_type="message/delivery-status",
-        roles=frozenset({Role.BOUNCE_HINT, Role.REPORT_EVIDENCE}),
+        roles=frozenset({Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.STRUCTURE}),
     ),
     BodyRule(
         "report-part-feedback",
@@ -158,7 +159,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/feedback-report part (ARF) in any container",
         "RFC 5965; RFC 6591 (authentication failure reports)",
         part_type="message/feedback-report",
-        roles=frozenset({Role.REPORT_EVIDENCE}),
+        roles=frozenset({Role.REPORT_EVIDENCE, Role.STRUCTURE}),
     ),
     BodyRule(
         "report-part-disposition",
@@ -167,7 +168,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "a message/disposition-notification part in any container",
         "RFC 8098",
         part_type="message/disposition-notification",
-        roles=frozenset({Role.REPORT_EVIDENCE}),
+        roles=frozenset({Role.REPORT_EVIDENCE, Role.STRUCTURE}),
     ),
     BodyRule(
         "body-automatic-notice",
@@ -210,6 +211,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         ),
         false_positives="a person quoting such a notice in their own words (quoted '>' lines "
         "and forwards are skipped)",
+        roles=frozenset({Role.CONTENT}),
     ),
     BodyRule(
         "body-list-footer",
@@ -252,6 +254,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
         edges_only=True,
         false_positives="a person asking how to unsubscribe (usually through the list, which "
         "is bulk anyway); forwards are skipped",
+        roles=frozenset({Role.CONTENT}),
     ),
     CHALLENGE_RESPONSE,
 )

@@ -10,7 +10,9 @@ from collections.abc import Iterable
 
 from loopguard.classifier.bounce.step import BOUNCE_FINDINGS
 from loopguard.classifier.rules import DEFAULT_RULES
+from loopguard.classifier.rules.base import Finding
 from loopguard.classifier.rules.body import BODY_RULES
+from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.rules.roles import Role
 
 __all__ = ["markdown_reference"]
@@ -32,7 +34,7 @@ def _roles(roles: Iterable[Role]) -> str:
 
 
 def markdown_reference() -> str:
-    """The header-rule, body-rule and bounce-finding tables, with their headings."""
+    """The header-rule, body-rule, bounce-finding and text-finding tables, with headings."""
     header_rows = [
         f"| `{r.name}` | {r.category.value if r.category else '—'} | {r.confidence:.2f} | "
         f"{_cell(r.evidence)}{' Sets `no_autoreply`.' if r.no_autoreply else ''}"
@@ -44,15 +46,21 @@ def markdown_reference() -> str:
         f"{_roles(r.roles)} | {_cell(r.source)} | {_cell(r.false_positives)} |"
         for r in BODY_RULES
     ]
-    finding_rows = [
-        f"| `{f.name}` | {f.category.value if f.category else '—'} | {f.confidence:.2f} | "
-        f"{_cell(f.evidence)}{_roles(f.roles)} |"
-        for f in BOUNCE_FINDINGS
-    ]
+    finding_rows = [_finding_row(f) for f in BOUNCE_FINDINGS]
+    text_rows = [_finding_row(f) for f in TEXT_FINDINGS]
     return (
         "## Header rules\n\n" + _HEAD + "\n".join(header_rows) + "\n\n"
         "## Body rules\n\n" + _HEAD + "\n".join(body_rows) + "\n\n"
-        "## Findings of the bounce step\n\n" + _FINDINGS_HEAD + "\n".join(finding_rows) + "\n"
+        "## Findings of the bounce step\n\n" + _FINDINGS_HEAD + "\n".join(finding_rows) + "\n\n"
+        "## Findings of the text step\n\n" + _FINDINGS_HEAD + "\n".join(text_rows) + "\n"
+    )
+
+
+def _finding_row(finding: Finding) -> str:
+    category = finding.category.value if finding.category else "—"
+    return (
+        f"| `{finding.name}` | {category} | {finding.confidence:.2f} | "
+        f"{_cell(finding.evidence)}{_roles(finding.roles)} |"
     )
 
 

@@ -20,7 +20,7 @@ __all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
     "message/delivery-status); success-only reports become auto_generated",
     source="RFC 3464 (DSN), RFC 6522 (multipart/report)",
     headers=("content-type",),
-    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.DELIVERY_STATUS),
+    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.DELIVERY_STATUS, Role.STRUCTURE),
 )
 def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -38,7 +38,7 @@ def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     evidence="Content-Type: multipart/report; report-type=disposition-notification",
     source="RFC 8098 (Message Disposition Notification)",
     headers=("content-type",),
-    roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
+    roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE, Role.STRUCTURE),
 )
 def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -56,7 +56,7 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "report-type only 0.8 (the bounce step may find a delivery-status part)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
     headers=("content-type",),
-    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
+    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE, Role.STRUCTURE),
 )
 def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     ctype, params = view.content_type
@@ -99,7 +99,7 @@ BOUNCE_SUBJECT = re.compile(
     false_positives="people write such subjects about parcels ('Delivery failure on my "
     "order'): alone it never decides (0.45), it only confirms a mail system's report",
     headers=("subject",),
-    roles=(Role.REPORT_SUBJECT,),
+    roles=(Role.REPORT_SUBJECT, Role.CONTENT),
 )
 def bounce_subject(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     subject = view.subject
@@ -129,6 +129,7 @@ _READ_RECEIPT_BODY = re.compile(
     "'wurde am ... gelesen') or a message/disposition-notification part",
     source="Microsoft Outlook/Exchange read receipts; RFC 8098",
     headers=("subject",),
+    roles=(Role.CONTENT,),
 )
 def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     subject = view.subject
@@ -148,6 +149,7 @@ def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     source="Exim received_headers_max 30; Postfix hopcount_limit 50; sendmail MaxHopCount 25",
     false_positives="very long legitimate relay chains (raise hop_limit)",
     headers=("received",),
+    roles=(Role.GENERIC_AUTOMATION,),
 )
 def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     hops = len(view.get_all("received"))

@@ -16,7 +16,32 @@ __all__ = ["Role", "RoleIndex"]
 
 
 class Role(enum.StrEnum):
-    """The parts a piece of evidence can play besides naming a category."""
+    """The parts a piece of evidence can play besides naming a category.
+
+    The decision table (:mod:`loopguard.classifier.decide`, docs/classification.md) sorts
+    evidence into its columns by these roles: ``STRUCTURE``, ``CONTENT``,
+    ``GENERIC_AUTOMATION`` (with ``WEAK``), ``PERSON``; evidence with none of them that names
+    a category is a *mark*, a header a machine set to say what it sent.
+    """
+
+    STRUCTURE = "structure"
+    """The message's MIME structure is a machine report (DSN, MDN, ARF): decides first."""
+    CONTENT = "content"
+    """Read from the subject or the text, not set by a machine: weighed against a person."""
+    PERSON = "person"
+    """A sign that a person wrote the text (a question, a quote, conversational phrases)."""
+    WEAK = "weak"
+    """Evidence of a machine that never decides against a person's text (a no-reply sender)."""
+    FAILURE_STATEMENT = "failure-statement"
+    """A delivery failure stated in a report's text: a bounce only from a mail system, and
+    never when the message carries any auto-reply evidence."""
+    TEXT_SCORE = "text-score"
+    """The out-of-office score of the author's text: where it exists, it speaks for the
+    subject evidence it weighed together with the person evidence."""
+    WEIGHED_BY_TEXT = "weighed-by-text"
+    """Counted again inside the text score (an auto-reply subject prefix)."""
+    REPORTER = "reporter"
+    """From is a mail system's reporting account: its auto-replied stamp marks a report."""
 
     BOUNCE_HINT = "bounce-hint"
     """The body is worth reading thoroughly for failed recipients (DSN type, mail system)."""
@@ -27,7 +52,8 @@ class Role(enum.StrEnum):
     MACHINE_SENT = "machine-sent"
     """A machine sent it without saying which kind: short reply text makes an autoresponder."""
     GENERIC_AUTOMATION = "generic-automation"
-    """Names auto_generated only when no other evidence names a kind."""
+    """Says a machine sent it, not which kind: when it names auto_generated, that holds only
+    when no other evidence names a kind (Auto-Submitted: auto-generated, a null path)."""
     NOREPLY_SENDER = "noreply-sender"
     """A do-not-reply address: with list headers only, a notification service."""
     LIST_HEADER = "list-header"

@@ -39,7 +39,7 @@ def is_system_sender(address: str | None) -> bool:
     source="RFC 5321 section 4.5.5 (reports use a null reverse-path); RFC 3834 section 2; "
     "Request Tracker; Sieve vacation",
     false_positives="none for person-written mail; auto-replies may use it too (their marks win)",
-    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM, Role.MACHINE_SENT),
+    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM, Role.MACHINE_SENT, Role.GENERIC_AUTOMATION),
 )
 def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     envelope = view.envelope_sender
@@ -55,17 +55,20 @@ def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason |
     "mailer-daemon-sender",
     Category.AUTO_GENERATED,
     0.85,
-    evidence="From (or Return-Path) is MAILER-DAEMON, postmaster, Mail Delivery System ...",
+    evidence="From (or Return-Path) is MAILER-DAEMON, postmaster, Mail Delivery System ..., "
+    "or an empty address (From: <>)",
     source="RFC 3834 section 2; Sieve vacation; Request Tracker; Zammad; Discourse",
     false_positives="a postmaster writing by hand (rare; that mail is not a trigger's business)",
     headers=("from",),
-    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM),
+    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM, Role.REPORTER, Role.GENERIC_AUTOMATION),
 )
 def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
     if is_system_sender(sender):
         return self.hit(f"From: {view.get('from')}")
     from_header = view.get("from") or ""
+    if from_header.replace(" ", "") == "<>":
+        return self.hit("From: <> (a mail system's own report)")
     if _SYSTEM_NAMES.search(from_header[:300]):
         return self.hit(f"From: {from_header}", confidence=0.7)
     return None
@@ -82,7 +85,7 @@ def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     ),
     source="Zammad send_no_auto_response_reg_exp; Discourse is_auto_generated?",
     false_positives="evidence, not proof: a person may answer from a no-reply alias",
-    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.NOREPLY_SENDER),
+    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.NOREPLY_SENDER, Role.WEAK),
 )
 def noreply_sender(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     noreply = settings.patterns.noreply_local
@@ -110,7 +113,7 @@ _AUTH_WARNING = re.compile(r"\s*\S{1,200}: ([\w.-]{1,64}) set sender to", re.IGN
     "X-Authentication-Warning (sendmail -f by an untrusted user)",
     false_positives="an administrator writing by hand as root",
     headers=("from", "x-authentication-warning"),
-    roles=(Role.GENERIC_AUTOMATION,),
+    roles=(Role.GENERIC_AUTOMATION, Role.WEAK),
 )
 def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
@@ -138,7 +141,7 @@ _MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECAS
     "worth reading for a rejection notice",
     source="RFC 3834 section 2 (owner-*, *-request); Mailman 2 and fml <list>-admin",
     headers=("from",),
-    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION),
+    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.WEAK, Role.MAIL_SYSTEM),
 )
 def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address

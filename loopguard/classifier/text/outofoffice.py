@@ -186,6 +186,7 @@ def assess_text(
     patterns: PatternSet,
     *,
     reply_to_ours: bool = False,
+    person_phrases: bool = False,
 ) -> TextAssessment:
     """Score how likely the subject and the author's text come from an autoresponder.
 
@@ -201,6 +202,9 @@ def assess_text(
             :func:`loopguard.classifier.text.authortext.author_text`, or ``None``.
         patterns: The compiled language data.
         reply_to_ours: The message answers one we sent (In-Reply-To/References match).
+        person_phrases: Look for conversational phrases even when nothing says auto-reply
+            (the other signs of a person, a question, a long text, a quote, are always
+            reported: they are cheap).
 
     Returns:
         The confidence and the reasons, penalties included (category ``HUMAN``).
@@ -211,6 +215,19 @@ def assess_text(
     # cost of a hundred phrase regexes on a long letter.
     searched = _INLINE_QUOTE.sub("…", text[:_SEARCH_CHARS])
     folded = fold(searched)
+    positive = _positive_signals(subject, text, searched, folded, patterns, reply_to_ours)
+    # Person signs are reported even without positive signals: they are the person evidence
+    # the decision weighs against weak evidence of a machine (a no-reply sender).
+    phrases = person_phrases or bool(positive)
+    penalties = _person_signs(text, searched, folded, body, patterns, phrases=phrases)
+    confidence = _combine(positive, penalties) if positive else 0.0
+    return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+
+
+def _positive_signals(
+    subject: str, text: str, searched: str, folded: str, patterns: PatternSet, ours: bool
+) -> list[Reason]:
+    """The signals of an autoresponder: the subject, phrases, a short text, a reply to us."""
     positive: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
     if subject_reason:
@@ -224,18 +241,10 @@ def assess_text(
         positive.append(
             Reason(_SHORT_RULE, Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
         )
-    if positive and reply_to_ours:
-        positive.append(
-            Reason(
-                "reply-to-ours",
-                Category.AUTO_REPLY,
-                "answers a message we sent",
-                _REPLY_TO_OURS_WEIGHT,
-            )
-        )
-    penalties = _person_signs(text, searched, folded, body, patterns) if positive else []
-    confidence = _combine(positive, penalties)
-    return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+    if positive and ours:
+        detail = "answers a message we sent"
+        positive.append(Reason("reply-to-ours", Category.AUTO_REPLY, detail, _REPLY_TO_OURS_WEIGHT))
+    return positive
 
 
 def _unwrap(text: str) -> str:
@@ -265,7 +274,13 @@ def _phrase_reason(
 
 
 def _person_signs(
-    text: str, searched: str, folded: str, body: BodyText | None, patterns: PatternSet
+    text: str,
+    searched: str,
+    folded: str,
+    body: BodyText | None,
+    patterns: PatternSet,
+    *,
+    phrases: bool = True,
 ) -> list[Reason]:
     """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence.
 
@@ -273,11 +288,10 @@ def _person_signs(
     folded as ``folded``): an auto-reply citing the subject "Can we meet?" asks nothing.
     Length is judged on the whole ``text``.
     """
+    found = patterns.find("person_phrases", searched, folded) if phrases else ()
     signs = [
         _phrase_reason("body-person-phrase", match, 1 - factor, Category.HUMAN)
-        for match, factor in zip(
-            patterns.find("person_phrases", searched, folded), _PERSON_FACTORS, strict=False
-        )
+        for match, factor in zip(found, _PERSON_FACTORS, strict=False)
     ]
     if any(mark in _URL.sub("", searched) for mark in _QUESTION_MARKS):
         signs.append(
