@@ -11,12 +11,12 @@ from loopguard.classifier.bounce.step import BOUNCE_FINDINGS, bounce_step, needs
 from loopguard.classifier.decide import conclude, is_settled, reads_no_absence
 from loopguard.classifier.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
 from loopguard.classifier.rules.body import BODY_RULES, BodyRule, BodySnapshot
-from loopguard.classifier.rules.content import OOO_TEXT, REPLY_QUOTE, TEXT_FINDINGS
+from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.rules.roles import Role, RoleIndex
-from loopguard.classifier.text.authortext import author_text
 from loopguard.classifier.text.languages import default_patterns
-from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD, assess_text
+from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD
 from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.textstep import TextStep
 from loopguard.classifier.verdict import Bounce, Reason, Verdict
 from loopguard.errors import ConfigurationError
 from loopguard.mail.view import MessageView
@@ -114,8 +114,9 @@ class Classifier:
                 # Conversational phrases are looked for when they may outweigh weak
                 # evidence of a machine (a no-reply sender); other person signs are cheap.
                 weak = self.roles.any(reasons, Role.WEAK)
+                step = TextStep(self.patterns, self.text_threshold)
                 reasons.extend(
-                    self._read_text(
+                    step.read(
                         view, machine_sent=machine_sent, weak=weak, reply_to_ours=reply_to_ours
                     )
                 )
@@ -151,58 +152,10 @@ class Classifier:
         for item in self.body_rules:
             yield from _shielded(item.name, functools.partial(item, body))
 
-    def _read_text(
-        self, view: MessageView, *, machine_sent: bool, weak: bool, reply_to_ours: bool
-    ) -> Iterable[Reason]:
-        """Out-of-office evidence from the subject and the author's own words.
-
-        ``machine_sent``: the headers say a machine sent the message without saying which
-        kind (null return path, Precedence: bulk/junk). A short text with reply signals
-        ("I will reply as soon as possible") from such a sender is an autoresponder.
-        """
-        try:
-            body = author_text(view, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
-            assessment = assess_text(
-                view.subject,
-                body,
-                self.patterns,
-                reply_to_ours=reply_to_ours,
-                person_phrases=weak,
-            )
-        except Exception as exc:  # the text step must never break the host's pipeline
-            log.exception("text heuristics failed")
-            yield Reason("rule-error", None, f"text heuristics: {type(exc).__name__}", 0.0)
-            return
-        # The out-of-office signals are shown for explanation only: one combined score
-        # decides. The person signs are evidence of their own (Role.PERSON).
-        for signal in assessment.body_signals:
-            yield Reason(signal.rule, None, signal.detail, signal.confidence)
-        if body.quoted and self.patterns.reply_prefix.match(view.subject):
-            yield REPLY_QUOTE.hit("a reply that quotes the message it answers")
-        score = assessment.confidence
-        if machine_sent and assessment.short and 0.0 < score < self.text_threshold:
-            score = 1.0 - (1.0 - score) * (1.0 - _MACHINE_SENT_WEIGHT)
-            yield Reason("machine-sent-reply-text", None, "reply text from a machine sender", 0.5)
-        if score > 0.0:
-            # Below the threshold the score names no category, but it still speaks for the
-            # subject evidence it weighed (Role.TEXT_SCORE).
-            above = score >= self.text_threshold
-            detail = f"text score {score:.2f} {'≥' if above else '<'} {self.text_threshold:.2f}"
-            category = OOO_TEXT.category if above else None
-            yield Reason(OOO_TEXT.name, category, detail, round(min(score, 0.9), 3))
-
     @staticmethod
     def _damage(view: MessageView) -> Iterable[Reason]:
         for note in view.headers.damage:
             yield Reason("malformed-headers", None, note, 0.0)
-
-
-# Author text read for out-of-office evidence: phrases are looked for in its first 4,000
-# characters, and anything longer than that already counts as a person's long letter.
-_AUTHOR_CHARS = 6000
-# A short reply text from a sender the headers call a machine (Role.MACHINE_SENT) completes
-# an autoresponder's picture: the weight of that combination.
-_MACHINE_SENT_WEIGHT = 0.5
 
 
 def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]:

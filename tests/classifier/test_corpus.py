@@ -50,25 +50,22 @@ def test_bulk_recall(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_auto_reply_recall_with_text(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.recall("auto_reply") >= 0.97
+    assert report.recall("auto_reply") == 1.0
 
 
 def test_receipts(report) -> None:  # type: ignore[no-untyped-def]
     assert report.recall("receipt") == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bar 90%; measured 85.2% (52/61): the misses are transactional mail with no "
-    "machine mark at all (Amazon, Orbitz, Debian BTS, Yandex, Mail.Ru) and two abuse reports "
-    "without ARF (one stamped auto-replied, one Precedence: bulk)",
-)
 def test_auto_generated_bar(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.recall("auto_generated") >= 0.90
+    # Measured 95.1% (58/61): the misses carry no machine evidence a rule can read (an
+    # Orbitz mail whose HTML has no body text, Yandex and Mail.Ru welcome mails).
+    assert report.recall("auto_generated") >= 0.95
+    assert report.recall("human") == 1.0
 
 
-def test_auto_generated_floor(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.recall("auto_generated") >= 0.85
+def test_no_person_is_flagged(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.confusion[("human", "human")] == report.support("human")
 
 
 # Measured 92.9% (13/14): the one left, an acknowledgement sent with a null return path,

@@ -32,7 +32,7 @@ def test_table_has_one_aligned_row_per_message_and_a_summary(
     assert result.code == 0
     header, first, second, summary = result.out.splitlines()
     assert header.split()[:4] == ["LOCATION", "CATEGORY", "CONF", "TOP"]
-    assert first.split()[:4] == [f"{path}:1", "human", "0.900", "-"]
+    assert first.split()[:4] == [f"{path}:1", "human", "0.850", "-"]
     assert second.split()[:5] == [
         f"{path}:2",
         "auto_reply",

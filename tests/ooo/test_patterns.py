@@ -28,6 +28,12 @@ REQUIRED_LISTS = (
     "forward_markers",
     "sender_fields",
     "header_fields",
+    "read_receipt_subjects",
+    "read_receipt_statements",
+    "request_acknowledgements",
+    "notification_phrases",
+    "automatic_notices",
+    "notification_senders",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from loopguard.classifier.rules.autoreply import AUTOREPLY_RULES
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.bulk import BULK_RULES
+from loopguard.classifier.rules.notifications import NOTIFICATION_RULES
 from loopguard.classifier.rules.reports import REPORT_RULES
 from loopguard.classifier.rules.senders import SENDER_RULES
 from loopguard.errors import ConfigurationError
@@ -24,5 +25,5 @@ def check_unique_names(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
 
 #: Every header rule loopguard ships, in the order they run.
 DEFAULT_RULES: tuple[Rule, ...] = check_unique_names(
-    (*REPORT_RULES, *AUTOREPLY_RULES, *SENDER_RULES, *BULK_RULES)
+    (*REPORT_RULES, *AUTOREPLY_RULES, *NOTIFICATION_RULES, *SENDER_RULES, *BULK_RULES)
 )

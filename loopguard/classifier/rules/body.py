@@ -10,7 +10,8 @@ from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.anyof import AnyOf
 from loopguard.classifier.text.languages import default_patterns
-from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.text.notices import EvidenceKind, notice_patterns
+from loopguard.classifier.text.patterns import PatternSet, fold
 from loopguard.classifier.text.quotes import before_quotes
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
@@ -66,6 +67,11 @@ class BodySnapshot:
         # A few characters grow when lowered ("İ"); keep those as they are.
         return "".join(c if len(c.lower()) != 1 else c.lower() for c in self.unquoted)
 
+    @cached_property
+    def joined(self) -> str:
+        """``unquoted`` with wrapped lines joined: a phrase broken by a line wrap matches."""
+        return " ".join(self.unquoted.split())
+
     @property
     def is_forward(self) -> bool:
         """A person forwarding mail: machine text inside is not theirs."""
@@ -82,6 +88,8 @@ class BodyRule:
     evidence: str
     source: str
     phrases: AnyOf | None = None
+    language_list: EvidenceKind | None = None
+    """An evidence list of the language data to search instead of ``phrases``."""
     part_type: str | None = None
     false_positives: str = "none known"
     skip_forwards: bool = True
@@ -98,6 +106,8 @@ class BodyRule:
             if self.part_type in body.part_types:
                 return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
             return None
+        if self.language_list is not None:
+            return self._language_phrase(body, self.language_list)
         if self.phrases is None:
             return None
         text, lowered = body.unquoted, body.lowered
@@ -116,6 +126,13 @@ class BodyRule:
         if self.edges_only and line.endswith("?"):
             return None  # "how do I unsubscribe?" is a person asking
         return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
+
+    def _language_phrase(self, body: BodySnapshot, kind: EvidenceKind) -> Reason | None:
+        found = notice_patterns(body.patterns).find(kind, body.joined, fold(body.joined))
+        if not found:
+            return None
+        detail = f"{' '.join(found[0].text.split())[:160]} [{found[0].language}]"
+        return Reason(self.name, self.category, detail, self.confidence)
 
 
 CHALLENGE_RESPONSE = BodyRule(
@@ -174,41 +191,11 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "body-automatic-notice",
         Category.AUTO_GENERATED,
         0.7,
-        "the author's text says it was sent by a machine: 'please do not reply to this "
-        "e-mail', 'this message was generated automatically' (en, de, fr, es, it, nl, ru, "
-        "ja, zh)",
+        "the message's own text says it was sent by a machine: 'please do not reply to this "
+        "e-mail', 'this message was generated automatically' (automatic_notices in the "
+        "language data, 31 languages)",
         "transactional mail conventions (PayPal, shops, ticket systems, monitoring)",
-        phrases=AnyOf(
-            (
-                r"do not reply to this (?:e-?mail|message|notification)",
-                r"(?:e-?mail|message|notification|mailbox) (?:is|was|has been) "
-                r"(?:sent |generated )?automatically",
-                r"automatically (?:generated|sent) (?:e-?mail|message|notification)",
-                r"this is an automated (?:message|e-?mail|notification)",
-                r"mailbox is not monitored",
-                r"this is a system[- ]generated",
-                r"replies to this (?:e-?mail|message) (?:are|will) not",
-                r"bitte antworten sie nicht auf diese",
-                r"automatisch (?:generiert|erstellt|versendet)e",
-                r"ne (?:pas )?répondez pas à ce",
-                r"ne pas répondre à ce",
-                r"généré automatiquement",
-                r"no responda a este",
-                r"generado automáticamente",
-                r"non rispondere a questa",
-                r"generato automaticamente",
-                r"niet beantwoorden",
-                r"automatisch gegenereerd",
-                r"не отвечайте на (?:это|данное) (?:письмо|сообщение)",
-                r"(?:письмо|сообщение) (?:сформировано|отправлено|создано) автоматически",
-                "返信しないで",
-                "自動送信",
-                "请勿回复",
-                "自动发送",
-                "自動發送",
-                "請勿回覆",
-            )
-        ),
+        language_list="automatic_notices",
         false_positives="a person quoting such a notice in their own words (quoted '>' lines "
         "and forwards are skipped)",
         roles=frozenset({Role.CONTENT}),

@@ -10,7 +10,7 @@ from loopguard.classifier.rules.base import Finding
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.verdict import Category
 
-__all__ = ["OOO_TEXT", "REPLY_QUOTE", "TEXT_FINDINGS"]
+__all__ = ["NOTICE_TEXT", "OOO_TEXT", "REPLY_QUOTE", "TEXT_FINDINGS"]
 
 _PERSON = frozenset({Role.PERSON})
 _SUBJECT = frozenset({Role.CONTENT, Role.WEIGHED_BY_TEXT})
@@ -24,6 +24,17 @@ OOO_TEXT = Finding(
     "makes the subject evidence it weighed count only through it",
     frozenset({Role.CONTENT, Role.TEXT_SCORE}),
 )
+NOTICE_TEXT = Finding(
+    "notice-text",
+    Category.AUTO_GENERATED,
+    0.9,
+    "the notification score of the subject and the author's own words: notification "
+    "phrases from the language data (an order shipped, an invoice, a sign-in code, an alert, "
+    "a quarantine digest, a mailbox almost full), a 'do not reply' notice, a sender such as "
+    "orders@ or alerts@; lowered by the signs of a person (a quoted reply, a question, "
+    "conversational phrases); names auto_generated at 0.6 or more",
+    frozenset({Role.CONTENT}),
+)
 REPLY_QUOTE = Finding(
     "body-reply-quote",
     None,
@@ -35,6 +46,7 @@ REPLY_QUOTE = Finding(
 #: Every name the text step gives its evidence, with its roles.
 TEXT_FINDINGS: tuple[Finding, ...] = (
     OOO_TEXT,
+    NOTICE_TEXT,
     Finding(
         "subject-quoted-autoreply",
         Category.AUTO_REPLY,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.roles import Role
+from loopguard.classifier.text.notices import notice_patterns
+from loopguard.classifier.text.patterns import PatternSet, fold
 from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.address import normalize_address
 from loopguard.mail.view import MessageView
 
 __all__ = ["BOUNCE_SUBJECT", "REPORT_RULES"]
@@ -108,36 +112,53 @@ def bounce_subject(self: Rule, view: MessageView, _: RuleSettings) -> Reason | N
     return None
 
 
-_READ_RECEIPT_SUBJECT = re.compile(
-    r"\s*(?:read|not read|gelesen|ungelesen|lu|non lu|leído|no leído|letto|non letto"
-    r"|gelezen|niet gelezen|lido|não lido|läst|læst|lest|luettu|przeczytano|přečteno"
-    r"|прочитано|не прочитано|已读|已讀|開封済み)\s*:",
-    re.IGNORECASE,
-)
-_READ_RECEIPT_BODY = re.compile(
-    rb"was read on|was deleted without being read|wurde am .{0,40}gelesen|a \xc3\xa9t\xc3\xa9 lu"
-    rb"|fue le\xc3\xaddo|\xc3\xa8 stato letto|is gelezen op",
-    re.IGNORECASE,
-)
+# Read receipts are short: a few field lines and one statement (Outlook's plain-text form).
+_RECEIPT_CHARS = 3000
 
 
 @rule(
     "outlook-read-receipt",
     Category.RECEIPT,
     0.9,
-    evidence="Subject 'Read:'/'Not read:' (localized) and a receipt body ('was read on', "
-    "'wurde am ... gelesen') or a message/disposition-notification part",
-    source="Microsoft Outlook/Exchange read receipts; RFC 8098",
+    evidence="Subject 'Read:'/'Not read:' in the language data (read_receipt_subjects: "
+    "'Gelesen:', 'Lu :', 'Przeczytano:', '開封済み:' ...) and a receipt in the text: a "
+    "statement ('was read on', 'a été lu le'; read_receipt_statements), a field line that "
+    "repeats the original's subject (Outlook's plain-text form, in any language), or a "
+    "message/disposition-notification part",
+    source="Microsoft Outlook/Exchange read receipts (plain text and multipart); RFC 8098",
+    false_positives="a short message whose subject starts with 'Read:' and that repeats "
+    "that subject after a 'Subject:' label",
     headers=("subject",),
     roles=(Role.CONTENT,),
 )
-def outlook_read_receipt(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
-    subject = view.subject
-    if not _READ_RECEIPT_SUBJECT.match(subject[:100]):
+def outlook_read_receipt(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
+    subject = view.subject.strip()
+    prefix = notice_patterns(settings.patterns).read_receipt_subject.match(subject[:200])
+    if prefix is None:
         return None
-    body = view.body_bytes(16 * 1024)
-    if _READ_RECEIPT_BODY.search(body) or b"disposition-notification" in body.lower():
-        return self.hit(f"Subject: {subject}")
+    if b"disposition-notification" in view.body_bytes(16 * 1024).lower():
+        return self.hit(f"Subject: {subject} (with a disposition-notification part)")
+    found = _receipt_in_text(view, settings.patterns, subject[prefix.end() :].strip())
+    return None if found is None else self.hit(f"Subject: {subject} ({found})")
+
+
+def _receipt_in_text(view: MessageView, patterns: PatternSet, original: str) -> str | None:
+    """What in the receipt's own text says it is one, or ``None``."""
+    try:
+        text = report_text(view.parts)[:_RECEIPT_CHARS]
+    except Exception:  # an unreadable body states nothing
+        return None
+    joined = " ".join(text.split())
+    statement = notice_patterns(patterns).find("read_receipt_statements", joined, fold(joined))
+    if statement:
+        return statement[0].text
+    if not original or len(text) >= _RECEIPT_CHARS:
+        return None
+    wanted = fold(" ".join(original.split()))
+    for line in text.splitlines():
+        label = patterns.header_field.match(line)
+        if label and wanted in fold(" ".join(line[label.end() :].split())):
+            return "a field line repeats the original's subject"
     return None
 
 
@@ -165,16 +186,25 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
     evidence="Subject of a feedback-loop complaint or policy report: 'complaint about message "
     "from <ip>' (Hotmail/Outlook.com JMRP), 'Report Domain: ... Submitter:' (DMARC "
     "aggregate), 'DMARC Forensic Report', 'SMTP TLS Reporting' (a person's 'Abuse report' "
-    "is not one)",
-    source="Microsoft JMRP; Sisimai ARF detector; RFC 7489 section 7.2.1.1 (DMARC report "
-    "subject); RFC 8460 section 5.3",
-    headers=("subject",),
+    "is not one); or a feedback loop's reporting address in From or Return-Path "
+    "(staff@hotmail.com, complaints@email-abuse.amazonses.com), which forwards the "
+    "complained-about message under its own subject",
+    source="Microsoft JMRP; Sisimai ARF detector (reporter addresses); RFC 7489 section "
+    "7.2.1.1 (DMARC report subject); RFC 8460 section 5.3",
+    headers=("subject", "from", "return-path"),
     roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE),
 )
 def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     if _COMPLAINT_SUBJECT.match(view.subject[:200]):
         return self.hit(f"Subject: {view.subject}")
+    for reporter in (view.from_address, normalize_address(view.return_path)):
+        if reporter in _FEEDBACK_LOOP_REPORTERS:
+            return self.hit(f"feedback loop reporter {reporter}")
     return None
+
+
+# The addresses feedback loops send their complaint reports from (Sisimai's ARF detector).
+_FEEDBACK_LOOP_REPORTERS = frozenset({"staff@hotmail.com", "complaints@email-abuse.amazonses.com"})
 
 
 _COMPLAINT_SUBJECT = re.compile(

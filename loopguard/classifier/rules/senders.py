@@ -153,10 +153,40 @@ def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason 
     return self.hit(f"From: {view.get('from')}")
 
 
+# Display names that name a machine rather than a person: what trackers, schedulers and
+# notification services call themselves in From ("Debian Bug Tracking System", "(Cron
+# Daemon)"). Whole names only: "Acme Systems Support" is a team of people.
+_MACHINE_NAMES = re.compile(
+    r"\b(?:bug[- ]tracking system|ticket(?:ing)? system|tracking system|notification "
+    r"(?:system|service)|monitoring system|alerting system|cron daemon|automated system"
+    r"|automatic mailer|mail robot|mailbot)\b",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "machine-display-name",
+    Category.AUTO_GENERATED,
+    0.6,
+    evidence="From's display name names a machine: '(Cron Daemon)', 'Bug Tracking System', "
+    "'Ticket System', 'Notification Service', 'Monitoring System', 'Mail Robot'",
+    source="cron's '(Cron Daemon)' sender name; debbugs, OTRS/Znuny, Zabbix default sender names",
+    false_positives="evidence, not proof: weak, it never decides against a person's text",
+    headers=("from",),
+    roles=(Role.GENERIC_AUTOMATION, Role.WEAK),
+)
+def machine_display_name(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    name = (view.get("from") or "")[:300]
+    if view.from_address:
+        name = name.replace(view.from_address, " ")
+    return self.hit(f"From: {view.get('from')}") if _MACHINE_NAMES.search(name) else None
+
+
 SENDER_RULES: tuple[Rule, ...] = (
     null_return_path,
     mailer_daemon_sender,
     noreply_sender,
     system_account_sender,
     list_admin_sender,
+    machine_display_name,
 )

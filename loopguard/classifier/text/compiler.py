@@ -25,7 +25,7 @@ from loopguard.classifier.text.patterns import (
 if TYPE_CHECKING:
     from loopguard.classifier.text.languages import LanguageData
 
-__all__ = ["compile_languages"]
+__all__ = ["compile_address_words", "compile_languages", "compile_phrase_list", "compile_prefixes"]
 
 _BODY_STAR = r"[^\n]{0,60}?"
 _LINE_STAR = r"[^\n]{0,200}?"
@@ -62,6 +62,25 @@ def compile_languages(languages: tuple[LanguageData, ...]) -> PatternSet:
         lines={kind: _compiled_lines(languages, kind) for kind in LINE_KINDS},
         phrases={kind: _compiled_phrases(languages, kind) for kind in PHRASE_KINDS},
     )
+
+
+def compile_phrase_list(
+    languages: tuple[LanguageData, ...], kind: str
+) -> tuple[CompiledPhrase, ...]:
+    """The phrases of one evidence list of every language, compiled like the body phrases."""
+    return _compiled_phrases(languages, kind)
+
+
+def compile_prefixes(languages: tuple[LanguageData, ...], kind: str) -> re.Pattern[str]:
+    """One subject-prefix regex (a group per language) from a literal list, like the
+    auto-reply subjects: matched at a position with ``match``."""
+    return re.compile(r"[\[(【「]?\s*+" + _grouped(languages, kind, _subject_entry), re.I)
+
+
+def compile_address_words(languages: tuple[LanguageData, ...], kind: str) -> re.Pattern[str]:
+    """One local-part regex from an address-word list, like the no-reply senders."""
+    entries = [entry for data in languages for entry in getattr(data, kind)]
+    return re.compile(_noreply_regex(entries), re.I)
 
 
 def _reply_prefix_regex(prefixes: list[str]) -> str:
@@ -144,7 +163,7 @@ def _word_start(text: str, boundaries: bool) -> str:
 
 
 def _compiled_phrases(
-    languages: tuple[LanguageData, ...], kind: PhraseKind
+    languages: tuple[LanguageData, ...], kind: PhraseKind | str
 ) -> tuple[CompiledPhrase, ...]:
     return tuple(
         CompiledPhrase(
@@ -158,7 +177,7 @@ def _compiled_phrases(
     )
 
 
-def _body_regex(entry: str, kind: PhraseKind, boundaries: bool) -> str:
+def _body_regex(entry: str, kind: PhraseKind | str, boundaries: bool) -> str:
     regex = _starred(entry, _BODY_STAR)
     first = _letter(entry[:1])
     if _word_start(entry, boundaries) and regex.startswith(first):

@@ -34,7 +34,14 @@ from loopguard.classifier.text.compiler import compile_languages
 from loopguard.classifier.text.patterns import LINE_KINDS, PHRASE_KINDS, PatternSet
 from loopguard.errors import ConfigurationError
 
-__all__ = ["LITERAL_KINDS", "LanguageData", "default_patterns", "load_patterns"]
+__all__ = [
+    "ADDRESS_KINDS",
+    "EVIDENCE_KINDS",
+    "LITERAL_KINDS",
+    "LanguageData",
+    "default_patterns",
+    "load_patterns",
+]
 
 #: Literal lists: no ``*`` allowed.
 LITERAL_KINDS = (
@@ -44,8 +51,21 @@ LITERAL_KINDS = (
     "autoreply_subject_suffixes",
     "header_fields",
     "noreply_senders",
+    "read_receipt_subjects",
+    "notification_senders",
 )
-_LIST_FIELDS = LITERAL_KINDS + PHRASE_KINDS + LINE_KINDS
+#: Address-word lists: local-part words, ASCII, as in ``noreply_senders``.
+ADDRESS_KINDS = ("noreply_senders", "notification_senders")
+#: Phrase lists that say which kind of machine wrote a text (compiled by
+#: :mod:`loopguard.classifier.text.notices`): searched like the body phrases.
+EVIDENCE_KINDS = (
+    "read_receipt_statements",
+    "request_acknowledgements",
+    "notification_phrases",
+    "automatic_notices",
+)
+_PHRASE_LISTS = PHRASE_KINDS + EVIDENCE_KINDS
+_LIST_FIELDS = LITERAL_KINDS + _PHRASE_LISTS + LINE_KINDS
 _SCALAR_FIELDS = ("language", "name", "word_boundaries", "mode")
 _NOREPLY_ENTRY = re.compile(r"[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*")
 _MAX_STARS = 2
@@ -74,6 +94,12 @@ class LanguageData:
     quote_markers: tuple[str, ...] = ()
     forward_markers: tuple[str, ...] = ()
     signature_markers: tuple[str, ...] = ()
+    read_receipt_subjects: tuple[str, ...] = ()
+    read_receipt_statements: tuple[str, ...] = ()
+    request_acknowledgements: tuple[str, ...] = ()
+    notification_phrases: tuple[str, ...] = ()
+    automatic_notices: tuple[str, ...] = ()
+    notification_senders: tuple[str, ...] = ()
 
 
 def load_patterns(
@@ -194,7 +220,7 @@ def _entry_problem(text: str, key: str) -> str | None:
     stars = text.count("*")
     if key == "autoreply_subjects" and stars == 1 and text.endswith(" *"):
         return None  # "Away until *": the prefix may run straight into the rest of the subject
-    if key == "noreply_senders" and not _NOREPLY_ENTRY.fullmatch(text):
+    if key in ADDRESS_KINDS and not _NOREPLY_ENTRY.fullmatch(text):
         return "must be ASCII letters and digits, words separated by one space, '-' or '_'"
     if key in LITERAL_KINDS and stars:
         return "may not contain '*' (this list is literal)"
@@ -202,7 +228,7 @@ def _entry_problem(text: str, key: str) -> str | None:
         return f"has more than {_MAX_STARS} '*'"
     if re.search(r"\*\s*\*", text):
         return "has two '*' in a row"
-    if key in PHRASE_KINDS and (text.startswith("*") or text.endswith("*")):
+    if key in _PHRASE_LISTS and (text.startswith("*") or text.endswith("*")):
         return "may not start or end with '*' in a body phrase"
     return None
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from loopguard.classifier.text.authortext import BodyText
+from loopguard.classifier.text.notices import NoticeMatch, notice_patterns
 from loopguard.classifier.text.patterns import (
     PatternSet,
     PhraseKind,
@@ -28,6 +29,8 @@ __all__ = [
     "SUBJECT_SUFFIX_CONFIDENCE",
     "TextAssessment",
     "assess_text",
+    "author_words",
+    "searched_words",
     "subject_evidence",
 ]
 
@@ -53,6 +56,9 @@ _BODY_WEIGHTS: dict[PhraseKind, tuple[str, float, int]] = {
     "return_phrases": ("body-return-date", 0.35, 1),
     "ack_phrases": ("body-ack-phrase", 0.2, 2),
 }
+_ACK_RULE = "body-ack-statement"
+_ACK_WEIGHT = 0.6
+_ACKS = 2
 _SHORT_WEIGHT = 0.15
 _SHORT_RULE = "body-short"
 _SUBJECT_RULES = "subject-"
@@ -64,7 +70,9 @@ _VERY_LONG_CHARS = 4000
 _SEARCH_CHARS = 4000
 # Penalty factors for signs of a person (multiplied into the confidence).
 _PERSON_FACTORS = (0.45, 0.7)
-_QUESTION_FACTOR = 0.7
+# A question, and a second one: "can you send it?" is a person's; auto-replies ask nothing.
+_QUESTION_FACTORS = (0.7, 0.85)
+_REPLY_QUOTE_FACTOR = 0.6
 _LONG_FACTOR = 0.75
 _VERY_LONG_FACTOR = 0.5
 _QUOTED_FACTOR = 0.85
@@ -210,18 +218,31 @@ def assess_text(
         The confidence and the reasons, penalties included (category ``HUMAN``).
     """
     text = _unwrap(body.text) if body else ""
-    # Autoresponders state their business at the top; a long text is already a sign of a
-    # person (a penalty below). Phrases are looked for in the head only, which bounds the
-    # cost of a hundred phrase regexes on a long letter.
-    searched = _INLINE_QUOTE.sub("…", text[:_SEARCH_CHARS])
+    searched = searched_words(text)
     folded = fold(searched)
     positive = _positive_signals(subject, text, searched, folded, patterns, reply_to_ours)
     # Person signs are reported even without positive signals: they are the person evidence
     # the decision weighs against weak evidence of a machine (a no-reply sender).
     phrases = person_phrases or bool(positive)
-    penalties = _person_signs(text, searched, folded, body, patterns, phrases=phrases)
+    reply = patterns.reply_prefix.match(subject.lstrip()) is not None
+    penalties = _person_signs(text, searched, folded, body, patterns, phrases=phrases, reply=reply)
     confidence = _combine(positive, penalties) if positive else 0.0
     return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+
+
+def searched_words(text: str) -> str:
+    """The part of an (unwrapped) author text that phrases are looked for in.
+
+    Autoresponders and notifications state their business at the top; a long text is
+    already a sign of a person. Phrases are looked for in the head only, which bounds the
+    cost of a hundred phrase regexes on a long letter, and never inside quotation marks.
+    """
+    return _INLINE_QUOTE.sub("…", text[:_SEARCH_CHARS])
+
+
+def author_words(body: BodyText | None) -> str:
+    """:func:`searched_words` of a body's author text, wrapped lines joined."""
+    return searched_words(_unwrap(body.text)) if body else ""
 
 
 def _positive_signals(
@@ -237,6 +258,12 @@ def _positive_signals(
             _phrase_reason(rule, match, weight)
             for match in patterns.find(kind, searched, folded)[:most]
         )
+    # A ticket system's stock acknowledgement ("we have received your request, case 4711
+    # has been created") is what RFC 3834 calls a response, even when nothing marks it.
+    # The subject is searched too: "We have received your request [#4711]".
+    heard = f"{subject}\n{searched}"
+    acks = notice_patterns(patterns).find("request_acknowledgements", heard, fold(heard))
+    positive.extend(_phrase_reason(_ACK_RULE, match, _ACK_WEIGHT) for match in acks[:_ACKS])
     if positive and text and len(text) <= _SHORT_CHARS:
         positive.append(
             Reason(_SHORT_RULE, Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
@@ -267,7 +294,10 @@ def _unwrap(text: str) -> str:
 
 
 def _phrase_reason(
-    rule: str, match: PhraseMatch, weight: float, category: Category = Category.AUTO_REPLY
+    rule: str,
+    match: PhraseMatch | NoticeMatch,
+    weight: float,
+    category: Category = Category.AUTO_REPLY,
 ) -> Reason:
     shown = " ".join(match.text.split())[:_DETAIL_CHARS]
     return Reason(rule, category, f"{shown} [{match.language}]", weight)
@@ -281,42 +311,37 @@ def _person_signs(
     patterns: PatternSet,
     *,
     phrases: bool = True,
+    reply: bool = False,
 ) -> list[Reason]:
     """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence.
 
     Phrases and questions are looked up in ``searched`` (``text`` without quoted speech,
     folded as ``folded``): an auto-reply citing the subject "Can we meet?" asks nothing.
-    Length is judged on the whole ``text``.
+    Length is judged on the whole ``text``. ``reply``: the subject answers another message
+    and the text quotes it, as people's replies do (autoresponders rarely quote).
     """
     found = patterns.find("person_phrases", searched, folded) if phrases else ()
     signs = [
         _phrase_reason("body-person-phrase", match, 1 - factor, Category.HUMAN)
         for match, factor in zip(found, _PERSON_FACTORS, strict=False)
     ]
-    if any(mark in _URL.sub("", searched) for mark in _QUESTION_MARKS):
-        signs.append(
-            Reason(
-                "body-question", Category.HUMAN, "the author asks a question", 1 - _QUESTION_FACTOR
-            )
-        )
-    if len(text) > _VERY_LONG_CHARS:
-        signs.append(
-            Reason("body-long", Category.HUMAN, f"{len(text)} characters", 1 - _VERY_LONG_FACTOR)
-        )
-    elif len(text) > _LONG_CHARS:
-        signs.append(
-            Reason("body-long", Category.HUMAN, f"{len(text)} characters", 1 - _LONG_FACTOR)
-        )
+    unlinked = _URL.sub("", searched)
+    questions = sum(unlinked.count(mark) for mark in _QUESTION_MARKS)
+    for factor in _QUESTION_FACTORS[:questions]:
+        signs.append(_sign("body-question", "the author asks a question", factor))
+    if len(text) > _LONG_CHARS:
+        factor = _VERY_LONG_FACTOR if len(text) > _VERY_LONG_CHARS else _LONG_FACTOR
+        signs.append(_sign("body-long", f"{len(text)} characters", factor))
     if body and body.quoted:
-        signs.append(
-            Reason(
-                "body-quoted",
-                Category.HUMAN,
-                "the author quotes another message",
-                1 - _QUOTED_FACTOR,
-            )
-        )
+        signs.append(_sign("body-quoted", "the author quotes another message", _QUOTED_FACTOR))
+        if reply:
+            detail = "a reply that quotes the message it answers"
+            signs.append(_sign("body-reply-quote", detail, _REPLY_QUOTE_FACTOR))
     return signs
+
+
+def _sign(rule: str, detail: str, factor: float) -> Reason:
+    return Reason(rule, Category.HUMAN, detail, round(1 - factor, 3))
 
 
 def _combine(positive: list[Reason], penalties: list[Reason]) -> float:

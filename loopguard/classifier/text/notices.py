@@ -1,0 +1,186 @@
+"""Phrases that say which kind of machine wrote a text, and the notification score.
+
+Besides out-of-office wording, the language files hold what other machines write: read
+receipts (``read_receipt_subjects``, ``read_receipt_statements``), ticket and case
+acknowledgements (``request_acknowledgements``), notifications about one event for the
+recipient (``notification_phrases``: an order shipped, an invoice, a sign-in code, an
+alert, a quarantine digest), statements that nobody reads the answer
+(``automatic_notices``) and the local parts machines send them from
+(``notification_senders``). :func:`notice_patterns` compiles them once per
+:class:`~loopguard.classifier.text.patterns.PatternSet`; :func:`assess_notice` scores a
+text as a machine's notification, lowered by the signs of a person.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from loopguard.classifier.text.compiler import (
+    compile_address_words,
+    compile_phrase_list,
+    compile_prefixes,
+)
+from loopguard.classifier.text.patterns import PatternSet, PhraseIndex, fold
+from loopguard.classifier.verdict import Reason
+from loopguard.mail.address import local_part_of
+
+__all__ = [
+    "NOTICE_THRESHOLD",
+    "EvidenceKind",
+    "NoticeAssessment",
+    "NoticeMatch",
+    "NoticePatterns",
+    "assess_notice",
+    "notice_patterns",
+]
+
+EvidenceKind = Literal[
+    "read_receipt_statements",
+    "request_acknowledgements",
+    "notification_phrases",
+    "automatic_notices",
+]
+_KINDS: tuple[EvidenceKind, ...] = (
+    "read_receipt_statements",
+    "request_acknowledgements",
+    "notification_phrases",
+    "automatic_notices",
+)
+#: A notification score at or above this names ``auto_generated``.
+NOTICE_THRESHOLD = 0.6
+# Weights of the notification signals, combined as independent evidence: 1 - Π(1 - w).
+# One notification phrase (0.45) is not enough alone: an order confirmation says two things
+# ("thank you for your order" + "your order number"), or comes from an orders@ address.
+_PHRASE_WEIGHT = 0.45
+_PHRASES_COUNTED = 2
+_NOTICE_WEIGHT = 0.6
+_SENDER_WEIGHT = 0.3
+_MAX_NOTICE = 0.9
+# Factors for the signs of a person (a notification asks "Questions?" in its footer, so a
+# question weighs less than in the out-of-office score; a quoted reply weighs more).
+_PERSON_PHRASE_FACTORS = (0.45, 0.7)
+_QUESTION_FACTOR = 0.8
+_QUOTED_FACTOR = 0.7
+_REPLY_FACTOR = 0.5
+_DETAIL_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeMatch:
+    """One evidence phrase found in a text."""
+
+    kind: EvidenceKind
+    language: str
+    text: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NoticePatterns:
+    """The evidence lists of every loaded language, compiled."""
+
+    read_receipt_subject: re.Pattern[str]
+    notification_sender: re.Pattern[str]
+    index: Mapping[EvidenceKind, PhraseIndex]
+
+    def find(self, kind: EvidenceKind, text: str, folded: str) -> tuple[NoticeMatch, ...]:
+        """Matches of one list in ``text`` (``folded`` is ``fold(text)``), left to right,
+        overlapping ones dropped."""
+        hits = sorted(
+            (
+                NoticeMatch(kind, phrase.language, match.group(), match.start())
+                for phrase in self.index[kind].candidates(folded)
+                for match in phrase.regex.finditer(text)
+            ),
+            key=lambda hit: (hit.start, -len(hit.text)),
+        )
+        kept: list[NoticeMatch] = []
+        for hit in hits:
+            if not kept or hit.start >= kept[-1].start + len(kept[-1].text):
+                kept.append(hit)
+        return tuple(kept)
+
+
+@functools.lru_cache(maxsize=8)
+def notice_patterns(patterns: PatternSet) -> NoticePatterns:
+    """The evidence lists of ``patterns``' languages, compiled once per pattern set."""
+    languages = patterns.languages
+    return NoticePatterns(
+        read_receipt_subject=compile_prefixes(languages, "read_receipt_subjects"),
+        notification_sender=compile_address_words(languages, "notification_senders"),
+        index={kind: PhraseIndex.build(compile_phrase_list(languages, kind)) for kind in _KINDS},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeAssessment:
+    """How strongly a text reads as a machine's notification, and why."""
+
+    confidence: float
+    reasons: tuple[Reason, ...] = ()
+
+
+def assess_notice(
+    subject: str,
+    searched: str,
+    sender: str | None,
+    patterns: PatternSet,
+    *,
+    person: tuple[Reason, ...] = (),
+    reply: bool = False,
+) -> NoticeAssessment:
+    """Score a text as a machine's notification about one event for its recipient.
+
+    Args:
+        subject: The decoded subject (searched with the text).
+        searched: The head of the author's own words (quotes cut, wrapped lines joined).
+        sender: The sender's normalized address.
+        patterns: The compiled language data.
+        person: Person signs the text step found (``body-question``, ``body-quoted``, …).
+        reply: The message answers another and quotes it (a person's reply).
+
+    Returns:
+        The score (at most 0.9) and its signals, penalties included.
+    """
+    compiled = notice_patterns(patterns)
+    text = f"{subject}\n{searched}"
+    folded = fold(text)
+    positive = [
+        _reason("notice-phrase", match, _PHRASE_WEIGHT)
+        for match in compiled.find("notification_phrases", text, folded)[:_PHRASES_COUNTED]
+    ]
+    positive += [
+        _reason("notice-automatic", match, _NOTICE_WEIGHT)
+        for match in compiled.find("automatic_notices", text, folded)[:1]
+    ]
+    if positive and sender and compiled.notification_sender.search(local_part_of(sender)):
+        positive.append(Reason("notice-sender", None, f"sender {sender}", _SENDER_WEIGHT))
+    if not positive:
+        return NoticeAssessment(0.0)
+    factor = _person_factor(text, folded, patterns, person, reply=reply)
+    missing = 1.0
+    for reason in positive:
+        missing *= 1.0 - reason.confidence
+    return NoticeAssessment(round(min(_MAX_NOTICE, (1.0 - missing) * factor), 4), tuple(positive))
+
+
+def _person_factor(
+    text: str, folded: str, patterns: PatternSet, person: tuple[Reason, ...], *, reply: bool
+) -> float:
+    found = {reason.rule for reason in person}
+    factor = _QUESTION_FACTOR if "body-question" in found else 1.0
+    factor *= _QUOTED_FACTOR if "body-quoted" in found else 1.0
+    factor *= _REPLY_FACTOR if reply else 1.0
+    phrases = patterns.find("person_phrases", text, folded)
+    for _, phrase_factor in zip(phrases, _PERSON_PHRASE_FACTORS, strict=False):
+        factor *= phrase_factor
+    return factor
+
+
+def _reason(rule: str, match: NoticeMatch, weight: float) -> Reason:
+    shown = " ".join(match.text.split())[:_DETAIL_CHARS]
+    return Reason(rule, None, f"{shown} [{match.language}]", weight)
