@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from loopguard.classifier.bounce.step import BOUNCE_FINDINGS
 from loopguard.classifier.rules import DEFAULT_RULES
+from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.rules.body import BODY_RULES
 from loopguard.classifier.verdict import Category
 from loopguard.mail.address import normalize_address
@@ -27,13 +29,8 @@ EXAMPLES = Path(__file__).parent.parent / "examples" / "messages"
 # Every rule name the classifier may report for these fixtures: the header and body rule
 # registries, plus the names its bounce stage and damage reports add.
 STAGE_RULES = frozenset(
-    {
-        "bounce-text",
-        "delivery-report-success",
-        "failed-recipients",
-        "malformed-headers",
-        "malformed-mime",
-    }
+    {"malformed-headers", "malformed-mime"}
+    | {finding.name for finding in (*BOUNCE_FINDINGS, *TEXT_FINDINGS)}
 )
 KNOWN_RULES = STAGE_RULES | {r.name for r in DEFAULT_RULES} | {r.name for r in BODY_RULES}
 

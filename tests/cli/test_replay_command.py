@@ -37,11 +37,12 @@ def test_the_example_mailbox_loop_is_cut_and_people_are_still_answered() -> None
     assert report.events == 41
     loop = report.pairs[("jonas.wright@fabrikam.example", DESK)]
     assert loop.cut is not None
-    assert loop.allowed_before_cut == 4  # his first message and three automatic answers
-    assert loop.suppressed == 21
-    assert report.pairs[("billing@old-partner.example", DESK)].cut is not None
+    # His first message; the purchasing system's unmarked acknowledgements are auto-replies.
+    assert loop.allowed_before_cut == 1
+    assert loop.suppressed == 24
+    assert report.pairs[("billing@old-partner.example", DESK)].first_suppressed is not None
+    assert report.by_reason["automated (auto_reply)"] == 25
     assert report.by_reason["automated (bounce)"] == 3
-    assert report.by_reason["bounced-recipient"] == 2
     # Jonas writes as a person after the loop, and a newcomer writes at the end: both allowed.
     assert decisions[f"{LOOP}:40"] == decisions[f"{LOOP}:41"] == "allow"
 
@@ -53,15 +54,16 @@ def test_command_report(cli: Callable[..., object]) -> None:
     assert lines[0] == (
         "Replayed 41 messages in date order, 2026-11-23 07:03:00 to 2026-11-23 10:50:00 UTC"
     )
-    assert "  suppressed      29" in lines
-    assert "      21  repeated-content" in lines
+    assert "  suppressed      33" in lines
+    assert "      25  automated (auto_reply)" in lines
     at = lines.index(
-        "      21 suppressed, 5 allowed  jonas.wright@fabrikam.example -> support@northwind.example"
+        "      24 suppressed, 2 allowed  jonas.wright@fabrikam.example -> support@northwind.example"
     )
     assert lines[at + 1].split() == [
-        *["loop", "cut", "after", "4", "allowed", "at", "2026-11-23", "08:17:51", "UTC"],
-        f"({LOOP}:11):",
-        "repeated-content",
+        *["loop", "cut", "after", "1", "allowed", "at", "2026-11-23", "08:14:06", "UTC"],
+        f"({LOOP}:8):",
+        "automated",
+        "(auto_reply)",
     ]
 
 

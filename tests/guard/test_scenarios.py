@@ -18,13 +18,7 @@ LAB = load_script("benchmarks/scenarios.py")
 
 #: The rows that fail today, with what the full run measures (benchmarks/scenarios.py).
 TODAY = {
-    "responder-verp": "1,440 acknowledgements in 24 h",
-    "responder-plus-tag": "1,440 acknowledgements in 24 h",
-    "responder-combined": "1,440 acknowledgements in 24 h",
-    "recipient-omitted": "1,440 acknowledgements in 24 h",
     "mail-bomb": "600/600 answered; 5 if the victim had written them",
-    "dispatching-16-memory": "16 of 16 sent; check() sends 5",
-    "dispatching-16-sqlite": "16 of 16 sent; check() sends 5",
     "forged-dsn": "the customer is suppressed (bounced-recipient): 1 of 4 answered",
     "forged-dsn-stamped": "the victim is suppressed (bounced-recipient): 1 of 4 answered",
     "forged-references": "the customer's next reply is rate-limited (10 per 10m by thread)",
@@ -35,6 +29,13 @@ TODAY = {
 #: The issue's table, row by row, and its combinations: all must run in CI.
 ISSUE_ROWS = (
     *TODAY,
+    # Kept since issue 13: the case system's unmarked acknowledgements are auto-replies.
+    "responder-verp",
+    "responder-plus-tag",
+    "responder-combined",
+    "recipient-omitted",
+    "dispatching-16-memory",
+    "dispatching-16-sqlite",
     "reply-to-own-address",
     "two-desks",
     "long-threads",
