@@ -17,8 +17,8 @@ import pytest
 
 from loopguard.classifier.bounce.step import BOUNCE_FINDINGS
 from loopguard.classifier.rules import DEFAULT_RULES
-from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.rules.body import BODY_RULES
+from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.verdict import Category
 from loopguard.mail.address import normalize_address
 
