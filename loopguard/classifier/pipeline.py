@@ -131,13 +131,22 @@ class Classifier:
             sender=view.sender,
         )
 
-    def _run_rules(self, view: MessageView) -> Iterable[Reason]:
+    def _run_rules(self, view: MessageView) -> list[Reason]:
+        # Every message runs through here: a plain loop, no generator or partial per rule.
         settings = self.settings
         present = view.headers.fields.keys()
+        found: list[Reason] = []
         for item in self.rules:
             if item.headers and item.headers.isdisjoint(present):
                 continue  # none of the headers it reads is there
-            yield from _shielded(item.name, functools.partial(item, view, settings))
+            try:
+                reason = item.check(item, view, settings)
+            except Exception as exc:  # a rule bug must never break the host's pipeline
+                found.append(_rule_error(item.name, exc))
+                continue
+            if reason is not None:
+                found.append(reason)
+        return found
 
     def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
         try:
@@ -163,11 +172,15 @@ def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]
     try:
         reason = check()
     except Exception as exc:  # a rule bug must never break the host's pipeline
-        log.exception("rule %s failed", name)
-        yield Reason("rule-error", None, f"{name}: {type(exc).__name__}", 0.0)
+        yield _rule_error(name, exc)
         return
     if reason is not None:
         yield reason
+
+
+def _rule_error(name: str, exc: Exception) -> Reason:
+    log.exception("rule %s failed", name)
+    return Reason("rule-error", None, f"{name}: {type(exc).__name__}", 0.0)
 
 
 @functools.cache

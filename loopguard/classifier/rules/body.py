@@ -10,8 +10,8 @@ from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.anyof import AnyOf
 from loopguard.classifier.text.languages import default_patterns
-from loopguard.classifier.text.notices import EvidenceKind, notice_patterns
-from loopguard.classifier.text.patterns import PatternSet, fold
+from loopguard.classifier.text.notices import EvidenceKind, Searchable, notice_patterns
+from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.text.quotes import before_quotes
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
@@ -23,6 +23,8 @@ _WINDOW = 6 * 1024
 _HEAD_CHARS = 400
 _TAIL_CHARS = 1500
 _MIN_EDGED_TEXT = 400
+# What the language data's notices are looked for in: the head and the tail of the text.
+_EDGE_CHARS = 2000
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
@@ -68,9 +70,13 @@ class BodySnapshot:
         return "".join(c if len(c.lower()) != 1 else c.lower() for c in self.unquoted)
 
     @cached_property
-    def joined(self) -> str:
-        """``unquoted`` with wrapped lines joined: a phrase broken by a line wrap matches."""
-        return " ".join(self.unquoted.split())
+    def edges(self) -> Searchable:
+        """The head and the tail of ``unquoted``, wrapped lines joined, for the language
+        data's phrase lists: notices sit at the top or in the footer."""
+        text = self.unquoted
+        if len(text) > 2 * _EDGE_CHARS:
+            text = text[:_EDGE_CHARS] + "\n" + text[-_EDGE_CHARS:]
+        return Searchable.of(" ".join(text.split()))
 
     @property
     def is_forward(self) -> bool:
@@ -128,7 +134,7 @@ class BodyRule:
         return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
 
     def _language_phrase(self, body: BodySnapshot, kind: EvidenceKind) -> Reason | None:
-        found = notice_patterns(body.patterns).find(kind, body.joined, fold(body.joined))
+        found = notice_patterns(body.patterns).find(kind, body.edges)
         if not found:
             return None
         detail = f"{' '.join(found[0].text.split())[:160]} [{found[0].language}]"

@@ -63,7 +63,9 @@ TEXT_FINDINGS: tuple[Finding, ...] = (
     ),
     Finding("body-person-phrase", None, 0.55, "conversational phrases of a person", _PERSON),
     Finding("body-question", None, 0.3, "the author asks a question", _PERSON),
-    Finding("body-long", None, 0.5, "a long text (1,500 characters or more)", _PERSON),
+    # Length lowers the out-of-office score but is no sign of a person to the decision:
+    # notifications and reports are long too.
+    Finding("body-long", None, 0.5, "a long text (1,500 characters or more)"),
     Finding("body-quoted", None, 0.15, "the author quotes another message", _PERSON),
     REPLY_QUOTE,
 )

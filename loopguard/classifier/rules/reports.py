@@ -7,7 +7,7 @@ import re
 from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.roles import Role
-from loopguard.classifier.text.notices import notice_patterns
+from loopguard.classifier.text.notices import Searchable, notice_patterns
 from loopguard.classifier.text.patterns import PatternSet, fold
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.address import normalize_address
@@ -148,8 +148,8 @@ def _receipt_in_text(view: MessageView, patterns: PatternSet, original: str) -> 
         text = report_text(view.parts)[:_RECEIPT_CHARS]
     except Exception:  # an unreadable body states nothing
         return None
-    joined = " ".join(text.split())
-    statement = notice_patterns(patterns).find("read_receipt_statements", joined, fold(joined))
+    joined = Searchable.of(" ".join(text.split()))
+    statement = notice_patterns(patterns).find("read_receipt_statements", joined)
     if statement:
         return statement[0].text
     if not original or len(text) >= _RECEIPT_CHARS:
@@ -197,9 +197,11 @@ def hop_count(self: Rule, view: MessageView, settings: RuleSettings) -> Reason |
 def complaint_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     if _COMPLAINT_SUBJECT.match(view.subject[:200]):
         return self.hit(f"Subject: {view.subject}")
-    for reporter in (view.from_address, normalize_address(view.return_path)):
-        if reporter in _FEEDBACK_LOOP_REPORTERS:
-            return self.hit(f"feedback loop reporter {reporter}")
+    if view.from_address in _FEEDBACK_LOOP_REPORTERS:
+        return self.hit(f"feedback loop reporter {view.from_address}")
+    path = view.return_path or ""
+    if "@" in path and normalize_address(path) in _FEEDBACK_LOOP_REPORTERS:
+        return self.hit(f"feedback loop reporter {path}")
     return None
 
 

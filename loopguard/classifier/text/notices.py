@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,16 +24,18 @@ from loopguard.classifier.text.compiler import (
     compile_phrase_list,
     compile_prefixes,
 )
-from loopguard.classifier.text.patterns import PatternSet, PhraseIndex, fold
+from loopguard.classifier.text.patterns import WORD, CompiledPhrase, PatternSet, PhraseIndex, fold
 from loopguard.classifier.verdict import Reason
 from loopguard.mail.address import local_part_of
 
 __all__ = [
+    "NOTICE_CHARS",
     "NOTICE_THRESHOLD",
     "EvidenceKind",
     "NoticeAssessment",
     "NoticeMatch",
     "NoticePatterns",
+    "Searchable",
     "assess_notice",
     "notice_patterns",
 ]
@@ -52,6 +54,9 @@ _KINDS: tuple[EvidenceKind, ...] = (
 )
 #: A notification score at or above this names ``auto_generated``.
 NOTICE_THRESHOLD = 0.6
+#: Machines state their business at the top: acknowledgements and notifications are looked
+#: for in this much of the author's text (footers are the body rules' business).
+NOTICE_CHARS = 2000
 # Weights of the notification signals, combined as independent evidence: 1 - Π(1 - w).
 # One notification phrase (0.45) is not enough alone: an order confirmation says two things
 # ("thank you for your order" + "your order number"), or comes from an orders@ address.
@@ -79,6 +84,41 @@ class NoticeMatch:
     start: int
 
 
+@dataclass(frozen=True, slots=True)
+class Searchable:
+    """A text prepared once for the phrase lists: folded, with its words and characters, so
+    that each list meets only the phrases whose anchors occur (one pass over the text, not
+    one per anchor)."""
+
+    text: str
+    folded: str
+    words: frozenset[str]
+    chars: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Searchable:
+        """Prepare ``text`` (the last few are kept: the acknowledgement and the notification
+        scores read the same subject and text)."""
+        return _prepared(text)
+
+    def candidates(self, index: PhraseIndex) -> Iterator[CompiledPhrase]:
+        """The phrases of ``index`` whose complete words and anchor occur in the text."""
+        for word in self.words & index.by_word.keys():
+            for phrase in index.by_word[word]:
+                if phrase.words <= self.words and phrase.anchor in self.folded:
+                    yield phrase
+        for char in self.chars & index.by_anchor.keys():
+            for anchor, found in index.by_anchor[char].items():
+                if anchor in self.folded:
+                    yield from found
+
+
+@functools.lru_cache(maxsize=4)
+def _prepared(text: str) -> Searchable:
+    folded = fold(text)
+    return Searchable(text, folded, frozenset(WORD.findall(folded)), frozenset(folded))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class NoticePatterns:
     """The evidence lists of every loaded language, compiled."""
@@ -87,14 +127,13 @@ class NoticePatterns:
     notification_sender: re.Pattern[str]
     index: Mapping[EvidenceKind, PhraseIndex]
 
-    def find(self, kind: EvidenceKind, text: str, folded: str) -> tuple[NoticeMatch, ...]:
-        """Matches of one list in ``text`` (``folded`` is ``fold(text)``), left to right,
-        overlapping ones dropped."""
+    def find(self, kind: EvidenceKind, text: Searchable) -> tuple[NoticeMatch, ...]:
+        """Matches of one list in ``text``, left to right, overlapping ones dropped."""
         hits = sorted(
             (
                 NoticeMatch(kind, phrase.language, match.group(), match.start())
-                for phrase in self.index[kind].candidates(folded)
-                for match in phrase.regex.finditer(text)
+                for phrase in text.candidates(self.index[kind])
+                for match in phrase.regex.finditer(text.text)
             ),
             key=lambda hit: (hit.start, -len(hit.text)),
         )
@@ -147,21 +186,20 @@ def assess_notice(
         The score (at most 0.9) and its signals, penalties included.
     """
     compiled = notice_patterns(patterns)
-    text = f"{subject}\n{searched}"
-    folded = fold(text)
+    text = Searchable.of(f"{subject}\n{searched[:NOTICE_CHARS]}")
     positive = [
         _reason("notice-phrase", match, _PHRASE_WEIGHT)
-        for match in compiled.find("notification_phrases", text, folded)[:_PHRASES_COUNTED]
+        for match in compiled.find("notification_phrases", text)[:_PHRASES_COUNTED]
     ]
     positive += [
         _reason("notice-automatic", match, _NOTICE_WEIGHT)
-        for match in compiled.find("automatic_notices", text, folded)[:1]
+        for match in compiled.find("automatic_notices", text)[:1]
     ]
     if positive and sender and compiled.notification_sender.search(local_part_of(sender)):
         positive.append(Reason("notice-sender", None, f"sender {sender}", _SENDER_WEIGHT))
     if not positive:
         return NoticeAssessment(0.0)
-    factor = _person_factor(text, folded, patterns, person, reply=reply)
+    factor = _person_factor(text.text, text.folded, patterns, person, reply=reply)
     missing = 1.0
     for reason in positive:
         missing *= 1.0 - reason.confidence

@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass
 
 from loopguard.classifier.text.authortext import BodyText
-from loopguard.classifier.text.notices import NoticeMatch, notice_patterns
+from loopguard.classifier.text.notices import (
+    NOTICE_CHARS,
+    NoticeMatch,
+    Searchable,
+    notice_patterns,
+)
 from loopguard.classifier.text.patterns import (
     PatternSet,
     PhraseKind,
@@ -261,8 +266,8 @@ def _positive_signals(
     # A ticket system's stock acknowledgement ("we have received your request, case 4711
     # has been created") is what RFC 3834 calls a response, even when nothing marks it.
     # The subject is searched too: "We have received your request [#4711]".
-    heard = f"{subject}\n{searched}"
-    acks = notice_patterns(patterns).find("request_acknowledgements", heard, fold(heard))
+    heard = Searchable.of(f"{subject}\n{searched[:NOTICE_CHARS]}")
+    acks = notice_patterns(patterns).find("request_acknowledgements", heard)
     positive.extend(_phrase_reason(_ACK_RULE, match, _ACK_WEIGHT) for match in acks[:_ACKS])
     if positive and text and len(text) <= _SHORT_CHARS:
         positive.append(
