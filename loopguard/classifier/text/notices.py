@@ -187,9 +187,11 @@ def assess_notice(
     """
     compiled = notice_patterns(patterns)
     text = Searchable.of(f"{subject}\n{searched[:NOTICE_CHARS]}")
+    # Distinct phrases: "Backup failed" in the subject and again in the text say one thing.
+    distinct = {fold(match.text): match for match in compiled.find("notification_phrases", text)}
     positive = [
         _reason("notice-phrase", match, _PHRASE_WEIGHT)
-        for match in compiled.find("notification_phrases", text)[:_PHRASES_COUNTED]
+        for match in list(distinct.values())[:_PHRASES_COUNTED]
     ]
     positive += [
         _reason("notice-automatic", match, _NOTICE_WEIGHT)

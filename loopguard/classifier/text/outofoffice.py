@@ -85,7 +85,11 @@ _URL = re.compile(r"(?:https?|ftp|mailto):[^\s<>\"]{1,2000}", re.IGNORECASE)
 _QUESTION_MARKS = ("?", "？", "؟")
 # Words a person cites in quotation marks ('my auto-reply says "I am out of the office"')
 # are not the person's own statement; phrases are not searched inside them.
-_INLINE_QUOTE = re.compile(r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»')
+_INLINE_QUOTE = re.compile(
+    r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»|‘[^’\n]{1,300}’'
+    # Single quotes only where no word touches them: "don't ... isn't" is no quotation.
+    r"|(?<!\w)'[^'\n]{1,300}'(?!\w)"
+)
 
 _DETAIL_CHARS = 120
 # A suffix marker sits in the last few words; never scan a megabyte subject for it.
