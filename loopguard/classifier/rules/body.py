@@ -23,8 +23,9 @@ _WINDOW = 6 * 1024
 _HEAD_CHARS = 400
 _TAIL_CHARS = 1500
 _MIN_EDGED_TEXT = 400
-# What the language data's notices are looked for in: the head and the tail of the text.
-_EDGE_CHARS = 2000
+# What the language data's notices are looked for in: the head and the tail (the footer).
+_NOTICE_HEAD = 1000
+_NOTICE_TAIL = 1500
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*\n?", re.MULTILINE)
 _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbítás)\s*:", re.I)
 
@@ -74,8 +75,8 @@ class BodySnapshot:
         """The head and the tail of ``unquoted``, wrapped lines joined, for the language
         data's phrase lists: notices sit at the top or in the footer."""
         text = self.unquoted
-        if len(text) > 2 * _EDGE_CHARS:
-            text = text[:_EDGE_CHARS] + "\n" + text[-_EDGE_CHARS:]
+        if len(text) > _NOTICE_HEAD + _NOTICE_TAIL:
+            text = text[:_NOTICE_HEAD] + "\n" + text[-_NOTICE_TAIL:]
         return Searchable.of(" ".join(text.split()))
 
     @property

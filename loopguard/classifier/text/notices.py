@@ -56,7 +56,7 @@ _KINDS: tuple[EvidenceKind, ...] = (
 NOTICE_THRESHOLD = 0.6
 #: Machines state their business at the top: acknowledgements and notifications are looked
 #: for in this much of the author's text (footers are the body rules' business).
-NOTICE_CHARS = 2000
+NOTICE_CHARS = 1200
 # Weights of the notification signals, combined as independent evidence: 1 - Π(1 - w).
 # One notification phrase (0.45) is not enough alone: an order confirmation says two things
 # ("thank you for your order" + "your order number"), or comes from an orders@ address.

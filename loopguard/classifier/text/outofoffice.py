@@ -87,8 +87,9 @@ _QUESTION_MARKS = ("?", "？", "؟")
 # are not the person's own statement; phrases are not searched inside them.
 _INLINE_QUOTE = re.compile(
     r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»|‘[^’\n]{1,300}’'
-    # Single quotes only where no word touches them: "don't ... isn't" is no quotation.
-    r"|(?<!\w)'[^'\n]{1,300}'(?!\w)"
+    # Single quotes only where no word touches them: "don't ... isn't" is no quotation. The
+    # look-behind comes after the quote, so the engine still skips ahead to quote characters.
+    r"|'(?<!\w')[^'\n]{1,300}'(?!\w)"
 )
 
 _DETAIL_CHARS = 120
