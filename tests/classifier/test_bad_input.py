@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +149,11 @@ def test_many_received_headers() -> None:
     )
     verdict = classify(hops + b"Subject: x\n\nbody")
     assert "hop-count" in {r.rule for r in verdict.reasons}
+
+
+@pytest.mark.parametrize("code", [0xD800, 0xDFFF, 0xD83D, 0xDC80])
+def test_a_str_with_lone_surrogates_gets_a_verdict(code: int) -> None:
+    # JSON webhooks deliver such strings; classify() must still answer.
+    surrogate = chr(code)
+    text = f"From: a@example.com\nSubject: hello {surrogate}\n\nsee you {surrogate} tomorrow\n"
+    assert classify(text).category is Category.HUMAN
