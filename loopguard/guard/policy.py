@@ -20,7 +20,7 @@ from typing import Any, Final, Literal, TypeVar
 from loopguard.classifier.verdict import Category
 from loopguard.errors import ConfigurationError
 from loopguard.mail.address import domain_of, normalize_address
-from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, parse_duration
+from loopguard.rate.limits import DEFAULT_LIMITS, Limit, parse_duration
 
 __all__ = [
     "DEFAULT_DO_NOT_MAIL",
