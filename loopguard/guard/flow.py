@@ -1,6 +1,6 @@
 """The decision without I/O: the checks in order, each store step one batched call.
 
-:meth:`DecisionFlow.decide` is a generator (:data:`loopguard.stores.Operation`): it yields
+:meth:`DecisionFlow.decide` is a generator (:data:`loopguard.stores.sansio.Operation`): it yields
 the store calls it needs, one per step with all of the step's keys, and returns the
 :class:`~loopguard.guard.decision.Decision`. The steps after the store-free checks
 (:mod:`loopguard.guard.checks`): remembered permanent bounces (Zammad), the same text

@@ -1,7 +1,7 @@
 """The guard without I/O: its settings, and each operation a generator of store calls.
 
 :class:`GuardCore` classifies, checks and decides; where it needs the store it yields a
-:class:`~loopguard.stores.StoreCall` (all keys of one step at once) and receives the
+:class:`~loopguard.stores.sansio.StoreCall` (all keys of one step at once) and receives the
 answer, as h11 does for HTTP. :class:`~loopguard.guard.Guard` runs its operations with
 blocking store calls, :class:`~loopguard.guard.aio.AsyncGuard` awaits them; a host with
 its own I/O can drive them too. Tests feed answers by hand, without a store or a loop.

@@ -1,11 +1,11 @@
 """The rate tracker without I/O: each operation yields its one store call and decides.
 
 :class:`TrackerCore` knows the keys, the ladder and the clock; its operations are
-generators (:data:`loopguard.stores.Operation`) that yield one :class:`StoreCall` with
-every key of the event (or of the batch) and return the decision. The blocking
-:class:`~loopguard.rate.tracker.RateTracker` runs them, the
-:class:`~loopguard.rate.aio.AsyncRateTracker` awaits them, and the guard's own core yields
-from them inside its steps, so all of them count and decide alike.
+generators (:data:`loopguard.stores.sansio.Operation`) that yield one
+:class:`~loopguard.stores.sansio.StoreCall` with every key of the event (or of the batch)
+and return the decision. The blocking :class:`~loopguard.rate.tracker.RateTracker` runs
+them, the :class:`~loopguard.rate.aio.AsyncRateTracker` awaits them, and the guard's own
+core yields from them inside its steps, so all of them count and decide alike.
 """
 
 from __future__ import annotations
