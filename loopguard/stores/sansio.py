@@ -15,7 +15,8 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Generator, Sequence
-from typing import Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from loopguard.errors import StoreError
 from loopguard.stores import Store, Touch
@@ -30,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Stamps = list[list[float]]
 
 
-class StoreCall(NamedTuple):
+@dataclass(slots=True)
+class StoreCall:
     """One call of a :class:`~loopguard.stores.Store` verb, with all of a step's keys.
 
     ``hit`` and ``peek`` pass ``touches`` and ``now``; ``reset`` passes ``keys``. The
