@@ -125,10 +125,10 @@ class GuardCore:
     def dispatch(
         self,
         message: object,
-        recipient: str | None = None,
-        trigger: str | None = None,
-        envelope_sender: str | None = None,
-        on_suppress: Callable[[Decision], object] | None = None,
+        recipient: str | None,
+        trigger: str | None,
+        envelope_sender: str | None,
+        on_suppress: Callable[[Decision], object] | None,
     ) -> Dispatch:
         """A ``dispatching`` block for ``message``: decided on entry, counted on a clean exit."""
         started = time.perf_counter()

@@ -147,7 +147,7 @@ def test_forget_bounce_and_record_are_one_call_each(core: GuardCore) -> None:
 
 def test_a_dispatch_reads_on_entry_and_counts_on_exit(core: GuardCore) -> None:
     suppressed: list[Decision] = []
-    dispatch = core.dispatch(person(), recipient=HELP, on_suppress=suppressed.append)
+    dispatch = core.dispatch(person(), HELP, None, None, suppressed.append)
     calls, decision = exchange(dispatch.enter(), [[]], [[], []], [[]])
     assert [call.verb for call in calls] == ["peek", "peek", "peek"]
     assert decision.allowed
