@@ -41,8 +41,9 @@ def load(folder: Path) -> list[bytes]:
     return [path.read_bytes() for path in sorted(folder.rglob("*.eml"))]
 
 
-class Clock:
-    """One second per message, so that the windows move as they would in real traffic."""
+class SecondPerReading:
+    """A clock one second later at each reading, so that the windows move as they would
+    in real traffic."""
 
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
@@ -58,7 +59,7 @@ def one_pass(messages: list[bytes], classifier: Classifier) -> tuple[float, floa
         store=MemoryStore(),
         own_addresses=[RECIPIENT],
         secret=b"benchmark secret",
-        clock=Clock(),
+        clock=SecondPerReading(),
         classifier=classifier,
         metrics=lambda action, reasons: None,
     )

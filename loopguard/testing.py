@@ -1,10 +1,17 @@
-"""Helpers for testing an integration: messages without .eml files, time without sleeping."""
+"""Helpers for testing an integration: messages without .eml files, time without sleeping,
+and the sans-IO operations of the guard and the trackers driven by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
-__all__ = ["FakeClock", "build_message"]
+from loopguard.errors import StoreError
+from loopguard.stores.sansio import Operation, Stamps, StoreCall
+
+__all__ = ["FakeClock", "build_message", "exchange"]
+
+R = TypeVar("R")
 
 
 def build_message(
@@ -49,3 +56,34 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Move the clock ``seconds`` forward."""
         self.now += seconds
+
+
+def exchange(operation: Operation[R], *answers: Stamps | StoreError) -> tuple[list[StoreCall], R]:
+    """Drive a sans-IO operation by hand, without a store or an event loop.
+
+    Each store call the operation yields is answered with the next of ``answers`` (a
+    ``StoreError`` is thrown in, as a driver does when the store fails). Returns the calls
+    it made and its result::
+
+        calls, decision = exchange(guard.core.check(message), [[]], [[], []], [[]])
+
+    Raises:
+        AssertionError: The operation asked for more calls than there are answers, or
+            ended before using them all.
+    """
+    calls: list[StoreCall] = []
+    pending = list(answers)
+    try:
+        call = next(operation)
+        while True:
+            calls.append(call)
+            assert pending, f"no answer left for call {len(calls)}: {call}"
+            answer = pending.pop(0)
+            if isinstance(answer, StoreError):
+                call = operation.throw(answer)
+            else:
+                call = operation.send(answer)
+    except StopIteration as done:
+        assert not pending, f"{len(pending)} answers left over after {len(calls)} calls"
+        result: R = done.value
+        return calls, result

@@ -29,7 +29,7 @@ __all__ = [
     "TOKEN_HEADER",
     "HeaderInjectionError",
     "LoopToken",
-    "M",
+    "MessageT",
     "ReplyKind",
     "TokenSighting",
     "stamp",
@@ -59,7 +59,7 @@ _HEADER_FIELDS: Final = ("x-loopguard-token", "message-id")
 _REFERENCE_FIELDS: Final = ("in-reply-to", "references")
 
 #: Any message class: ``stamp`` returns what it was given.
-M = TypeVar("M", bound=email.message.Message)
+MessageT = TypeVar("MessageT", bound=email.message.Message)
 
 
 class HeaderInjectionError(LoopguardError, ValueError):
@@ -199,14 +199,14 @@ def _decoded_parts(message: email.message.Message) -> Iterator[bytes]:
 
 
 def stamp(
-    reply: M,
+    reply: MessageT,
     *,
     token: LoopToken | None,
     replying_to: MessageView | None = None,
     kind: ReplyKind = "auto_replied",
     precedence: str | None = None,
     body_token: bool = True,
-) -> M:
+) -> MessageT:
     """Mark an outgoing automatic message so that it cannot start or feed a loop.
 
     Sets ``Auto-Submitted`` (RFC 3834), ``X-Auto-Response-Suppress: All``, ``In-Reply-To``

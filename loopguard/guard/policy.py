@@ -2,25 +2,38 @@
 
 A :class:`Policy` is a frozen value validated when it is built. It can come from keyword
 arguments, a dict (:meth:`Policy.from_dict`) or, together with the rate limits, from a
-TOML or INI file (:func:`load_config`); every error names the field that is wrong.
+TOML or INI file (:func:`load_config`); every error names the field that is wrong. The
+files and the fields are read by :mod:`loopguard.guard.config`.
 """
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import os
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal
 
 from loopguard.classifier.verdict import Category
 from loopguard.errors import ConfigurationError
-from loopguard.mail.address import domain_of, normalize_address
-from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, parse_duration
+from loopguard.guard.config import (
+    address_list,
+    bool_value,
+    category_set,
+    check_bool,
+    domain_set,
+    duration,
+    int_value,
+    is_count,
+    limits_from,
+    one_of,
+    read_file,
+    reject_unknown,
+    string_list,
+)
+from loopguard.mail.address import domain_of
+from loopguard.rate.limits import DEFAULT_LIMITS, Limit
 
 __all__ = [
     "DEFAULT_DO_NOT_MAIL",
@@ -30,6 +43,8 @@ __all__ = [
     "Policy",
     "StoreErrorPolicy",
     "TriggerPolicy",
+    "check_store_error_policy",
+    "limits_from",
     "load_config",
 ]
 
@@ -69,10 +84,8 @@ DEFAULT_REPEAT_LIMITS: Final[tuple[Limit, ...]] = (
 BounceLearning = Literal["any", "stamped", "never"]
 BOUNCE_LEARNING: Final[tuple[BounceLearning, ...]] = ("any", "stamped", "never")
 
-_Choice = TypeVar("_Choice", bound=str)
 
 _DEFAULT_BOUNCE_MEMORY: Final = 60 * 86400.0  # Zammad blocks a 5.1.1 recipient 60 days
-_CATEGORY_NAMES: Final = ", ".join(c.value for c in Category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +155,13 @@ class Policy:
             values = _addresses(getattr(self, name), name)
             object.__setattr__(self, name, values)
         for name in ("allow_domains", "deny_domains"):
-            object.__setattr__(self, name, _domains(getattr(self, name), name))
-        _check_bool(self.honor_no_autoreply, "honor_no_autoreply")
-        _check_bool(self.final_notice, "final_notice")
-        object.__setattr__(self, "bounce_memory", _duration(self.bounce_memory, "bounce_memory"))
+            object.__setattr__(self, name, domain_set(getattr(self, name), name))
+        check_bool(self.honor_no_autoreply, "honor_no_autoreply")
+        check_bool(self.final_notice, "final_notice")
+        object.__setattr__(self, "bounce_memory", duration(self.bounce_memory, "bounce_memory"))
         object.__setattr__(self, "learn_bounces", _bounce_learning(self.learn_bounces))
         object.__setattr__(self, "repeat_limits", _repeat_limits(self.repeat_limits))
-        if not _is_count(self.repeat_min_chars, minimum=0):
+        if not is_count(self.repeat_min_chars, minimum=0):
             raise ConfigurationError(
                 f"repeat_min_chars: expected an integer >= 0, got {self.repeat_min_chars!r}"
             )
@@ -173,14 +186,13 @@ class Policy:
         """
         if not isinstance(data, Mapping):
             raise ConfigurationError(f"{where}: expected a table, got {type(data).__name__}")
-        known = {
-            "categories", "answers_sender", "triggers", "allow_addresses", "allow_domains",
-            "deny_addresses", "deny_domains", "do_not_mail", "extra_do_not_mail",
-            "honor_no_autoreply", "final_notice", "bounce_memory", "learn_bounces",
-            "repeat_limits", "repeat_min_chars",
-        }  # fmt: skip
-        _reject_unknown(data, known, where)
-        kwargs: dict[str, Any] = {}
+        known = {"categories", "answers_sender", "triggers", "do_not_mail", "extra_do_not_mail"}
+        reject_unknown(data, known | _POLICY_FIELDS.keys(), where)
+        kwargs: dict[str, Any] = {
+            name: read(data[name], f"{where}.{name}")
+            for name, read in _POLICY_FIELDS.items()
+            if name in data
+        }
         default = _trigger_from(data, where)
         if default is not None:
             kwargs["default"] = default
@@ -191,32 +203,12 @@ class Policy:
             name: _trigger_from(body, f"{where}.triggers.{name}", required=True)
             for name, body in triggers.items()
         }
-        for name in ("allow_addresses", "allow_domains", "deny_addresses", "deny_domains"):
-            if name in data:
-                kwargs[name] = frozenset(_string_list(data[name], f"{where}.{name}"))
         patterns = list(DEFAULT_DO_NOT_MAIL)
         if "do_not_mail" in data:
-            patterns = _string_list(data["do_not_mail"], f"{where}.do_not_mail")
+            patterns = string_list(data["do_not_mail"], f"{where}.do_not_mail")
         if "extra_do_not_mail" in data:
-            patterns += _string_list(data["extra_do_not_mail"], f"{where}.extra_do_not_mail")
+            patterns += string_list(data["extra_do_not_mail"], f"{where}.extra_do_not_mail")
         kwargs["do_not_mail"] = tuple(patterns)
-        for name in ("honor_no_autoreply", "final_notice"):
-            if name in data:
-                kwargs[name] = _bool_value(data[name], f"{where}.{name}")
-        if "bounce_memory" in data:
-            kwargs["bounce_memory"] = _duration(data["bounce_memory"], f"{where}.bounce_memory")
-        if "learn_bounces" in data:
-            kwargs["learn_bounces"] = _bounce_learning(
-                data["learn_bounces"], f"{where}.learn_bounces"
-            )
-        if "repeat_limits" in data:
-            kwargs["repeat_limits"] = tuple(
-                limits_from(data["repeat_limits"], f"{where}.repeat_limits")
-            )
-        if "repeat_min_chars" in data:
-            kwargs["repeat_min_chars"] = _int_value(
-                data["repeat_min_chars"], f"{where}.repeat_min_chars"
-            )
         try:
             return cls(**kwargs)
         except ConfigurationError as exc:
@@ -270,34 +262,11 @@ def load_config(source: Mapping[str, Any] | str | os.PathLike[str]) -> GuardConf
     Raises:
         ConfigurationError: An unreadable file or a bad field, naming the field.
     """
-    if isinstance(source, Mapping):
-        return _config_from(source)
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read config {path}: {exc}") from exc
-    if path.suffix.lower() == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"{path}: {exc}") from exc
-        return _config_from(data)
-    return _config_from(_ini_to_dict(text, path))
-
-
-def limits_from(value: object, where: str) -> list[Limit]:
-    """Limits from a list of ``"count/per [key]"`` strings or ``{count, per, key}`` tables."""
-    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
-        raise ConfigurationError(f"{where}: expected a list of limits")
-    return [_limit(item, f"{where}[{index}]") for index, item in enumerate(value)]
-
-
-# --- validation helpers ----------------------------------------------------------------
+    return _config_from(source if isinstance(source, Mapping) else read_file(source))
 
 
 def _config_from(data: Mapping[str, Any]) -> GuardConfig:
-    _reject_unknown(data, {"limits", "policy", "own_addresses", "on_store_error", "identity"}, "")
+    reject_unknown(data, {"limits", "policy", "own_addresses", "on_store_error", "identity"}, "")
     kwargs: dict[str, Any] = {}
     if "limits" in data:
         limits = limits_from(data["limits"], "limits")
@@ -307,8 +276,8 @@ def _config_from(data: Mapping[str, Any]) -> GuardConfig:
     if "policy" in data:
         kwargs["policy"] = Policy.from_dict(data["policy"])
     if "own_addresses" in data:
-        addresses = _string_list(data["own_addresses"], "own_addresses")
-        kwargs["own_addresses"] = tuple(dict.fromkeys(_address_list(addresses, "own_addresses")))
+        addresses = string_list(data["own_addresses"], "own_addresses")
+        kwargs["own_addresses"] = tuple(dict.fromkeys(address_list(addresses, "own_addresses")))
     if "on_store_error" in data:
         kwargs["on_store_error"] = check_store_error_policy(data["on_store_error"])
     if "identity" in data:
@@ -321,102 +290,29 @@ def _config_from(data: Mapping[str, Any]) -> GuardConfig:
 
 def check_store_error_policy(value: object) -> StoreErrorPolicy:
     """``value`` if it is one of ``"allow"``, ``"suppress"``, ``"raise"``."""
-    return _one_of(value, STORE_ERROR_POLICIES, "on_store_error")
+    return one_of(value, STORE_ERROR_POLICIES, "on_store_error")
 
 
 def _bounce_learning(value: object, where: str = "learn_bounces") -> BounceLearning:
-    return _one_of(value, BOUNCE_LEARNING, where)
-
-
-def _one_of(value: object, choices: tuple[_Choice, ...], where: str) -> _Choice:
-    """``value`` as the one of ``choices`` it equals, or an error naming ``where``."""
-    for known in choices:
-        if value == known:
-            return known
-    raise ConfigurationError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
-
-
-def _ini_to_dict(text: str, path: Path) -> dict[str, Any]:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text, source=str(path))
-    except configparser.Error as exc:
-        raise ConfigurationError(f"{path}: {exc}") from exc
-    data: dict[str, Any] = {}
-    for section in parser.sections():
-        fields = dict(parser[section])
-        if section == "loopguard":
-            for key, value in fields.items():
-                data[key] = _split(value) if key in ("limits", "own_addresses") else value
-        elif section == "policy":
-            data["policy"] = {**data.get("policy", {}), **_ini_policy(fields)}
-        elif section.startswith("trigger:"):
-            policy = data.setdefault("policy", {})
-            policy.setdefault("triggers", {})[section.removeprefix("trigger:")] = _ini_policy(
-                fields
-            )
-        else:
-            raise ConfigurationError(
-                f"{path}: unknown section [{section}] (expected [loopguard], [policy] or "
-                "[trigger:NAME])"
-            )
-    return data
-
-
-_INI_LISTS: Final = frozenset(
-    {
-        "categories", "allow_addresses", "allow_domains", "deny_addresses", "deny_domains",
-        "do_not_mail", "extra_do_not_mail", "repeat_limits",
-    }
-)  # fmt: skip
-
-
-def _ini_policy(fields: Mapping[str, str]) -> dict[str, Any]:
-    return {key: _split(value) if key in _INI_LISTS else value for key, value in fields.items()}
-
-
-def _split(value: str) -> list[str]:
-    return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
-
-
-def _reject_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
-    unknown = sorted(str(key) for key in data if key not in known)
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise ConfigurationError(
-            f"{prefix}{unknown[0]}: unknown field (expected one of {', '.join(sorted(known))})"
-        )
+    return one_of(value, BOUNCE_LEARNING, where)
 
 
 def _trigger_from(data: object, where: str, *, required: bool = False) -> TriggerPolicy | None:
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"{where}: expected a table")
     if required:
-        _reject_unknown(data, {"categories", "answers_sender"}, where)
+        reject_unknown(data, {"categories", "answers_sender"}, where)
     if "categories" not in data and "answers_sender" not in data:
         if required:
             raise ConfigurationError(f"{where}.categories: missing")
         return None
     categories = TriggerPolicy().categories
     if "categories" in data:
-        categories = _categories(data["categories"], f"{where}.categories")
+        categories = category_set(data["categories"], f"{where}.categories")
     answers = True
     if "answers_sender" in data:
-        answers = _bool_value(data["answers_sender"], f"{where}.answers_sender")
+        answers = bool_value(data["answers_sender"], f"{where}.answers_sender")
     return TriggerPolicy(categories, answers)
-
-
-def _categories(value: object, where: str) -> frozenset[Category]:
-    names = _string_list(value, where)
-    result = set()
-    for index, name in enumerate(names):
-        try:
-            result.add(Category(name.strip().lower()))
-        except ValueError:
-            raise ConfigurationError(
-                f"{where}[{index}]: unknown category {name!r} (expected {_CATEGORY_NAMES})"
-            ) from None
-    return frozenset(result)
 
 
 def _triggers(value: object) -> dict[str, TriggerPolicy]:
@@ -426,24 +322,6 @@ def _triggers(value: object) -> dict[str, TriggerPolicy]:
         if not isinstance(name, str) or not isinstance(policy, TriggerPolicy):
             raise ConfigurationError(f"triggers.{name}: expected a TriggerPolicy")
     return dict(value)
-
-
-def _limit(item: object, where: str) -> Limit:
-    try:
-        if isinstance(item, Limit):
-            return item
-        if isinstance(item, str):
-            rate, _, key = item.strip().partition(" ")
-            count, sep, per = rate.partition("/")
-            if not sep or not count.strip().isdigit():
-                raise ConfigurationError(f"expected 'count/per [key]', got {item!r}")
-            return Limit(int(count), per.strip(), key.strip() or "pair")  # type: ignore[arg-type]
-        if isinstance(item, Mapping):
-            _reject_unknown(item, {"count", "per", "key"}, "")
-            return Limit(item.get("count"), item.get("per"), item.get("key", "pair"))  # type: ignore[arg-type]
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from None
-    raise ConfigurationError(f"{where}: expected 'count/per [key]' or a table, got {item!r}")
 
 
 def _repeat_limits(value: object) -> tuple[Limit, ...]:
@@ -458,48 +336,35 @@ def _repeat_limits(value: object) -> tuple[Limit, ...]:
     return tuple(value)
 
 
-def _string_list(value: object, where: str) -> list[str]:
-    if isinstance(value, str):
-        return _split(value)
-    if not isinstance(value, Iterable) or isinstance(value, Mapping):
-        raise ConfigurationError(f"{where}: expected a list of strings")
-    items = list(value)
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            raise ConfigurationError(f"{where}[{index}]: expected a string, got {item!r}")
-    return items
-
-
 def _addresses(values: Iterable[str], where: str) -> frozenset[str]:
-    return frozenset(_address_list(values, where))
+    return frozenset(address_list(values, where))
 
 
-def _address_list(values: Iterable[str], where: str) -> list[str]:
-    result = []
-    for index, value in enumerate(_string_list(values, where)):
-        address = normalize_address(value)
-        if address is None:
-            raise ConfigurationError(f"{where}[{index}]: not an address: {value!r}")
-        result.append(address)
-    return result
+def _string_set(value: object, where: str) -> frozenset[str]:
+    return frozenset(string_list(value, where))
 
 
-def _domains(values: Iterable[str], where: str) -> frozenset[str]:
-    result = set()
-    for index, value in enumerate(_string_list(values, where)):
-        domain = value.strip().lstrip("@").rstrip(".").casefold()
-        if not domain or any(char.isspace() or char == "@" for char in domain):
-            raise ConfigurationError(f"{where}[{index}]: not a domain: {value!r}")
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ConfigurationError(f"{where}[{index}]: not a domain: {value!r}") from None
-        result.add(domain)
-    return frozenset(result)
+def _limit_tuple(value: object, where: str) -> tuple[Limit, ...]:
+    return tuple(limits_from(value, where))
+
+
+#: The policy fields that a table gives as they are, each with its reader.
+_POLICY_FIELDS: Final[Mapping[str, Callable[[Any, str], object]]] = {
+    "allow_addresses": _string_set,
+    "allow_domains": _string_set,
+    "deny_addresses": _string_set,
+    "deny_domains": _string_set,
+    "honor_no_autoreply": bool_value,
+    "final_notice": bool_value,
+    "bounce_memory": duration,
+    "learn_bounces": _bounce_learning,
+    "repeat_limits": _limit_tuple,
+    "repeat_min_chars": int_value,
+}
 
 
 def _patterns(values: object) -> tuple[str, ...]:
-    patterns = _string_list(values, "do_not_mail")
+    patterns = string_list(values, "do_not_mail")
     for index, pattern in enumerate(patterns):
         if not pattern.strip():
             raise ConfigurationError(f"do_not_mail[{index}]: empty pattern")
@@ -524,37 +389,3 @@ def _listed(address: str | None, addresses: frozenset[str], domains: frozenset[s
             return f"domain {domain}"
         domain = domain.partition(".")[2]
     return None
-
-
-def _duration(value: object, where: str) -> float:
-    try:
-        return parse_duration(value)  # type: ignore[arg-type]
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from None
-
-
-def _check_bool(value: object, where: str) -> None:
-    if not isinstance(value, bool):
-        raise ConfigurationError(f"{where}: expected true or false, got {value!r}")
-
-
-def _bool_value(value: object, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0"):
-        return False
-    raise ConfigurationError(f"{where}: expected true or false, got {value!r}")
-
-
-def _int_value(value: object, where: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if _is_count(value, minimum=0):
-        return value  # type: ignore[return-value]
-    raise ConfigurationError(f"{where}: expected an integer >= 0, got {value!r}")
-
-
-def _is_count(value: object, *, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum

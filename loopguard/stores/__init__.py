@@ -3,18 +3,25 @@
 Every store offers the same small interface (:class:`Store`), passes the same contract
 tests, and is found by URL through :func:`store_from_url`. Concrete stores are imported
 lazily so that ``import loopguard`` never imports ``redis``.
+
+The trackers and the guard decide without I/O: their operations yield the store calls
+they need (:mod:`loopguard.stores.sansio`), and a driver makes them, blocking or awaited.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast, runtime_checkable
 from urllib.parse import urlsplit
 
 from loopguard.errors import ConfigurationError
 
-__all__ = ["Store", "Touch", "store_from_url"]
+if TYPE_CHECKING:
+    from loopguard.stores.aio import AsyncStore
+
+__all__ = ["Store", "Touch", "blocking_store", "is_async_store", "store_from_url"]
 
 
 class Touch(NamedTuple):
@@ -59,6 +66,26 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections and files; the store is unusable afterwards."""
         ...
+
+
+def is_async_store(store: object) -> bool:
+    """Whether ``store``'s methods are coroutines (a protocol check only sees their names)."""
+    return inspect.iscoroutinefunction(getattr(store, "hit", None))
+
+
+def blocking_store(store: Store | AsyncStore | None, user: str) -> Store:
+    """``store`` for a blocking ``user``, a new memory store for ``None``.
+
+    Raises:
+        ConfigurationError: ``store`` is an async store.
+    """
+    if store is None:
+        from loopguard.stores.memory import MemoryStore
+
+        return MemoryStore()
+    if is_async_store(store):
+        raise ConfigurationError(f"{user} needs a blocking store; use its async twin")
+    return cast(Store, store)
 
 
 # Scheme -> "module:attribute", resolved on first use: a missing optional package only

@@ -8,13 +8,18 @@ via :func:`to_async`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import urlsplit
 
-from loopguard.stores import Store, Touch, store_from_url
+from loopguard.errors import StoreError
+from loopguard.stores import Store, Touch, blocking_store, is_async_store, store_from_url
+from loopguard.stores.sansio import Operation, Stamps, StoreCall, signed_like
 
-__all__ = ["AsyncStore", "async_store_from_url", "to_async"]
+__all__ = ["AsyncStore", "async_store", "async_store_from_url", "awaiting", "run", "to_async"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @runtime_checkable
@@ -36,6 +41,47 @@ class AsyncStore(Protocol):
     async def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+async def run(operation: Operation[R], store: AsyncStore) -> R:
+    """Drive ``operation`` to its result, awaiting each call of ``store``.
+
+    The twin of :func:`loopguard.stores.sansio.run`; only the await differs.
+
+    Raises:
+        StoreError: The store failed and the operation did not handle it.
+    """
+    try:
+        call = next(operation)
+        while True:
+            try:
+                answer = await _answer(store, call)
+            except StoreError as error:
+                call = operation.throw(error)
+            else:
+                call = operation.send(answer)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+async def _answer(store: AsyncStore, call: StoreCall) -> Stamps:
+    if call.verb == "reset":
+        await store.reset(call.keys)
+        return []
+    return await (store.hit if call.verb == "hit" else store.peek)(call.touches, now=call.now)
+
+
+def awaiting(
+    operation: Callable[Concatenate[Any, P], Operation[R]],
+) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """The coroutine method of an awaitable face (with ``core`` and ``store``) that runs
+    ``operation`` of its core to the result; see :func:`loopguard.stores.sansio.blocking`."""
+
+    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await run(operation(self.core, *args, **kwargs), self.store)
+
+    return signed_like(method, operation)
 
 
 class _Inline:
@@ -78,6 +124,14 @@ def to_async(store: Store) -> AsyncStore:
     from loopguard.stores.memory import MemoryStore
 
     return _Inline(store) if isinstance(store, MemoryStore) else _InThread(store)
+
+
+def async_store(store: AsyncStore | Store | None) -> AsyncStore:
+    """``store`` as an awaitable store: as it is, wrapped with :func:`to_async`, or a new
+    inline memory store for ``None``."""
+    if is_async_store(store):
+        return cast(AsyncStore, store)
+    return to_async(blocking_store(cast(Store | None, store), "to_async"))
 
 
 def async_store_from_url(url: str) -> AsyncStore:

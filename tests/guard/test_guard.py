@@ -10,12 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopguard.classifier.verdict import Category
+from loopguard.errors import StoreError
 from loopguard.guard import Action, Decision, Guard
 from loopguard.guard.policy import Policy, TriggerPolicy
 from loopguard.rate.tracker import Limit
 from loopguard.testing import build_message
 
-from .conftest import ANN_TEXT, BOUNCE, HELP, SECRET, FakeClock, acknowledgement, person
+from .conftest import (
+    ANN_TEXT,
+    BOUNCE,
+    HELP,
+    SECRET,
+    FailingStore,
+    FakeClock,
+    acknowledgement,
+    person,
+)
 
 
 def test_a_person_is_allowed(guard: Guard) -> None:
@@ -297,6 +307,46 @@ def test_a_broken_metrics_hook_does_not_break_the_decision(
     with caplog.at_level(logging.ERROR, logger="loopguard.guard"):
         assert guard.check(person(), recipient=HELP).allowed
     assert "metrics hook failed" in caplog.text
+
+
+class MetricsRecorder:
+    """A metrics backend with the DecisionMetrics methods, as a Prometheus exporter has."""
+
+    def __init__(self) -> None:
+        self.decisions: list[tuple[Decision, float]] = []
+        self.failures: list[str] = []
+
+    def observe_decision(self, decision: Decision, seconds: float) -> None:
+        self.decisions.append((decision, seconds))
+
+    def observe_store_failure(self, operation: str, error: StoreError) -> None:
+        self.failures.append(operation)
+
+
+def test_a_metrics_backend_sees_each_counted_decision_and_its_time(clock: FakeClock) -> None:
+    metrics = MetricsRecorder()
+    guard = Guard(own_addresses=[HELP], clock=clock, metrics=metrics)
+    guard.check(person(), recipient=HELP)
+    guard.peek(person(), recipient=HELP)
+    with guard.dispatching(person(sender="bob@example.com"), recipient=HELP):
+        pass
+    assert [(d.action, d.verdict.category) for d, _ in metrics.decisions] == [
+        (Action.ALLOW, Category.HUMAN),
+        (Action.ALLOW, Category.HUMAN),
+    ]
+    assert all(seconds > 0 for _, seconds in metrics.decisions)
+    assert metrics.failures == []
+
+
+def test_a_metrics_backend_counts_store_failures(clock: FakeClock) -> None:
+    metrics = MetricsRecorder()
+    guard = Guard(own_addresses=[HELP], store=FailingStore(), clock=clock, metrics=metrics)
+    assert guard.check(person(), recipient=HELP).degraded
+    guard.record(sender="ann@example.com", recipient=HELP)
+    with pytest.raises(StoreError):
+        guard.forget_bounce("gone@example.net")
+    assert metrics.failures == ["check", "record", "forget_bounce"]
+    assert [decision.degraded for decision, _ in metrics.decisions] == [True]
 
 
 def test_log_records_carry_structured_fields_and_no_address(

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loopguard.errors import ConfigurationError
-from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, Plan, parse_duration
+from loopguard.rate.ladder import LimitLadder
+from loopguard.rate.tracker import DEFAULT_LIMITS, Limit, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -65,16 +66,16 @@ def test_bad_limits_fail_at_construction(count: object, per: object, key: object
         Limit(count, per, key)  # type: ignore[arg-type]
 
 
-def test_a_plan_needs_distinct_limits() -> None:
+def test_a_ladder_needs_distinct_limits() -> None:
     with pytest.raises(ConfigurationError, match="at least one"):
-        Plan([])
+        LimitLadder([])
     with pytest.raises(ConfigurationError, match="duplicate"):
-        Plan([Limit(1, "1m"), Limit(1, 60)])
+        LimitLadder([Limit(1, "1m"), Limit(1, 60)])
     with pytest.raises(ConfigurationError, match="Limit instances"):
-        Plan(["5/10m"])  # type: ignore[list-item]
+        LimitLadder(["5/10m"])  # type: ignore[list-item]
 
 
-def test_plan_keeps_the_largest_count_and_window_per_scope() -> None:
-    plan = Plan(DEFAULT_LIMITS)
-    shape = {p.scope: (p.window, p.keep) for p in plan.scopes}
+def test_a_ladder_keeps_the_largest_count_and_window_per_scope() -> None:
+    ladder = LimitLadder(DEFAULT_LIMITS)
+    shape = {p.scope: (p.window, p.keep) for p in ladder.scopes}
     assert shape == {"pair": (86400.0, 40), "thread": (36000.0, 100)}

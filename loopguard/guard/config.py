@@ -1,0 +1,231 @@
+"""Reading configuration: files into plain data, and each field checked with its name.
+
+A TOML file is read as it is; an INI file is turned into the same shape (a
+``[loopguard]`` section for the top level, ``[policy]``, ``[trigger:NAME]``, lists
+comma-separated). Every reader takes the field's dotted name (``where``) and puts it at
+the front of its :class:`~loopguard.errors.ConfigurationError`, so a bad file says which
+field is wrong.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from loopguard.classifier.verdict import Category
+from loopguard.errors import ConfigurationError
+from loopguard.mail.address import normalize_address
+from loopguard.rate.limits import Limit, parse_duration
+
+__all__ = [
+    "address_list",
+    "bool_value",
+    "category_set",
+    "check_bool",
+    "domain_set",
+    "duration",
+    "int_value",
+    "is_count",
+    "limit",
+    "limits_from",
+    "one_of",
+    "read_file",
+    "reject_unknown",
+    "split_list",
+    "string_list",
+]
+
+_Choice = TypeVar("_Choice", bound=str)
+_CATEGORY_NAMES: Final = ", ".join(c.value for c in Category)
+
+
+def read_file(source: str | os.PathLike[str]) -> Mapping[str, Any]:
+    """The data of a ``.toml`` file, or of a ``.ini`` / ``.cfg`` file in the same shape.
+
+    Raises:
+        ConfigurationError: An unreadable or malformed file.
+    """
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config {path}: {exc}") from exc
+    if path.suffix.lower() == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path}: {exc}") from exc
+    return _ini_to_dict(text, path)
+
+
+def _ini_to_dict(text: str, path: Path) -> dict[str, Any]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    data: dict[str, Any] = {}
+    for section in parser.sections():
+        fields = dict(parser[section])
+        if section == "loopguard":
+            for key, value in fields.items():
+                data[key] = split_list(value) if key in ("limits", "own_addresses") else value
+        elif section == "policy":
+            data["policy"] = {**data.get("policy", {}), **_ini_policy(fields)}
+        elif section.startswith("trigger:"):
+            policy = data.setdefault("policy", {})
+            policy.setdefault("triggers", {})[section.removeprefix("trigger:")] = _ini_policy(
+                fields
+            )
+        else:
+            raise ConfigurationError(
+                f"{path}: unknown section [{section}] (expected [loopguard], [policy] or "
+                "[trigger:NAME])"
+            )
+    return data
+
+
+_INI_LISTS: Final = frozenset(
+    {
+        "categories", "allow_addresses", "allow_domains", "deny_addresses", "deny_domains",
+        "do_not_mail", "extra_do_not_mail", "repeat_limits",
+    }
+)  # fmt: skip
+
+
+def _ini_policy(fields: Mapping[str, str]) -> dict[str, Any]:
+    return {key: split_list(value) if key in _INI_LISTS else value for key, value in fields.items()}
+
+
+def split_list(value: str) -> list[str]:
+    return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
+
+
+def reject_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigurationError(
+            f"{prefix}{unknown[0]}: unknown field (expected one of {', '.join(sorted(known))})"
+        )
+
+
+def category_set(value: object, where: str) -> frozenset[Category]:
+    names = string_list(value, where)
+    result = set()
+    for index, name in enumerate(names):
+        try:
+            result.add(Category(name.strip().lower()))
+        except ValueError:
+            raise ConfigurationError(
+                f"{where}[{index}]: unknown category {name!r} (expected {_CATEGORY_NAMES})"
+            ) from None
+    return frozenset(result)
+
+
+def limit(item: object, where: str) -> Limit:
+    try:
+        if isinstance(item, Limit):
+            return item
+        if isinstance(item, str):
+            rate, _, key = item.strip().partition(" ")
+            count, sep, per = rate.partition("/")
+            if not sep or not count.strip().isdigit():
+                raise ConfigurationError(f"expected 'count/per [key]', got {item!r}")
+            return Limit(int(count), per.strip(), key.strip() or "pair")  # type: ignore[arg-type]
+        if isinstance(item, Mapping):
+            reject_unknown(item, {"count", "per", "key"}, "")
+            return Limit(item.get("count"), item.get("per"), item.get("key", "pair"))  # type: ignore[arg-type]
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
+    raise ConfigurationError(f"{where}: expected 'count/per [key]' or a table, got {item!r}")
+
+
+def limits_from(value: object, where: str) -> list[Limit]:
+    """Limits from a list of ``"count/per [key]"`` strings or ``{count, per, key}`` tables."""
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        raise ConfigurationError(f"{where}: expected a list of limits")
+    return [limit(item, f"{where}[{index}]") for index, item in enumerate(value)]
+
+
+def string_list(value: object, where: str) -> list[str]:
+    if isinstance(value, str):
+        return split_list(value)
+    if not isinstance(value, Iterable) or isinstance(value, Mapping):
+        raise ConfigurationError(f"{where}: expected a list of strings")
+    items = list(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ConfigurationError(f"{where}[{index}]: expected a string, got {item!r}")
+    return items
+
+
+def address_list(values: Iterable[str], where: str) -> list[str]:
+    result = []
+    for index, value in enumerate(string_list(values, where)):
+        address = normalize_address(value)
+        if address is None:
+            raise ConfigurationError(f"{where}[{index}]: not an address: {value!r}")
+        result.append(address)
+    return result
+
+
+def domain_set(values: Iterable[str], where: str) -> frozenset[str]:
+    result = set()
+    for index, value in enumerate(string_list(values, where)):
+        domain = value.strip().lstrip("@").rstrip(".").casefold()
+        if not domain or any(char.isspace() or char == "@" for char in domain):
+            raise ConfigurationError(f"{where}[{index}]: not a domain: {value!r}")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ConfigurationError(f"{where}[{index}]: not a domain: {value!r}") from None
+        result.add(domain)
+    return frozenset(result)
+
+
+def duration(value: object, where: str) -> float:
+    try:
+        return parse_duration(value)  # type: ignore[arg-type]
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
+
+
+def check_bool(value: object, where: str) -> None:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{where}: expected true or false, got {value!r}")
+
+
+def bool_value(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0"):
+        return False
+    raise ConfigurationError(f"{where}: expected true or false, got {value!r}")
+
+
+def int_value(value: object, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if is_count(value, minimum=0):
+        return value  # type: ignore[return-value]
+    raise ConfigurationError(f"{where}: expected an integer >= 0, got {value!r}")
+
+
+def is_count(value: object, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def one_of(value: object, choices: tuple[_Choice, ...], where: str) -> _Choice:
+    """``value`` as the one of ``choices`` it equals, or an error naming ``where``."""
+    for known in choices:
+        if value == known:
+            return known
+    raise ConfigurationError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")

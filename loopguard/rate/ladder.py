@@ -1,0 +1,157 @@
+"""The limit ladder: which keys an event touches, and the pure decision over their stamps.
+
+Several limits on one key form a ladder (5 per 10 minutes, 15 per hour, 40 per day). The
+decision is a pure function of the timestamps a store returns, so every store and both
+trackers decide alike, and the property tests can check it against a brute-force model.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from loopguard.errors import ConfigurationError
+from loopguard.rate.keys import SCOPES, KeyDeriver, Scope
+from loopguard.rate.limits import Limit, RateResult
+from loopguard.stores import Touch
+from loopguard.stores.sansio import Stamps
+
+__all__ = ["LimitLadder", "ScopeLimits", "Touched"]
+
+_ALLOWED: Final = RateResult(True)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeLimits:
+    """The limits on one scope, and what the store keeps for them.
+
+    Attributes:
+        scope: What the limits count events by.
+        limits: Those of the ladder that count by ``scope``.
+        window: The largest of their windows: older stamps are dead.
+        keep: The largest of their counts: older stamps can no longer decide.
+    """
+
+    scope: Scope
+    limits: tuple[Limit, ...]
+    window: float
+    keep: int
+
+
+#: The scopes an event touches and their store touches, index for index.
+Touched = tuple[list[ScopeLimits], list[Touch]]
+
+
+class LimitLadder:
+    """A validated ladder of limits, and the pure decision over stored timestamps.
+
+    Args:
+        limits: One or more limits; several on one key form a ladder.
+
+    Raises:
+        ConfigurationError: No limits, or the same limit twice.
+    """
+
+    def __init__(self, limits: Iterable[Limit]) -> None:
+        ladder = tuple(limits)
+        if not ladder:
+            raise ConfigurationError("a rate tracker needs at least one Limit")
+        if not all(isinstance(limit, Limit) for limit in ladder):
+            raise ConfigurationError("limits must be loopguard.Limit instances")
+        if len(set(ladder)) != len(ladder):
+            raise ConfigurationError(f"duplicate limits in {ladder}")
+        self.limits = ladder
+        self.scopes = tuple(
+            ScopeLimits(
+                scope,
+                group,
+                window=max(limit.per for limit in group),
+                keep=max(limit.count for limit in group),
+            )
+            for scope in SCOPES
+            if (group := tuple(limit for limit in ladder if limit.key == scope))
+        )
+
+    def touches(
+        self,
+        deriver: KeyDeriver,
+        sender: str | None,
+        recipient: str | None,
+        thread: str | None,
+    ) -> Touched:
+        """The keys an event touches; scopes the event has no value for are skipped."""
+        scopes = []
+        touches = []
+        for limits in self.scopes:
+            key = deriver.key_of(limits.scope, sender, recipient, thread)
+            if key is not None:
+                scopes.append(limits)
+                touches.append(Touch(key, limits.window, limits.keep))
+        return scopes, touches
+
+    @staticmethod
+    def decide(
+        scopes: Sequence[ScopeLimits],
+        stamps: Sequence[Sequence[float]],
+        now: float,
+        *,
+        counted: bool,
+    ) -> RateResult:
+        """Decide one event from each touched key's live timestamps (sorted, before it).
+
+        ``counted`` says whether the event itself is being recorded (``hit``) or not
+        (``peek``); a recorded event can fill a rung it did not exceed, and the key is
+        only "under every limit" again once every rung has room.
+        """
+        if not _any_full(scopes, stamps, now):
+            return _ALLOWED
+        pairs = [
+            (limit, log)
+            for limits, log in zip(scopes, stamps, strict=True)
+            for limit in limits.limits
+        ]
+        exceeded: Limit | None = None
+        longest_block = -1.0
+        retry_after = 0.0
+        for limit, log in pairs:
+            wait = _wait(log, limit, now, counted=counted)
+            retry_after = max(retry_after, wait)
+            inside = len(log) - bisect_right(log, now - limit.per)
+            if inside >= limit.count and wait > longest_block:
+                exceeded, longest_block = limit, wait
+        return RateResult(False, retry_after, exceeded)
+
+    @staticmethod
+    def decide_batch(
+        batch: Sequence[Touched], stamps: Stamps, now: float, *, counted: bool
+    ) -> list[RateResult]:
+        """Decide each event of a batch from the store's flat answer for all its touches."""
+        results = []
+        offset = 0
+        for scopes, _ in batch:
+            end = offset + len(scopes)
+            results.append(LimitLadder.decide(scopes, stamps[offset:end], now, counted=counted))
+            offset = end
+        return results
+
+
+def _any_full(scopes: Sequence[ScopeLimits], stamps: Sequence[Sequence[float]], now: float) -> bool:
+    # The common case is a quiet key: settle it with one bisect per limit.
+    for limits, log in zip(scopes, stamps, strict=True):
+        for limit in limits.limits:
+            if len(log) - bisect_right(log, now - limit.per) >= limit.count:
+                return True
+    return False
+
+
+def _wait(log: Sequence[float], limit: Limit, now: float, *, counted: bool) -> float:
+    # An event at t is allowed when fewer than `count` events lie in (t - per, t], i.e.
+    # once the count-th newest event has left the window.
+    events = list(log)
+    if counted:
+        insort(events, now)
+    if len(events) < limit.count:
+        return 0.0
+    return max(0.0, events[-limit.count] + limit.per - now)
