@@ -26,11 +26,16 @@ KNOWN_OVERSIZE: frozenset[str] = frozenset()
 
 
 def test_the_import_layers_hold() -> None:
-    importlinter = pytest.importorskip("importlinter.cli")
-    status = importlinter.lint_imports(
-        config_filename=str(ROOT / "setup.cfg"), no_cache=True, no_logo=True
+    pytest.importorskip("importlinter")
+    # In a child process: import-linter configures logging with disable_existing_loggers,
+    # which would silence loopguard's loggers for every test that runs after this one.
+    code = (
+        "import sys; from importlinter.cli import lint_imports; "
+        f"sys.exit(lint_imports(config_filename={str(ROOT / 'setup.cfg')!r}, "
+        "no_cache=True, no_logo=True))"
     )
-    assert status == 0, "an import crosses the layers; run lint-imports for the details"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_import_loopguard_loads_only_classification() -> None:
