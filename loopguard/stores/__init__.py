@@ -59,6 +59,11 @@ class Store(Protocol):
         """Read each key's live timestamps without recording anything."""
         ...
 
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Atomically remove one timestamp equal to ``now`` under each key, if it is still
+        kept (a key listed twice loses two)."""
+        ...
+
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         ...

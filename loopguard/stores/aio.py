@@ -34,6 +34,10 @@ class AsyncStore(Protocol):
         """Read each key's live timestamps without recording anything."""
         ...
 
+    async def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Atomically remove one timestamp equal to ``now`` under each key."""
+        ...
+
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         ...
@@ -69,6 +73,9 @@ async def _answer(store: AsyncStore, call: StoreCall) -> Stamps:
     if call.verb == "reset":
         await store.reset(call.keys)
         return []
+    if call.verb == "refund":
+        await store.refund(call.touches, now=call.now)
+        return []
     return await (store.hit if call.verb == "hit" else store.peek)(call.touches, now=call.now)
 
 
@@ -96,6 +103,9 @@ class _Inline:
     async def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         return self.store.peek(touches, now=now)
 
+    async def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        self.store.refund(touches, now=now)
+
     async def reset(self, keys: Sequence[str]) -> None:
         self.store.reset(keys)
 
@@ -111,6 +121,9 @@ class _InThread(_Inline):
 
     async def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         return await asyncio.to_thread(self.store.peek, touches, now=now)
+
+    async def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        await asyncio.to_thread(self.store.refund, touches, now=now)
 
     async def reset(self, keys: Sequence[str]) -> None:
         await asyncio.to_thread(self.store.reset, keys)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from array import array
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Final
@@ -95,6 +95,14 @@ class MemoryStore:
         with self._lock:
             return [self._live(touch, now) for touch in touches]
 
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Remove one timestamp equal to ``now`` under each key, if it is still kept."""
+        with self._lock:
+            for touch in touches:
+                log = self._logs.get(touch.key)
+                if log is not None:
+                    _remove_one(log, now)
+
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         with self._lock:
@@ -159,6 +167,12 @@ class MemoryStore:
                 return
             del logs[oldest]
             self._expirations += 1
+
+
+def _remove_one(log: array[float], stamp: float) -> None:
+    index = bisect_left(log, stamp)
+    if index < len(log) and log[index] == stamp:
+        del log[index]
 
 
 def _is_power_of_ten(number: int) -> bool:

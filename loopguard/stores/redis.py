@@ -22,6 +22,7 @@ from typing import (
     ClassVar,
     Final,
     Generic,
+    Literal,
     NamedTuple,
     Self,
     TypeAlias,
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["AsyncRedisStore", "RedisStore"]
 
 _SCRIPT: Final = resources.files(__package__).joinpath("sliding_log.lua").read_text("utf-8")
+#: What one script call does to its keys (the script's ARGV[2]).
+Mode = Literal["hit", "peek", "refund"]
+_MODES: Final[dict[Mode, str]] = {"hit": "1", "peek": "0", "refund": "-1"}
+_ACTIONS: Final[dict[Mode, str]] = {"hit": "record", "peek": "read", "refund": "refund"}
 _DEFAULT_TIMEOUT: Final = 5.0
 _DEFAULT_COOLDOWN: Final = 5.0
 
@@ -73,10 +78,10 @@ class _Layout:
         return list(by_slot.values())
 
     def script_args(
-        self, touches: Sequence[Touch], indices: Sequence[int], now: float, *, record: bool
+        self, touches: Sequence[Touch], indices: Sequence[int], now: float, *, mode: Mode
     ) -> tuple[list[str], list[str]]:
         keys = [self.full_key(touches[i].key) for i in indices]
-        args = [repr(float(now)), "1" if record else "0"]
+        args = [repr(float(now)), _MODES[mode]]
         for i in indices:
             args += (repr(float(touches[i].window)), str(touches[i].keep))
         return keys, args
@@ -171,11 +176,11 @@ class _RedisStoreBase(Generic[Client]):
         """The key prefix."""
         return self._layout.prefix
 
-    def _calls(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[_Call]:
+    def _calls(self, touches: Sequence[Touch], now: float, *, mode: Mode) -> list[_Call]:
         """The script calls that answer ``touches``; StoreError while the breaker is open."""
         self._breaker.check()
         return [
-            _Call(indices, *self._layout.script_args(touches, indices, now, record=record))
+            _Call(indices, *self._layout.script_args(touches, indices, now, mode=mode))
             for indices in self._layout.groups([touch.key for touch in touches])
         ]
 
@@ -252,11 +257,15 @@ class RedisStore(_RedisStoreBase["SyncClient"]):
 
     def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
-        return self._run(touches, now, record=True)
+        return self._run(touches, now, mode="hit")
 
     def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps without recording anything."""
-        return self._run(touches, now, record=False)
+        return self._run(touches, now, mode="peek")
+
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Remove one timestamp equal to ``now`` under each key, if it is still kept."""
+        self._run(touches, now, mode="refund")
 
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
@@ -277,9 +286,9 @@ class RedisStore(_RedisStoreBase["SyncClient"]):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, touches: Sequence[Touch], now: float, *, record: bool) -> list[list[float]]:
-        calls = self._calls(touches, now, record=record)
-        with self._wrap("record" if record else "read"):
+    def _run(self, touches: Sequence[Touch], now: float, *, mode: Mode) -> list[list[float]]:
+        calls = self._calls(touches, now, mode=mode)
+        with self._wrap(_ACTIONS[mode]):
             replies = self._pipeline(calls).execute(raise_on_error=False) if calls else []
             for index in self._unscripted(replies):
                 replies[index] = self._script(calls[index].keys, calls[index].args)
@@ -304,11 +313,15 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
 
     async def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
-        return await self._run(touches, now, record=True)
+        return await self._run(touches, now, mode="hit")
 
     async def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps without recording anything."""
-        return await self._run(touches, now, record=False)
+        return await self._run(touches, now, mode="peek")
+
+    async def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Remove one timestamp equal to ``now`` under each key, if it is still kept."""
+        await self._run(touches, now, mode="refund")
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
@@ -329,11 +342,9 @@ class AsyncRedisStore(_RedisStoreBase["AsyncClient"]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _run(
-        self, touches: Sequence[Touch], now: float, *, record: bool
-    ) -> list[list[float]]:
-        calls = self._calls(touches, now, record=record)
-        with self._wrap("record" if record else "read"):
+    async def _run(self, touches: Sequence[Touch], now: float, *, mode: Mode) -> list[list[float]]:
+        calls = self._calls(touches, now, mode=mode)
+        with self._wrap(_ACTIONS[mode]):
             replies = await self._pipeline(calls).execute(raise_on_error=False) if calls else []
             for index in self._unscripted(replies):
                 replies[index] = await self._script(calls[index].keys, calls[index].args)

@@ -35,12 +35,12 @@ Stamps = list[list[float]]
 class StoreCall:
     """One call of a :class:`~loopguard.stores.Store` verb, with all of a step's keys.
 
-    ``hit`` and ``peek`` pass ``touches`` and ``now``; ``reset`` passes ``keys``. The
-    driver sends back the store's answer (``[]`` for ``reset``), or throws its
-    ``StoreError`` in.
+    ``hit``, ``peek`` and ``refund`` pass ``touches`` and ``now``; ``reset`` passes
+    ``keys``. The driver sends back the store's answer (``[]`` for ``refund`` and
+    ``reset``), or throws its ``StoreError`` in.
     """
 
-    verb: Literal["hit", "peek", "reset"]
+    verb: Literal["hit", "peek", "refund", "reset"]
     touches: Sequence[Touch] = ()
     now: float = 0.0
     keys: Sequence[str] = ()
@@ -73,6 +73,9 @@ def run(operation: Operation[R], store: Store) -> R:
 def _answer(store: Store, call: StoreCall) -> Stamps:
     if call.verb == "reset":
         store.reset(call.keys)
+        return []
+    if call.verb == "refund":
+        store.refund(call.touches, now=call.now)
         return []
     return (store.hit if call.verb == "hit" else store.peek)(call.touches, now=call.now)
 

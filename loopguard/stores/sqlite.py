@@ -145,6 +145,18 @@ class SQLiteStore:
             finally:
                 self._db.execute("COMMIT")
 
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        """Remove one timestamp equal to ``now`` under each key, if it is still kept."""
+        with self._lock, self._wrap("refund"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for touch in touches:
+                    self._refund_one(touch.key, now)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         with self._lock, self._wrap("reset"):
@@ -177,6 +189,14 @@ class SQLiteStore:
         del stored[: max(0, len(stored) - keep)]
         self._db.execute(_UPSERT, (key, _pack(stored), now + window))
         return live
+
+    def _refund_one(self, key: str, now: float) -> None:
+        stamps = self._read(key)
+        if now in stamps:
+            stamps.remove(now)
+            self._db.execute(
+                "UPDATE loopguard_rates SET stamps = ? WHERE key = ?", (_pack(stamps), key)
+            )
 
     def _read(self, key: str) -> list[float]:
         row = self._db.execute(

@@ -64,6 +64,10 @@ class FailingStore:
         self.calls += 1
         raise StoreError("store unreachable")
 
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        self.calls += 1
+        raise StoreError("store unreachable")
+
     def reset(self, keys: Sequence[str]) -> None:
         raise StoreError("store unreachable")
 

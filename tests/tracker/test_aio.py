@@ -56,6 +56,10 @@ async def async_results(store: AsyncStore) -> list[RateResult]:
         assert not (await rates.peek(sender="a@x.org", recipient="b@y.org")).allowed
         await rates.reset(sender="a@x.org", recipient="b@y.org")
         assert (await rates.peek(sender="a@x.org", recipient="b@y.org")).allowed
+        touch, now = Touch("v1:pair:{aio-refund}", 60, 5), clock()
+        await store.hit([touch], now=now)
+        await store.refund([touch], now=now)
+        assert await store.peek([touch], now=now) == [[]]
     return results
 
 

@@ -67,6 +67,36 @@ def test_reset_forgets_only_the_given_keys(store: Store) -> None:
     store.reset([])
 
 
+def test_refund_takes_back_one_recorded_event_per_key(store: Store) -> None:
+    pair, thread = Touch("v1:pair:{0a}", 600, 5), Touch("v1:thread:{0a}", 600, 5)
+    store.hit([pair, thread], now=NOW)
+    store.hit([pair, thread], now=NOW + 1)
+    store.hit([pair], now=NOW + 1)
+    store.refund([pair, thread], now=NOW + 1)
+    assert store.peek([pair, thread], now=NOW + 2) == [[NOW, NOW + 1], [NOW]]
+    store.refund([pair, pair], now=NOW + 1)
+    assert store.peek([pair], now=NOW + 2) == [[NOW]]
+
+
+def test_refund_of_what_is_not_kept_changes_nothing(store: Store) -> None:
+    touch = Touch("v1:pair:{0b}", 600, 2)
+    for step in range(3):
+        store.hit([touch], now=NOW + step)
+    store.refund([touch, Touch("v1:pair:{never}", 600, 2)], now=NOW)
+    store.refund([touch], now=NOW + 0.5)
+    assert store.peek([touch], now=NOW + 3) == [[NOW + 1, NOW + 2]]
+    store.refund([], now=NOW)
+
+
+def test_refund_keys_in_several_hash_slots(store: Store) -> None:
+    # In a cluster each key may live on another node: the refund reaches every one.
+    touches = [Touch(f"v1:pair:{{{index:02x}slot}}", 600, 5) for index in range(12)]
+    store.hit(touches, now=NOW)
+    store.hit(touches, now=NOW + 1)
+    store.refund(touches, now=NOW + 1)
+    assert store.peek(touches, now=NOW + 2) == [[NOW]] * len(touches)
+
+
 def test_a_tracker_on_any_store_allows_exactly_the_limit(store: Store, clock: FakeClock) -> None:
     rates = RateTracker([Limit(3, "1h"), Limit(2, "1h", "thread")], store=store, clock=clock)
     results = [rates.hit(sender="a@x.org", recipient="b@y.org") for _ in range(5)]
