@@ -12,6 +12,12 @@ other side's mail message by message as real bytes, moves a
 - a **human** flow counts the people who wrote and how many of their messages were
   answered; the promise is all of them.
 
+Every loop also runs against a guard whose classifier reads headers only
+(``Classifier(text_heuristics=False, body_rules=())``), in the row ``NAME/headers-only``: the
+partner's case system then reads as a person, as a responder with other words would, and
+only the guard's own defences (who is counted, reservation, the ladder) cut the loop. The
+promises hold on both.
+
 Usage: ``python benchmarks/scenarios.py [--fast] [--only NAME ...] [--json]``. ``--fast``
 runs the subset CI runs and stops a loop as soon as it has broken its promise (the count
 only grows during the day, so the verdict cannot change). The lab uses only the public API
@@ -30,13 +36,16 @@ import email.utils
 import functools
 import itertools
 import json
+import os
 import random
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from email.parser import BytesHeaderParser, BytesParser
 from pathlib import Path
@@ -108,14 +117,36 @@ LoopScenario = Callable[[bool], Outcome]
 HumanScenario = Callable[[], Outcome]
 
 
+#: The classifier of the desks a scenario builds (None: the stock one).
+DESK_CLASSIFIER: ContextVar[loopguard.Classifier | None] = ContextVar("desk", default=None)
+#: A classifier that reads headers only: an unmarked responder is a person to it.
+HEADERS_ONLY = loopguard.Classifier(text_heuristics=False, body_rules=())
+BLIND = "/headers-only"
+
+
 def loop_scenario(name: str, *, fast: bool = True) -> Callable[[LoopScenario], LoopScenario]:
-    """Register a loop; ``fast`` ones make the subset CI runs."""
+    """Register a loop, and its twin against a guard whose classifier reads headers only;
+    ``fast`` ones make the subset CI runs."""
 
     def register(run: LoopScenario) -> LoopScenario:
         SCENARIOS[name] = Scenario(name, "loop", fast, run)
+        SCENARIOS[name + BLIND] = Scenario(name + BLIND, "loop", fast, headers_only(run))
         return run
 
     return register
+
+
+def headers_only(run: LoopScenario) -> LoopScenario:
+    """``run`` with every desk's guard classifying by the headers alone."""
+
+    def blind(stop_early: bool) -> Outcome:
+        token = DESK_CLASSIFIER.set(HEADERS_ONLY)
+        try:
+            return run(stop_early)
+        finally:
+            DESK_CLASSIFIER.reset(token)
+
+    return blind
 
 
 def human_scenario(name: str, *, fast: bool = True) -> Callable[[HumanScenario], HumanScenario]:
@@ -238,9 +269,10 @@ def desk_guard(
     own: Sequence[str] = (HELP,),
     secret: bytes = SECRET,
     policy: loopguard.Policy | None = None,
-    store: loopguard.MemoryStore | loopguard.SQLiteStore | None = None,
+    store: loopguard.MemoryStore | loopguard.SQLiteStore | loopguard.RedisStore | None = None,
 ) -> loopguard.Guard:
-    """A guard as docs/guard.md builds it: default ladder, our addresses, a secret."""
+    """A guard as docs/guard.md builds it: default ladder, our addresses, a secret (and the
+    scenario's classifier, see ``DESK_CLASSIFIER``)."""
     return loopguard.Guard(
         loopguard.DEFAULT_LIMITS,
         store=store if store is not None else loopguard.MemoryStore(),
@@ -248,6 +280,7 @@ def desk_guard(
         secret=secret,
         policy=policy,
         clock=clock,
+        classifier=DESK_CLASSIFIER.get(),
     )
 
 
@@ -811,13 +844,16 @@ def office_time(rng: random.Random, hours: float = OFFICE_HOURS) -> float:
 # -- the realistic human mailbox -----------------------------------------------------------
 
 
-def support_case(writer: Chatter, customer: Person, at: float, footer: str = "") -> list[Event]:
-    """One customer's ticket: the question, sometimes an addition to our acknowledgement,
-    then rounds of an agent's answer and the customer's reply (a follow-up or thanks)."""
+def support_case(
+    writer: Chatter, customer: Person, at: float, footer: str = "", ack_replies: float = 0.1
+) -> list[Event]:
+    """One customer's ticket: the question, sometimes (``ack_replies``) an addition to our
+    acknowledgement, then rounds of an agent's answer and the customer's reply (a
+    follow-up or thanks)."""
     rng = writer.rng
     thread = Thread(writer.subject(), rng, agent=rng.choice(AGENTS))
     events = [writes(thread, customer, writer.problem(customer) + footer, at)]
-    if rng.random() < 0.1:  # "I forgot to mention": a reply to our acknowledgement
+    if rng.random() < ack_replies:  # "I forgot to mention": a reply to our acknowledgement
         at += rng.uniform(2, 15) * 60
         events.append(writes(thread, customer, writer.follow_up(customer) + footer, at))
     for _ in range(rng.choice((0, 1, 1, 1, 2))):
@@ -884,11 +920,13 @@ DISCLAIMER = (
 
 def company_domain(writer: Chatter, employees: int = 200) -> list[Event]:
     """200 employees of one company write in over a working day, each mail with the
-    company's footer; agents answer and some write back."""
+    company's footer; half of them answer our acknowledgement (a screenshot, "I forgot to
+    mention"), agents answer and some write back."""
     events: list[Event] = []
     for _ in range(employees):
         employee = writer.person("bigcorp.example")
-        events += support_case(writer, employee, office_time(writer.rng, 10 * HOUR), DISCLAIMER)
+        at = office_time(writer.rng, 10 * HOUR)
+        events += support_case(writer, employee, at, DISCLAIMER, ack_replies=0.5)
     return events
 
 
@@ -922,7 +960,7 @@ def customer_30_a_day() -> Outcome:
 
 @human_scenario("company-200-employees")
 def company_200_employees() -> Outcome:
-    """200 employees of one company domain write in."""
+    """200 employees of one company domain write in; half answer our acknowledgement."""
     return human_flow(company_domain)
 
 
@@ -1199,16 +1237,56 @@ def dispatching_memory(stop_early: bool) -> Outcome:
 @loop_scenario("dispatching-16-sqlite")
 def dispatching_sqlite(stop_early: bool) -> Outcome:
     """16 workers, each with its own guard on one SQLite file, as 16 processes would."""
-    burst, clock = looping_burst(WORKERS), FakeClock()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rates.db"
-        guards = [desk_guard(clock, store=loopguard.SQLiteStore(path)) for _ in burst]
-        try:
-            sent = dispatch_concurrently(guards, burst)
-        finally:
-            for guard in guards:
-                guard.close()
+        return dispatching_on(lambda: loopguard.SQLiteStore(path))
+
+
+def dispatching_on(
+    store: Callable[[], loopguard.MemoryStore | loopguard.SQLiteStore | loopguard.RedisStore],
+) -> Outcome:
+    """16 workers, each with its own guard and its own connection to one shared store."""
+    burst, clock = looping_burst(WORKERS), FakeClock()
+    guards = [desk_guard(clock, store=store()) for _ in burst]
+    try:
+        sent = dispatch_concurrently(guards, burst)
+    finally:
+        for guard in guards:
+            guard.close()
     return concurrency_outcome(sent, burst)
+
+
+def dispatching_redis(url: str) -> Outcome:
+    """16 workers, each with its own guard and client on one Redis (or Redis Cluster)
+    server, under a key prefix of their own that is deleted afterwards."""
+    separator = "&" if "?" in url else "?"
+    prefixed = f"{url}{separator}prefix=lglab-{uuid.uuid4().hex[:12]}"
+    outcome = dispatching_on(lambda: loopguard.RedisStore.from_url(prefixed))
+    cleaner = loopguard.RedisStore.from_url(prefixed)
+    with contextlib.closing(cleaner):
+        client = cleaner.client
+        keys = list(client.scan_iter(match=f"{cleaner.prefix}:*"))
+        for key in keys:  # one by one: in a cluster each key may live on another node
+            client.delete(key)
+    return outcome
+
+
+# The Redis rows run where a server is given, as in CI (.ci/run starts both).
+if os.environ.get("LOOPGUARD_TEST_REDIS_URL"):
+
+    @loop_scenario("dispatching-16-redis")
+    def dispatching_redis_standalone(stop_early: bool) -> Outcome:
+        """16 workers, each with its own guard and client on one Redis server."""
+        return dispatching_redis(os.environ["LOOPGUARD_TEST_REDIS_URL"])
+
+
+if os.environ.get("LOOPGUARD_TEST_REDIS_CLUSTER_URL"):
+
+    @loop_scenario("dispatching-16-redis-cluster")
+    def dispatching_redis_cluster(stop_early: bool) -> Outcome:
+        """The same on a Redis Cluster: the keys of one decision live in several slots."""
+        url = os.environ["LOOPGUARD_TEST_REDIS_CLUSTER_URL"]
+        return dispatching_redis(url + ("&" if "?" in url else "?") + "cluster=yes")
 
 
 # -- the table -----------------------------------------------------------------------------

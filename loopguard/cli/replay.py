@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from loopguard.cli.mailbox import MailItem, ReadError, reread
 from loopguard.guard.core import Action, Decision, Guard
-from loopguard.mail.address import normalize_address
+from loopguard.guard.identity import recipient_of as find_recipient
 from loopguard.mail.view import MessageView
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "recipient_of",
     "replay",
 ]
-
-_RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "to")
 
 
 class MessageClock:
@@ -159,13 +157,11 @@ def message_time(view: MessageView) -> float | None:
         return None
 
 
-def recipient_of(view: MessageView) -> str | None:
-    """Our address that received the message: Delivered-To, X-Original-To, else To."""
-    for name in _RECIPIENT_HEADERS:
-        address = normalize_address(view.get(name))
-        if address:
-            return address
-    return None
+def recipient_of(view: MessageView, own: Iterable[str] = ()) -> str | None:
+    """Our address that received the message: Delivered-To, X-Original-To, else one of
+    ``own`` in To or Cc, else the first To (the guard's own rule, see
+    :func:`loopguard.guard.identity.recipient_of`)."""
+    return find_recipient(view, own)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +260,7 @@ def replay(
     for when, location, raw in timeline:
         view = MessageView.from_bytes(raw)
         clock.now = when
-        ours = recipient or recipient_of(view)
+        ours = recipient or recipient_of(view, guard.own_addresses)
         decision = guard.check(view, recipient=ours, trigger=trigger)
         event = ReplayEvent(location, when, view.sender, ours, decision)
         report.add(event)

@@ -12,7 +12,7 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from loopguard.guard.base import GuardBase, first_argument, suppressed
+from loopguard.guard.base import GuardBase, first_argument
 from loopguard.guard.decision import Decision
 from loopguard.guard.sansio import GuardCore
 from loopguard.stores import Store
@@ -54,10 +54,10 @@ class AsyncGuard(GuardBase):
             @functools.wraps(func)
             async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Decision:
                 message = first_argument(args, kwargs)
-                decision = await self.check(message, recipient=recipient, trigger=trigger)
-                if decision.allowed:
-                    return await func(*args, **kwargs)
-                return suppressed(decision, on_suppress)
+                async with self.dispatching(
+                    message, recipient=recipient, trigger=trigger, on_suppress=on_suppress
+                ) as decision:
+                    return await func(*args, **kwargs) if decision.allowed else decision
 
             return wrapper
 
@@ -73,11 +73,15 @@ class AsyncGuard(GuardBase):
         envelope_sender: str | None = None,
         on_suppress: Callable[[Decision], object] | None = None,
     ) -> AsyncIterator[Decision]:
-        """Decide on entry without counting; count on a clean exit only; see
+        """Decide and count on entry; refund the count if the body raises; see
         :meth:`loopguard.guard.Guard.dispatching`."""
         dispatch = self.core.dispatch(message, recipient, trigger, envelope_sender, on_suppress)
-        yield await run(dispatch.enter(), self.store)
-        await run(dispatch.exit(), self.store)
+        decision = await run(dispatch.enter(), self.store)
+        try:
+            yield decision
+        except BaseException:
+            await run(dispatch.refund(), self.store)
+            raise
 
     async def aclose(self) -> None:
         """Close the store."""

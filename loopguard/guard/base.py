@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from loopguard.classifier.pipeline import Classifier
 from loopguard.errors import ConfigurationError
 from loopguard.guard.context import message_view
-from loopguard.guard.decision import Decision
 from loopguard.guard.outbound import LoopToken, MessageT, ReplyKind, stamp
 from loopguard.guard.policy import GuardConfig, Policy, StoreErrorPolicy, load_config
 from loopguard.guard.sansio import GuardCore
@@ -26,7 +25,7 @@ from loopguard.stores import Store
 if TYPE_CHECKING:
     from loopguard.stores.aio import AsyncStore
 
-__all__ = ["GuardBase", "first_argument", "suppressed"]
+__all__ = ["GuardBase", "first_argument"]
 
 
 class GuardBase:
@@ -121,6 +120,7 @@ class GuardBase:
             kind=kind,
             precedence=precedence,
             body_token=body_token,
+            at=self.clock(),
         )
 
     @property
@@ -180,11 +180,3 @@ def first_argument(args: tuple[object, ...], kwargs: Mapping[str, object]) -> ob
     if "message" in kwargs:
         return kwargs["message"]
     raise TypeError("a protected function takes the incoming message as its first argument")
-
-
-def suppressed(decision: Decision, on_suppress: Callable[[Decision], object] | None) -> Decision:
-    """What a protected function returns instead of running: the decision, after telling
-    ``on_suppress``."""
-    if on_suppress is not None:
-        on_suppress(decision)
-    return decision

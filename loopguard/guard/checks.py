@@ -20,8 +20,10 @@ from loopguard.guard.decision import (
     OWN_ADDRESS,
     OWN_TOKEN,
 )
+from loopguard.guard.identity import IdentityReader
 from loopguard.guard.outbound import LoopToken
 from loopguard.guard.policy import Policy, TriggerPolicy
+from loopguard.mail.address import normalize_address
 
 __all__ = ["StatelessChecks"]
 
@@ -31,13 +33,13 @@ class StatelessChecks:
 
     Args:
         policy: The guard's policy.
-        own: Our normalized addresses.
+        identities: Who is on the other side (knows our own addresses).
         token: Our loop token, if the guard has a secret.
     """
 
-    def __init__(self, policy: Policy, own: frozenset[str], token: LoopToken | None) -> None:
+    def __init__(self, policy: Policy, identities: IdentityReader, token: LoopToken | None) -> None:
         self.policy = policy
-        self.own = own
+        self.identities = identities
         self.token = token
 
     def first_failure(
@@ -69,13 +71,27 @@ class StatelessChecks:
         for address in ctx.answer_to:
             if policy.do_not_mail_match(address) or is_system_sender(address):
                 return Reason(DO_NOT_MAIL, None, f"{address} matches a do-not-mail pattern")
+        # RFC 3834 section 2: mail whose return path is a mail system's (MAILER-DAEMON)
+        # is not answered, whoever its From names.
+        envelope = normalize_address(ctx.view.envelope_sender)
+        if is_system_sender(envelope):
+            return Reason(DO_NOT_MAIL, None, f"the return path {envelope} is a mail system's")
         return None
 
     def own_loop(self, ctx: CheckContext, trigger: TriggerPolicy) -> Reason | None:
-        """Our own address as sender or answer address, or our own token come back."""
-        for address in (ctx.sender, ctx.view.from_address, *ctx.answer_to):
-            if address and (address in self.own or address == ctx.recipient):
+        """An answer that would reach ourselves, mail from us, or our own token come back.
+
+        Mail From one of our addresses with an external Reply-To and no token of ours is
+        a contact form (SPF and DMARC make a website send From its own domain): it is
+        judged by its answer address instead.
+        """
+        for address in ctx.answer_to:
+            if self._ours(ctx, address):
                 return Reason(OWN_ADDRESS, None, f"{address} is one of our own addresses")
+        sender = ctx.view.from_address
+        contact_form = ctx.answer_to != (sender,) and ctx.token_in_headers is None
+        if self._ours(ctx, sender) and not contact_form:
+            return Reason(OWN_ADDRESS, None, f"{sender} is one of our own addresses")
         if self.token is None:
             return None
         # A token in the body only makes a loop of automatic mail. Decoding base64 parts
@@ -93,6 +109,13 @@ class StatelessChecks:
             detail = f"an automatic answer to our own mail (token in its {sighting.where})"
             return Reason(OWN_TOKEN, verdict.category, detail)
         return None  # a person answering our notification cites it naturally
+
+    def _ours(self, ctx: CheckContext, address: str | None) -> bool:
+        """One of our addresses, or the recipient the host gave or our server recorded."""
+        if self.identities.is_own(address):
+            return True
+        trusted = ctx.recipient_source not in (None, "to")
+        return trusted and address is not None and address == ctx.recipient
 
     def allow_listed(self, ctx: CheckContext) -> Reason | None:
         """Why the sender or an answer address is allow-listed, or None."""

@@ -10,6 +10,7 @@ field is wrong.
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import os
 import re
 import tomllib
@@ -19,23 +20,32 @@ from typing import Any, Final, TypeVar
 
 from loopguard.classifier.verdict import Category
 from loopguard.errors import ConfigurationError
-from loopguard.mail.address import normalize_address
+from loopguard.mail.address import domain_of, normalize_address
 from loopguard.rate.limits import Limit, parse_duration
 
 __all__ = [
+    "REPEAT_KEYS",
     "address_list",
     "bool_value",
     "category_set",
     "check_bool",
+    "compile_globs",
     "domain_set",
     "duration",
+    "glob_patterns",
     "int_value",
     "is_count",
     "limit",
     "limits_from",
+    "list_id",
+    "list_ids",
+    "listed",
     "one_of",
     "read_file",
     "reject_unknown",
+    "repeat_limits",
+    "separators",
+    "separators_field",
     "split_list",
     "string_list",
 ]
@@ -93,7 +103,8 @@ def _ini_to_dict(text: str, path: Path) -> dict[str, Any]:
 _INI_LISTS: Final = frozenset(
     {
         "categories", "allow_addresses", "allow_domains", "deny_addresses", "deny_domains",
-        "do_not_mail", "extra_do_not_mail", "repeat_limits",
+        "do_not_mail", "extra_do_not_mail", "repeat_limits", "free_mail_domains",
+        "own_list_ids",
     }
 )  # fmt: skip
 
@@ -229,3 +240,77 @@ def one_of(value: object, choices: tuple[_Choice, ...], where: str) -> _Choice:
         if value == known:
             return known
     raise ConfigurationError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
+
+
+#: What identical text may be counted by (see ``Policy.repeat_limits``).
+REPEAT_KEYS: Final = ("sender", "domain", "recipient")
+
+
+def repeat_limits(value: object) -> tuple[Limit, ...]:
+    if not isinstance(value, tuple | list):
+        raise ConfigurationError("repeat_limits: expected a sequence of Limit")
+    for index, limit in enumerate(value):
+        if not isinstance(limit, Limit) or limit.key not in REPEAT_KEYS:
+            raise ConfigurationError(
+                f"repeat_limits[{index}]: expected a Limit keyed 'sender' (a correspondent), "
+                f"'domain' (an organization) or 'recipient', got {limit!r}"
+            )
+    return tuple(value)
+
+
+def list_id(value: str) -> str:
+    """A List-Id's identifier: what its angle brackets hold (RFC 2919), case-folded."""
+    inside = value.rpartition("<")[2].partition(">")[0] if "<" in value else value
+    return inside.strip().casefold()
+
+
+def list_ids(values: object) -> frozenset[str]:
+    ids = [list_id(value) for value in string_list(values, "own_list_ids")]
+    for index, found in enumerate(ids):
+        if not found or any(char.isspace() for char in found):
+            raise ConfigurationError(f"own_list_ids[{index}]: not a List-Id: {found!r}")
+    return frozenset(ids)
+
+
+def separators(value: object) -> str:
+    if not isinstance(value, str) or any(char.isalnum() or char in "@. " for char in value):
+        raise ConfigurationError(
+            f"subaddress_separators: expected separator characters such as '+' or '+-', "
+            f"got {value!r}"
+        )
+    return value
+
+
+def separators_field(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{where}: expected a string of separator characters")
+    return value
+
+
+def glob_patterns(values: object) -> tuple[str, ...]:
+    patterns = string_list(values, "do_not_mail")
+    for index, pattern in enumerate(patterns):
+        if not pattern.strip():
+            raise ConfigurationError(f"do_not_mail[{index}]: empty pattern")
+    return tuple(pattern.strip().casefold() for pattern in patterns)
+
+
+def compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    # fnmatch.translate emits atomic groups for '*', so the joined pattern stays linear.
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
+
+
+def listed(address: str | None, addresses: frozenset[str], domains: frozenset[str]) -> str | None:
+    """What lists a normalized address: ``"address"``, ``"domain d"`` (or a parent), or None."""
+    if not address:
+        return None
+    if address in addresses:
+        return "address"
+    domain = domain_of(address)
+    while domain:
+        if domain in domains:
+            return f"domain {domain}"
+        domain = domain.partition(".")[2]
+    return None

@@ -5,20 +5,30 @@ The message is parsed and classified once, here; every check and step reads the 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Final
 
-from loopguard.classifier.pipeline import Classifier
-from loopguard.classifier.verdict import Reason, Verdict
+from loopguard.classifier.pipeline import Classifier, _encoded
+from loopguard.classifier.rules.roles import Role
+from loopguard.classifier.verdict import Category, Reason, Verdict
 from loopguard.errors import StoreError
+from loopguard.guard.identity import IdentityReader, RecipientSource
 from loopguard.guard.outbound import LoopToken, TokenSighting
-from loopguard.mail.address import normalize_address, parse_address_list
+from loopguard.guard.policy import Policy
+from loopguard.guard.telemetry import log
+from loopguard.mail.address import normalize_address
 from loopguard.mail.view import MessageView
 from loopguard.rate.keys import KeyDeriver
+from loopguard.stores.sansio import StoreCall
 
-__all__ = ["CheckContext", "MessageReader", "message_view", "thread_root"]
+__all__ = ["NO_RECIPIENT", "CheckContext", "MessageReader", "message_view", "thread_root"]
 
-_MAX_ANSWER_TO: Final = 5
+#: The recipient of the pair rung when none is known: the pair ladder then counts the
+#: correspondent alone (a sender-only ladder).
+NO_RECIPIENT: Final = "(no recipient known)"
+_DAMAGE: Final = ("malformed-", "rule-error")
 
 
 @dataclass(slots=True)
@@ -33,18 +43,24 @@ class CheckContext:
     answer_to: tuple[str, ...]
     thread: str | None
     key: str | None
+    #: The folded addresses that are counted, and the organization of each (``None``
+    #: for a shared free-mail domain).
+    correspondents: tuple[str, ...] = ()
+    domains: tuple[str | None, ...] = ()
+    recipient_source: RecipientSource | None = None
     #: A valid token of ours in the message's own headers or its references.
     token_in_headers: TokenSighting | None = None
+    #: The message answers one of our automatic answers (our token in its In-Reply-To).
+    answering: bool = False
+    #: The verdict holds evidence of a machine, however weak (an acknowledgement phrase,
+    #: a role address): repeated text then counts per organization too.
+    machine_hints: bool = False
     degraded: list[Reason] = field(default_factory=list)
     #: The first store failure of this decision; the remaining store steps are skipped
     #: instead of waiting for the store's timeout again.
     store_failure: StoreError | None = None
-
-    def again(self) -> CheckContext:
-        """The same message, to be decided afresh (the failures forgotten)."""
-        self.degraded = []
-        self.store_failure = None
-        return self
+    #: The counts this decision recorded, to be refunded if the answer is not sent.
+    reserved: list[StoreCall] = field(default_factory=list)
 
 
 class MessageReader:
@@ -55,12 +71,24 @@ class MessageReader:
         token: Our loop token, if the guard has a secret (an answer to our own mail
             weighs its out-of-office text a little more).
         keys: The key deriver of the rate limits (the logged key hash).
+        identities: Who is on the other side of a message.
+        policy: The guard's policy (our own list aliases).
     """
 
-    def __init__(self, classifier: Classifier, token: LoopToken | None, keys: KeyDeriver) -> None:
+    def __init__(
+        self,
+        classifier: Classifier,
+        token: LoopToken | None,
+        keys: KeyDeriver,
+        identities: IdentityReader,
+        policy: Policy,
+    ) -> None:
         self.classifier = classifier
         self.token = token
         self.keys = keys
+        self.identities = identities
+        self.policy = policy
+        self.warned_no_recipient = False
 
     def read(
         self,
@@ -74,27 +102,70 @@ class MessageReader:
         view = message_view(message, envelope_sender)
         # Headers only, before classifying: an answer to our own mail (our token in its
         # References) weighs its out-of-office text a little more.
-        in_headers = self.token.find_in_headers(view) if self.token is not None else None
-        verdict = self.classifier.classify_view(view, reply_to_ours=in_headers is not None)
-        sender = view.sender
-        ours = normalize_address(recipient) if recipient else None
+        token = self.token
+        in_headers = token.find_in_headers(view) if token is not None else None
+        ids = self.identities.read(view, normalize_address(recipient) or recipient)
+        if ids.recipient is None:
+            self._warn_no_recipient()
+        primary = ids.correspondents[0] if ids.correspondents else view.sender
+        verdict = self._classify(view, reply_to_ours=in_headers is not None)
         return CheckContext(
             view=view,
             verdict=verdict,
             trigger=trigger,
-            sender=sender,
-            recipient=ours or recipient,
-            answer_to=_answer_addresses(view, sender),
+            sender=view.sender,
+            recipient=ids.recipient,
+            answer_to=ids.answer_to,
             thread=thread or thread_root(view),
-            key=self.keys.key_of("pair", sender, ours or recipient, None),
+            key=self.keys.key_of("pair", primary, ids.recipient or NO_RECIPIENT, None),
+            correspondents=ids.correspondents,
+            domains=ids.domains,
+            recipient_source=ids.recipient_source,
             token_in_headers=in_headers,
+            answering=token is not None and token.answered_by(view),
+            machine_hints=any(map(self._hints_a_machine, verdict.reasons)),
         )
+
+    def _hints_a_machine(self, reason: Reason) -> bool:
+        """Any evidence but a person's signs and damage to the message."""
+        if reason.category is Category.HUMAN or reason.rule.startswith(_DAMAGE):
+            return False
+        return Role.PERSON not in self.classifier.roles.of(reason)
+
+    def _classify(self, view: MessageView, *, reply_to_ours: bool) -> Verdict:
+        """The verdict; list headers of our own list aliases are not read as list mail."""
+        if self.policy.own_list_ids and self.policy.is_own_list(view.get("list-id")):
+            return self._without_list_rules.classify_view(view, reply_to_ours=reply_to_ours)
+        return self.classifier.classify_view(view, reply_to_ours=reply_to_ours)
+
+    @functools.cached_property
+    def _without_list_rules(self) -> Classifier:
+        # The classifier's own option: the same classifier without the rules that read
+        # list headers (List-*, Precedence: list), built once, on the first such message.
+        rules = tuple(r for r in self.classifier.rules if Role.LIST_HEADER not in r.roles)
+        return dataclasses.replace(self.classifier, rules=rules)
+
+    def _warn_no_recipient(self) -> None:
+        if not self.warned_no_recipient:
+            self.warned_no_recipient = True
+            log.warning(
+                "loopguard: a message names none of our addresses (no recipient=, "
+                "Delivered-To, X-Original-To or To); its pair limits count the sender "
+                "alone. Pass recipient= to count per pair (logged once per guard)"
+            )
 
 
 def message_view(message: object, envelope_sender: str | None = None) -> MessageView:
-    """``message`` as a view, parsed unless it is one already."""
+    """``message`` as a view, parsed unless it is one already.
+
+    A ``str`` goes through the classifier's conversion, so that lone surrogates (JSON
+    webhooks deliver them) become U+FFFD instead of an error; the right place for it is
+    ``MessageView.from_input``, which would make this one line.
+    """
     if isinstance(message, MessageView):
         return message
+    if isinstance(message, str):
+        message = _encoded(message)
     return MessageView.from_input(message, envelope_sender=envelope_sender)
 
 
@@ -108,17 +179,3 @@ def thread_root(view: MessageView) -> str | None:
             if head:
                 return head
     return None
-
-
-def _answer_addresses(view: MessageView, sender: str | None) -> tuple[str, ...]:
-    """Who an answer would go to: the Reply-To addresses, else the sender."""
-    reply_to = view.get("reply-to")
-    found: list[str] = []
-    if reply_to:
-        for _, raw in parse_address_list(reply_to[:2000])[:_MAX_ANSWER_TO]:
-            address = normalize_address(raw)
-            if address and address not in found:
-                found.append(address)
-    if not found and sender:
-        found.append(sender)
-    return tuple(found)

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from loopguard.guard.base import GuardBase, first_argument, suppressed
+from loopguard.guard.base import GuardBase, first_argument
 from loopguard.guard.decision import Action, Decision
 from loopguard.guard.sansio import GuardCore
 from loopguard.stores import Store, blocking_store
@@ -70,18 +70,20 @@ class Guard(GuardBase):
     ) -> Callable[[Callable[P, R]], Callable[P, R | Decision]]:
         """Decorate a dispatch function whose first argument is the incoming message.
 
-        The function runs only when the decision allows it; otherwise ``on_suppress`` (if
-        given) is called with the decision, and the decision is returned instead.
+        The decision is counted before the call (as ``check`` does), and refunded if the
+        function raises. The function runs only when the decision allows it; otherwise
+        ``on_suppress`` (if given) is called with the decision, and the decision is
+        returned instead.
         """
 
         def decorate(func: Callable[P, R]) -> Callable[P, R | Decision]:
             @functools.wraps(func)
             def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Decision:
                 message = first_argument(args, kwargs)
-                decision = self.check(message, recipient=recipient, trigger=trigger)
-                if decision.allowed:
-                    return func(*args, **kwargs)
-                return suppressed(decision, on_suppress)
+                with self.dispatching(
+                    message, recipient=recipient, trigger=trigger, on_suppress=on_suppress
+                ) as decision:
+                    return func(*args, **kwargs) if decision.allowed else decision
 
             return wrapper
 
@@ -97,18 +99,24 @@ class Guard(GuardBase):
         envelope_sender: str | None = None,
         on_suppress: Callable[[Decision], object] | None = None,
     ) -> Iterator[Decision]:
-        """Decide on entry without counting; count on a clean exit only.
+        """Decide and count on entry, in one store call; refund the count if the body raises.
 
-        The body sends when ``decision.allowed``; if it raises (the send failed), nothing
-        is counted, so a failed delivery does not use up the sender's allowance::
+        The body sends when ``decision.allowed``. Concurrent workers each take their count
+        with their decision, so a burst of one pair passes exactly the limit; if the body
+        raises (the send failed), the count is taken back, so a failed delivery does not
+        use up the sender's allowance::
 
             with guard.dispatching(msg, recipient="help@example.org") as decision:
                 if decision.allowed:
                     send_acknowledgement(msg)
         """
         dispatch = self.core.dispatch(message, recipient, trigger, envelope_sender, on_suppress)
-        yield run(dispatch.enter(), self.store)
-        run(dispatch.exit(), self.store)
+        decision = run(dispatch.enter(), self.store)
+        try:
+            yield decision
+        except BaseException:
+            run(dispatch.refund(), self.store)
+            raise
 
     def close(self) -> None:
         """Close the store."""

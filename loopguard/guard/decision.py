@@ -51,7 +51,14 @@ class Decision:
         retry_after: Seconds until a rate limit would let the same event through.
         degraded: A store failed and the decision was made without it.
         trigger: The trigger name the host passed.
-        key: Hash of the (sender, recipient) store key, safe to log.
+        key: Hash of the store key that decided a rate or repeat limit, else of the
+            (correspondent, recipient) pair; safe to log, and what ``Guard.reset`` takes.
+        rung: What the deciding limit counts by (``"pair"``, ``"sender"`` for one
+            correspondent, ``"domain"``, ``"thread"``, ``"answers"``, ``"recipient"``),
+            or ``None`` when no limit decided.
+        recipient_source: Where the recipient came from: ``"given"`` (``recipient=``),
+            ``"delivered-to"``, ``"x-original-to"``, ``"to"``, or ``None`` when none was
+            found (the pair limits then counted the correspondent alone).
     """
 
     action: Action
@@ -61,6 +68,8 @@ class Decision:
     degraded: bool = False
     trigger: str | None = None
     key: str | None = None
+    rung: str | None = None
+    recipient_source: str | None = None
 
     @property
     def allowed(self) -> bool:

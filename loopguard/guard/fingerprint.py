@@ -68,7 +68,7 @@ def content_digest(
     ("Thanks!", "OK") are never compared: people repeat those. Never raises.
     """
     try:
-        body = author_text(view.parsed, patterns=patterns)
+        body = author_text(view, patterns=patterns)
     except Exception:  # a body the parser cannot read has no comparable text
         return None
     text = normalized_text(body.text)

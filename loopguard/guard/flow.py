@@ -16,6 +16,7 @@ from typing import Final, Literal, TypeVar
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Reason
 from loopguard.errors import StoreError
+from loopguard.guard.bounces import BounceTeacher
 from loopguard.guard.checks import StatelessChecks
 from loopguard.guard.context import CheckContext
 from loopguard.guard.decision import (
@@ -27,19 +28,21 @@ from loopguard.guard.decision import (
     Action,
     Decision,
 )
+from loopguard.guard.events import rate_events, repeat_events
 from loopguard.guard.fingerprint import content_digest
 from loopguard.guard.policy import Policy, StoreErrorPolicy, TriggerPolicy
-from loopguard.mail.address import domain_of, local_part_of
 from loopguard.rate.keys import MailEvent
-from loopguard.rate.limits import Clock, Limit
+from loopguard.rate.limits import Clock, Limit, RateResult
 from loopguard.rate.sansio import TrackerCore
+from loopguard.stores import Touch
 from loopguard.stores.sansio import Operation, Stamps, StoreCall
 
 __all__ = ["DecisionFlow", "GuardTrackers", "Purpose", "subkey"]
 
-Purpose = Literal["rates", "notices", "bounces", "repeats"]
+Purpose = Literal["rates", "notices", "bounces", "repeats", "answered"]
 #: One step of the flow: a decision that ends it, or None to go on.
 Step = Generator[StoreCall, Stamps, Decision | None]
+Verb = Literal["hit", "peek"]
 T = TypeVar("T")
 
 _MAX_LEARNED: Final = 50  # failed recipients remembered per bounce
@@ -67,7 +70,7 @@ class GuardTrackers:
         self.secret = secret
         self.clock = clock
         self._made: dict[tuple[Purpose, str | None], TrackerCore] = {}
-        for purpose in ("rates", "notices", "bounces", "repeats"):
+        for purpose in ("rates", "notices", "bounces", "repeats", "answered"):
             if purpose != "repeats" or policy.repeat_limits:
                 self.get(purpose)
 
@@ -89,6 +92,8 @@ class GuardTrackers:
             limits = self.policy.repeat_limits
         elif purpose == "notices":
             limits = (Limit(1, max(limit.per for limit in self.limits), "pair"),)
+        elif purpose == "answered":
+            limits = (Limit(1, self.policy.answer_memory, "recipient"),)
         else:
             limits = (Limit(1, self.policy.bounce_memory, "recipient"),)
         if namespace is not None:
@@ -103,7 +108,9 @@ class DecisionFlow:
         policy: The guard's policy.
         on_store_error: What a store failure does to the decision.
         checks: The store-free checks.
-        trackers: The trackers of rates, final notices, bounces and repeated texts.
+        bounces: What a bounce may teach.
+        trackers: The trackers of rates, final notices, bounces, repeated texts and
+            answered addresses.
         content_key: The HMAC key of content digests.
         patterns: The classifier's patterns (the digest leaves out their boilerplate).
     """
@@ -114,6 +121,7 @@ class DecisionFlow:
         policy: Policy,
         on_store_error: StoreErrorPolicy,
         checks: StatelessChecks,
+        bounces: BounceTeacher,
         trackers: GuardTrackers,
         content_key: bytes,
         patterns: PatternSet,
@@ -121,6 +129,7 @@ class DecisionFlow:
         self.policy = policy
         self.on_store_error = on_store_error
         self.checks = checks
+        self.bounces = bounces
         self.trackers = trackers
         self.content_key = content_key
         self.patterns = patterns
@@ -135,7 +144,7 @@ class DecisionFlow:
         allow_listed = self.checks.allow_listed(ctx)
         suppress = self.checks.first_failure(ctx, trigger, allowed=allow_listed is not None)
         if suppress is not None:
-            return self._decision(Action.SUPPRESS, ctx, [suppress])
+            return _decision(Action.SUPPRESS, ctx, [suppress])
         namespace = None if trigger.answers_sender else f"trigger {ctx.trigger}"
         if allow_listed is None:
             if trigger.answers_sender:
@@ -149,35 +158,35 @@ class DecisionFlow:
         stop = yield from self._rate_limited(ctx, trigger, counting, namespace)
         if stop is not None:
             return stop
-        return self._decision(Action.ALLOW, ctx, [allow_listed] if allow_listed else [])
+        return _decision(Action.ALLOW, ctx, [allow_listed] if allow_listed else [])
 
     def _learn_bounces(self, ctx: CheckContext) -> Step:
-        """Remember every permanently failed recipient of a bounce (Zammad's block), all
-        in one store call."""
+        """Remember the permanently failed recipients of a bounce that may teach them
+        (Zammad's block), all in one store call."""
         assert ctx.verdict.bounce is not None
         failed = sorted(ctx.verdict.bounce.permanent)[:_MAX_LEARNED]
-        if not failed or not self._bounce_is_instructive(ctx):
+        learning = self.policy.learn_bounces
+        if not failed or not self.bounces.may_teach(ctx):
             return None
-        bounces = self.trackers.get("bounces")
+        token = self.bounces.sighting(ctx) if learning != "any" else None
+        if token is not None:
+            failed = self.bounces.bound(token, failed)
+        elif learning == "stamped":
+            return None
+        elif learning == "verified":
+            events = [MailEvent(recipient=address) for address in failed]
+            records = yield from self._ask(ctx, self.trackers.get("answered").peek_many(events))
+            if records is None:
+                return self._after_failure(ctx)
+            failed = self.bounces.answered(failed, records)
+        if not failed:
+            return None
         events = [MailEvent(recipient=address) for address in failed]
-        learned = yield from self._ask(ctx, bounces.hit_many(events))
+        learned = yield from self._ask(ctx, self.trackers.get("bounces").hit_many(events))
         return self._after_failure(ctx) if learned is None else None
 
-    def _bounce_is_instructive(self, ctx: CheckContext) -> bool:
-        """Whether the policy lets this bounce teach us failed recipients.
-
-        Anyone can send a DSN naming any address; with ``"stamped"`` only a bounce
-        returning our own stamped mail (a valid loop token in the returned headers or
-        text) counts, so a forged one blocks nobody.
-        """
-        learning = self.policy.learn_bounces
-        if learning == "stamped":
-            token = self.checks.token
-            assert token is not None  # checked at construction
-            return ctx.token_in_headers is not None or token.find_in_body(ctx.view) is not None
-        return learning == "any"
-
     def _bounced_before(self, ctx: CheckContext) -> Step:
+        """Whether an address the answer would go to failed permanently before."""
         if not ctx.answer_to:
             return None
         events = [MailEvent(recipient=address) for address in ctx.answer_to]
@@ -187,25 +196,10 @@ class DecisionFlow:
         for address, result in zip(ctx.answer_to, results, strict=True):
             if not result.allowed:
                 detail = f"{address} failed permanently before; blocked for a while"
-                return self._decision(Action.SUPPRESS, ctx, [Reason(BOUNCED, None, detail)])
+                return _decision(Action.SUPPRESS, ctx, [Reason(BOUNCED, None, detail)])
         return None
 
     def _repeated(self, ctx: CheckContext, counting: bool, namespace: str | None) -> Step:
-        event = self._repeat_event(ctx)
-        if event is None:
-            return None
-        repeats = self.trackers.get("repeats", namespace)
-        call = repeats.hit if counting else repeats.peek
-        answer = yield from self._ask(ctx, call(sender=event.sender, recipient=event.recipient))
-        if answer is None:
-            return self._after_failure(ctx)
-        if answer.allowed:
-            return None
-        reason = Reason(REPEATED, None, f"the same text again: {answer.exceeded}")
-        return self._decision(Action.SUPPRESS, ctx, [reason], retry_after=answer.retry_after)
-
-    def _repeat_event(self, ctx: CheckContext) -> MailEvent | None:
-        """The text as an event of the repeat tracker, or None if it is too short."""
         digest = content_digest(
             ctx.view,
             secret=self.content_key,
@@ -213,51 +207,65 @@ class DecisionFlow:
             min_chars=self.policy.repeat_min_chars,
         )
         if digest is None:
+            return None  # too short to compare
+        events = repeat_events(ctx, digest)
+        verb: Verb = "hit" if counting else "peek"
+        repeats = self.trackers.get("repeats", namespace)
+        answer = yield from self._ask(ctx, repeats.together(verb, events), reserve=counting)
+        if answer is None:
+            return self._after_failure(ctx)
+        if answer.allowed:
             return None
-        # The repeat tracker keys addresses; a pseudo-address "digest@domain" counts the
-        # text per sender domain, and "digest+local@domain" per recipient.
-        domain = domain_of(ctx.sender or "") or "unknown.invalid"
-        recipient = None
-        if ctx.recipient and "@" in ctx.recipient:
-            recipient = f"{digest}+{local_part_of(ctx.recipient)}@{domain_of(ctx.recipient)}"
-        return MailEvent(f"{digest}@{domain}", recipient)
+        reason = Reason(REPEATED, None, f"the same text again: {answer.exceeded}")
+        return _limited(ctx, reason, answer)
 
     def _rate_limited(
         self, ctx: CheckContext, trigger: TriggerPolicy, counting: bool, namespace: str | None
     ) -> Step:
+        """The rate limits of every correspondent, its organization, its thread and its
+        answers to our answers, in one store call."""
         rates = self.trackers.get("rates", namespace)
-        call = rates.hit if counting else rates.peek
-        operation = call(sender=ctx.sender, recipient=ctx.recipient, thread=ctx.thread)
-        answer = yield from self._ask(ctx, operation)
+        verb: Verb = "hit" if counting else "peek"
+        riders = self._answered(ctx) if counting and trigger.answers_sender else []
+        operation = rates.together(verb, rate_events(ctx), riders=riders)
+        answer = yield from self._ask(ctx, operation, reserve=counting)
         if answer is None:
             return self._after_failure(ctx)
         if answer.allowed:
             return None
         limit = Reason(RATE_LIMIT, None, f"{answer.exceeded} exceeded")
         if counting and self.policy.final_notice and trigger.answers_sender:
-            notices = self.trackers.get("notices")
-            notice = yield from self._ask(
-                ctx, notices.hit(sender=ctx.sender, recipient=ctx.recipient)
-            )
+            primary = ctx.correspondents[0] if ctx.correspondents else ctx.sender
+            operation = self.trackers.get("notices").hit(sender=primary, recipient=ctx.recipient)
+            notice = yield from self._ask(ctx, operation, reserve=True)
             if notice is None:
                 if stop := self._after_failure(ctx):
                     return stop
             elif notice.allowed:
                 first = Reason(FINAL_NOTICE, None, "limit just reached: one last notice")
-                return self._decision(Action.FINAL_NOTICE, ctx, [first, limit])
-        return self._decision(Action.SUPPRESS, ctx, [limit], retry_after=answer.retry_after)
+                return _decision(Action.FINAL_NOTICE, ctx, [first, limit])
+        return _limited(ctx, limit, answer)
 
-    def _ask(self, ctx: CheckContext, operation: Operation[T]) -> Operation[T | None]:
+    def _answered(self, ctx: CheckContext) -> list[Touch]:
+        """The keyed record of the addresses this answer goes to, for checking bounces
+        later: it rides along with the rate limits' call."""
+        events = [MailEvent(recipient=address) for address in ctx.answer_to]
+        return self.trackers.get("answered").touches_of(events)
+
+    def _ask(
+        self, ctx: CheckContext, operation: Operation[T], *, reserve: bool = False
+    ) -> Operation[T | None]:
         """Run a tracker's operation; None if the store failed, now or earlier in ``ctx``.
 
         The first failure is noted in ``ctx`` (and re-raised under ``"raise"``); a later
-        step is skipped instead of waiting for the store's timeout again.
+        step is skipped instead of waiting for the store's timeout again. With
+        ``reserve``, the counts it records are noted in ``ctx`` for a refund.
         """
         if ctx.store_failure is not None:
             operation.close()
             return None
         try:
-            return (yield from operation)
+            return (yield from _noting_hits(operation, ctx.reserved if reserve else None))
         except StoreError as error:
             ctx.store_failure = error
             ctx.degraded.append(Reason(STORE_ERROR, None, f"store failed: {error}"))
@@ -268,18 +276,60 @@ class DecisionFlow:
     def _after_failure(self, ctx: CheckContext) -> Decision | None:
         """After a store failure: suppress under ``"suppress"``, else go on degraded."""
         if self.on_store_error == "suppress":
-            return self._decision(Action.SUPPRESS, ctx, [])
+            return _decision(Action.SUPPRESS, ctx, [])
         return None
 
-    def _decision(
-        self, action: Action, ctx: CheckContext, reasons: list[Reason], *, retry_after: float = 0.0
-    ) -> Decision:
-        return Decision(
-            action=action,
-            verdict=ctx.verdict,
-            reasons=(*reasons, *ctx.degraded),
-            retry_after=retry_after,
-            degraded=bool(ctx.degraded),
-            trigger=ctx.trigger,
-            key=ctx.key,
-        )
+
+def _noting_hits(operation: Operation[T], reserved: list[StoreCall] | None) -> Operation[T]:
+    """``operation``, its ``hit`` calls noted in ``reserved`` once the store made them."""
+    if reserved is None:
+        return (yield from operation)
+    try:
+        call = next(operation)
+        while True:
+            try:
+                answer = yield call
+            except StoreError as error:
+                call = operation.throw(error)
+                continue
+            if call.verb == "hit":
+                reserved.append(call)
+            call = operation.send(answer)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+def _limited(ctx: CheckContext, reason: Reason, answer: RateResult) -> Decision:
+    """Suppressed by a limit: the decision names its rung and its key's hash."""
+    rung = answer.exceeded.key if answer.exceeded is not None else None
+    return _decision(
+        Action.SUPPRESS,
+        ctx,
+        [reason],
+        retry_after=answer.retry_after,
+        rung=rung,
+        key=answer.key,
+    )
+
+
+def _decision(
+    action: Action,
+    ctx: CheckContext,
+    reasons: list[Reason],
+    *,
+    retry_after: float = 0.0,
+    rung: str | None = None,
+    key: str | None = None,
+) -> Decision:
+    return Decision(
+        action=action,
+        verdict=ctx.verdict,
+        reasons=(*reasons, *ctx.degraded),
+        retry_after=retry_after,
+        degraded=bool(ctx.degraded),
+        trigger=ctx.trigger,
+        key=key or ctx.key,
+        rung=rung,
+        recipient_source=ctx.recipient_source,
+    )

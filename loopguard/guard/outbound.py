@@ -1,10 +1,13 @@
 """Outgoing automatic mail that cannot start a loop: RFC 3834 marks and a loop token.
 
-The loop token is ``lg1.<nonce>.<mac>``: the MAC is a keyed HMAC-SHA256 over our identity
-and the nonce, and the nonce is derived from the outgoing Message-ID. Only the holder of
-the secret can make one that :meth:`LoopToken.verify` accepts (in constant time), so two
-systems using loopguard each recognise only their own mail, and nobody can make a
-person's mail look like ours. The token travels in ``X-Loopguard-Token``, in the
+The loop token is ``lg2.<nonce>.<mac>``: the MAC is a keyed HMAC-SHA256 over our identity
+and the nonce. The nonce holds the time the token was issued, a binding tag (a keyed MAC
+of that time and the address the mail was sent to) and four random bytes. Only the
+holder of the secret can make one that :meth:`LoopToken.verify` accepts (in constant
+time), so two systems using loopguard each recognise only their own mail, and nobody can
+make a person's mail look like ours; :meth:`LoopToken.binds` says whether a token was sent
+to a given address, and how long ago, so a bounce that replays one token cannot name
+another address. The token travels in ``X-Loopguard-Token``, in the
 Message-ID we generate (so bounces and replies that cite it carry it) and, optionally, as
 one line at the end of the text (so an auto-reply that quotes us carries it too).
 """
@@ -14,15 +17,17 @@ from __future__ import annotations
 import email.charset
 import email.message
 import email.policy
-import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
 from loopguard.errors import ConfigurationError, LoopguardError
+from loopguard.mail.address import normalize_address
+from loopguard.mail.parts import walk
 from loopguard.mail.view import MAX_BODY_BYTES, MessageView
 
 __all__ = [
@@ -41,9 +46,11 @@ _AUTO_SUBMITTED: Final[dict[str, str]] = {
     "auto_replied": "auto-replied",
     "auto_generated": "auto-generated",
 }
-_NONCE_BYTES: Final = 8
+_NONCE_BYTES: Final = 12  # issue time (4), binding tag (4), random (4)
+_TAG_BYTES: Final = 4  # a replayed token names another address with odds of 2**-32
 _MAC_BYTES: Final = 10  # 80 bits: forging one needs ~2**79 tries against a live host
-_TOKEN: Final = re.compile(rb"lg1\.([0-9a-f]{16})\.([0-9a-f]{20})", re.IGNORECASE)
+_CLOCK_SKEW: Final = 300.0  # seconds a token may seem to come from the future
+_TOKEN: Final = re.compile(rb"lg2\.([0-9a-f]{24})\.([0-9a-f]{20})", re.IGNORECASE)
 # Copied ids are printable ASCII (RFC 5322 msg-id): no line break, control or 8-bit byte.
 _MSG_ID: Final = re.compile(r"<[!-;=?-~]{1,250}>")
 # Every value we set is a protocol token: printable ASCII and spaces. A line break of any
@@ -104,21 +111,40 @@ class LoopToken:
         self._key = hmac.digest(key, b"loopguard token\0" + identity.encode(), "sha256")
         self.identity = identity
 
-    def issue(self, seed: str | None = None) -> str:
-        """A new token, bound to ``seed`` (the outgoing Message-ID) when given."""
-        if seed is None:
-            nonce = secrets.token_bytes(_NONCE_BYTES)
-        else:
-            nonce = hashlib.sha256(seed.encode("utf-8", "surrogatepass")).digest()[:_NONCE_BYTES]
-        return f"lg1.{nonce.hex()}.{self._mac(nonce).hex()}"
+    def issue(self, recipient: str | None = None, *, at: float | None = None) -> str:
+        """A new token for mail to ``recipient`` (its normalized address), issued ``at``
+        (wall-clock seconds, now by default)."""
+        issued = int(time.time() if at is None else at).to_bytes(4, "big")
+        nonce = issued + self._tag(issued, recipient) + secrets.token_bytes(4)
+        return f"lg2.{nonce.hex()}.{self._mac(nonce).hex()}"
 
     def verify(self, token: str) -> bool:
         """Whether ``token`` was issued with this secret and identity (constant time)."""
+        return self._nonce(token) is not None
+
+    def binds(self, token: str, recipient: str, *, now: float, max_age: float) -> bool:
+        """Whether ``token`` is ours, was issued for mail to ``recipient`` (normalized)
+        and at most ``max_age`` seconds before ``now``."""
+        nonce = self._nonce(token)
+        if nonce is None:
+            return False
+        issued, tag = nonce[:4], nonce[4 : 4 + _TAG_BYTES]
+        age = now - int.from_bytes(issued, "big")
+        fresh = -_CLOCK_SKEW <= age <= max_age
+        return fresh and hmac.compare_digest(tag, self._tag(issued, recipient))
+
+    def _nonce(self, token: str) -> bytes | None:
+        """The nonce of a valid token of ours, else None."""
         match = _TOKEN.fullmatch(token.strip().encode("ascii", "replace"))
         if match is None:
-            return False
+            return None
         nonce = bytes.fromhex(match[1].decode())
-        return hmac.compare_digest(self._mac(nonce).hex(), match[2].decode().lower())
+        valid = hmac.compare_digest(self._mac(nonce).hex(), match[2].decode().lower())
+        return nonce if valid else None
+
+    def _tag(self, issued: bytes, recipient: str | None) -> bytes:
+        material = b"to\0" + issued + (recipient or "").encode("utf-8", "surrogatepass")
+        return hmac.digest(self._key, material, "sha256")[:_TAG_BYTES]
 
     def find(self, view: MessageView, *, decode: bool = True) -> TokenSighting | None:
         """The strongest sighting of a valid token of ours in an incoming message.
@@ -127,6 +153,14 @@ class LoopToken:
         :meth:`find_in_headers` and :meth:`find_in_body`).
         """
         return self.find_in_headers(view) or self.find_in_body(view, decode=decode)
+
+    def answered_by(self, view: MessageView) -> bool:
+        """Whether ``view`` answers one of our automatic answers: a valid token of ours in
+        its In-Reply-To (the message it replies to), not merely somewhere in its thread."""
+        parent = view.get("in-reply-to")
+        if not parent:
+            return False
+        return self._first_valid(parent.encode("utf-8", "surrogateescape")) is not None
 
     def find_in_headers(self, view: MessageView) -> TokenSighting | None:
         """A token in the message's own headers, else in its references; cheap."""
@@ -151,7 +185,7 @@ class LoopToken:
         return None
 
     def _first_valid(self, data: bytes) -> str | None:
-        if b"lg1." not in data and b"LG1." not in data:
+        if b"lg2." not in data and b"LG2." not in data:
             return None
         for count, match in enumerate(_TOKEN.finditer(data)):
             if count == _MAX_SIGHTINGS:
@@ -182,20 +216,15 @@ def _body_chunks(view: MessageView, *, decode: bool) -> Iterator[bytes]:
 
 
 def _decoded_parts(message: email.message.Message) -> Iterator[bytes]:
-    for index, part in enumerate(message.walk()):
-        if index == _MAX_PARTS:
-            return
-        if part is not message:
+    for part in walk(message, limit=_MAX_PARTS, enter_attached=True):
+        if part.depth > 0:
             # An attached original (message/rfc822) is a Message: its own headers count.
             for name in _HEADER_FIELDS:
-                value = part.get(name)
+                value = part.message.get(name)
                 if value:
                     yield str(value).encode("utf-8", "surrogateescape")
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            yield payload[:MAX_BODY_BYTES]
+        if part.is_leaf:
+            yield part.payload[:MAX_BODY_BYTES]
 
 
 def stamp(
@@ -206,14 +235,16 @@ def stamp(
     kind: ReplyKind = "auto_replied",
     precedence: str | None = None,
     body_token: bool = True,
+    at: float | None = None,
 ) -> MessageT:
     """Mark an outgoing automatic message so that it cannot start or feed a loop.
 
     Sets ``Auto-Submitted`` (RFC 3834), ``X-Auto-Response-Suppress: All``, ``In-Reply-To``
     and ``References`` when answering ``replying_to``, ``Precedence`` only when asked, and
-    the loop token: in ``X-Loopguard-Token``, in the Message-ID when the reply has none,
-    and (``body_token``) as a last line of each text part. Existing values of these
-    headers are replaced. The message is changed in place and returned.
+    the loop token, issued ``at`` (now by default) for the reply's first To address: in
+    ``X-Loopguard-Token``, in the Message-ID when the reply has none, and (``body_token``)
+    as a last line of each text part. Existing values of these headers are replaced. The
+    message is changed in place and returned.
 
     Raises:
         HeaderInjectionError: A value we would set contains a line break, NUL, control or
@@ -230,15 +261,10 @@ def stamp(
         _thread(reply, replying_to)
     if token is None:
         return reply
-    message_id = reply.get("Message-ID")
-    if message_id is None:
-        seed = secrets.token_hex(8)
-        value = token.issue(seed)
+    value = token.issue(normalize_address(str(reply.get("To") or "")), at=at)
+    if reply.get("Message-ID") is None:
         domain = _ascii_domain(token.identity.rpartition("@")[2] or token.identity)
-        message_id = f"<{value}@{domain}>"
-        _replace(reply, "Message-ID", message_id)
-    else:
-        value = token.issue(str(message_id))
+        _replace(reply, "Message-ID", f"<{value}@{domain}>")
     _replace(reply, TOKEN_HEADER, value)
     if body_token:
         _append_to_text_parts(reply, value)

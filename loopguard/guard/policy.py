@@ -8,7 +8,6 @@ files and the fields are read by :mod:`loopguard.guard.config`.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -22,17 +21,25 @@ from loopguard.guard.config import (
     bool_value,
     category_set,
     check_bool,
+    compile_globs,
     domain_set,
     duration,
+    glob_patterns,
     int_value,
     is_count,
     limits_from,
+    list_id,
+    list_ids,
+    listed,
     one_of,
     read_file,
     reject_unknown,
+    repeat_limits,
+    separators,
+    separators_field,
     string_list,
 )
-from loopguard.mail.address import domain_of
+from loopguard.guard.identity import FREE_MAIL_DOMAINS
 from loopguard.rate.limits import DEFAULT_LIMITS, Limit
 
 __all__ = [
@@ -73,19 +80,23 @@ DEFAULT_DO_NOT_MAIL: Final[tuple[str, ...]] = (
     "*-bounces+*@*",
 )
 
-#: Identical author text allowed per sender domain and per recipient in a window before
-#: it counts as a loop (freescout#688: "same content within an hour").
+#: Identical author text allowed per correspondent, and per organization of a sender
+#: that looks automated, in a window before it counts as a loop (freescout#688: "same
+#: content within an hour"). Never across a shared free-mail domain, nor per recipient:
+#: an app's pre-filled "report a problem" text comes from many people.
 DEFAULT_REPEAT_LIMITS: Final[tuple[Limit, ...]] = (
     Limit(3, "1h", "sender"),
-    Limit(10, "1h", "recipient"),
+    Limit(10, "1h", "domain"),
 )
 
 #: Which bounces the guard learns failed recipients from (see docs/guard.md).
-BounceLearning = Literal["any", "stamped", "never"]
-BOUNCE_LEARNING: Final[tuple[BounceLearning, ...]] = ("any", "stamped", "never")
+BounceLearning = Literal["verified", "stamped", "any", "never"]
+BOUNCE_LEARNING: Final[tuple[BounceLearning, ...]] = ("verified", "stamped", "any", "never")
 
 
 _DEFAULT_BOUNCE_MEMORY: Final = 60 * 86400.0  # Zammad blocks a 5.1.1 recipient 60 days
+# A bounce comes back within a mail queue's lifetime: 5 days in Postfix and Exim.
+_DEFAULT_ANSWER_MEMORY: Final = 7 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +133,25 @@ class Policy:
         final_notice: Allow one last answer when a rate limit is first reached, marked
             ``Action.FINAL_NOTICE`` (Mailman's "no more today" notice).
         bounce_memory: Seconds a permanently failed address stays blocked.
-        learn_bounces: Which bounces teach the guard failed recipients: ``"any"``;
-            ``"stamped"``, only those returning mail that carries our loop token (a
-            forged DSN then blocks nobody; needs a secret, and every automatic answer
-            sent through ``stamp``); ``"never"``.
-        repeat_limits: How often identical author text may arrive, per sender domain
-            (``key="sender"``) and per recipient (``key="recipient"``); ``()`` turns
+        learn_bounces: Which bounces teach the guard failed recipients (only bounces by
+            structure ever do): ``"verified"`` (the default), from a null sender or a
+            mail system, naming an address we answered within ``answer_memory``, and
+            when our loop token is in it, one issued for that address within that time;
+            ``"stamped"``, the same and the token required (needs a secret, and every
+            automatic answer sent through ``stamp``); ``"any"``; ``"never"``.
+        answer_memory: Seconds an answered address is remembered (keyed) for checking
+            bounces, and the age up to which a returned loop token counts.
+        repeat_limits: How often identical author text may arrive, per correspondent
+            (``key="sender"``), per organization of an automated-looking sender
+            (``key="domain"``) and per recipient (``key="recipient"``); ``()`` turns
             repeated-content detection off.
         repeat_min_chars: Shorter normalized texts ("Thanks!") are never compared.
+        subaddress_separators: Characters that start a sub-address, folded for counting
+            (``"+"``: ``cases+4711@`` counts as ``cases@``); ``""`` folds none.
+        free_mail_domains: Shared free-mail domains, never counted as one organization
+            (the bundled list by default).
+        own_list_ids: List-Ids of our own list aliases (a Google Group in front of the
+            desk): their list headers do not make a customer's mail bulk.
 
     Raises:
         ConfigurationError: A bad value, naming the field.
@@ -145,9 +167,13 @@ class Policy:
     honor_no_autoreply: bool = True
     final_notice: bool = False
     bounce_memory: float = _DEFAULT_BOUNCE_MEMORY
-    learn_bounces: BounceLearning = "any"
+    learn_bounces: BounceLearning = "verified"
+    answer_memory: float = _DEFAULT_ANSWER_MEMORY
     repeat_limits: tuple[Limit, ...] = DEFAULT_REPEAT_LIMITS
     repeat_min_chars: int = 20
+    subaddress_separators: str = "+"
+    free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS
+    own_list_ids: frozenset[str] = frozenset()
     _do_not_mail: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -160,7 +186,12 @@ class Policy:
         check_bool(self.final_notice, "final_notice")
         object.__setattr__(self, "bounce_memory", duration(self.bounce_memory, "bounce_memory"))
         object.__setattr__(self, "learn_bounces", _bounce_learning(self.learn_bounces))
-        object.__setattr__(self, "repeat_limits", _repeat_limits(self.repeat_limits))
+        object.__setattr__(self, "answer_memory", duration(self.answer_memory, "answer_memory"))
+        free_mail = domain_set(self.free_mail_domains, "free_mail_domains")
+        object.__setattr__(self, "free_mail_domains", free_mail)
+        object.__setattr__(self, "own_list_ids", list_ids(self.own_list_ids))
+        object.__setattr__(self, "subaddress_separators", separators(self.subaddress_separators))
+        object.__setattr__(self, "repeat_limits", repeat_limits(self.repeat_limits))
         if not is_count(self.repeat_min_chars, minimum=0):
             raise ConfigurationError(
                 f"repeat_min_chars: expected an integer >= 0, got {self.repeat_min_chars!r}"
@@ -168,9 +199,9 @@ class Policy:
         object.__setattr__(self, "triggers", _triggers(self.triggers))
         if not isinstance(self.default, TriggerPolicy):
             raise ConfigurationError("default: expected a TriggerPolicy")
-        patterns = _patterns(self.do_not_mail)
+        patterns = glob_patterns(self.do_not_mail)
         object.__setattr__(self, "do_not_mail", patterns)
-        object.__setattr__(self, "_do_not_mail", _compile_globs(patterns))
+        object.__setattr__(self, "_do_not_mail", compile_globs(patterns))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "policy") -> Policy:
@@ -214,6 +245,10 @@ class Policy:
         except ConfigurationError as exc:
             raise ConfigurationError(f"{where}.{exc}") from None
 
+    def is_own_list(self, header: str | None) -> bool:
+        """Whether a List-Id header value names one of our own list aliases."""
+        return bool(header) and list_id(header or "") in self.own_list_ids
+
     def for_trigger(self, trigger: str | None) -> TriggerPolicy:
         """The trigger policy that applies to ``trigger``."""
         if trigger is None:
@@ -222,11 +257,11 @@ class Policy:
 
     def allow_listed(self, address: str | None) -> str | None:
         """What allow-lists a normalized address (``"address"`` or ``"domain d"``), or None."""
-        return _listed(address, self.allow_addresses, self.allow_domains)
+        return listed(address, self.allow_addresses, self.allow_domains)
 
     def deny_listed(self, address: str | None) -> str | None:
         """What deny-lists a normalized address (``"address"`` or ``"domain d"``), or None."""
-        return _listed(address, self.deny_addresses, self.deny_domains)
+        return listed(address, self.deny_addresses, self.deny_domains)
 
     def do_not_mail_match(self, address: str | None) -> bool:
         """Whether a normalized address matches a do-not-mail pattern."""
@@ -324,18 +359,6 @@ def _triggers(value: object) -> dict[str, TriggerPolicy]:
     return dict(value)
 
 
-def _repeat_limits(value: object) -> tuple[Limit, ...]:
-    if not isinstance(value, tuple | list):
-        raise ConfigurationError("repeat_limits: expected a sequence of Limit")
-    for index, limit in enumerate(value):
-        if not isinstance(limit, Limit) or limit.key not in ("sender", "recipient"):
-            raise ConfigurationError(
-                f"repeat_limits[{index}]: expected a Limit keyed 'sender' (the sender's "
-                f"domain) or 'recipient', got {limit!r}"
-            )
-    return tuple(value)
-
-
 def _addresses(values: Iterable[str], where: str) -> frozenset[str]:
     return frozenset(address_list(values, where))
 
@@ -358,34 +381,10 @@ _POLICY_FIELDS: Final[Mapping[str, Callable[[Any, str], object]]] = {
     "final_notice": bool_value,
     "bounce_memory": duration,
     "learn_bounces": _bounce_learning,
+    "answer_memory": duration,
     "repeat_limits": _limit_tuple,
     "repeat_min_chars": int_value,
+    "subaddress_separators": separators_field,
+    "free_mail_domains": _string_set,
+    "own_list_ids": _string_set,
 }
-
-
-def _patterns(values: object) -> tuple[str, ...]:
-    patterns = string_list(values, "do_not_mail")
-    for index, pattern in enumerate(patterns):
-        if not pattern.strip():
-            raise ConfigurationError(f"do_not_mail[{index}]: empty pattern")
-    return tuple(pattern.strip().casefold() for pattern in patterns)
-
-
-def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    # fnmatch.translate emits atomic groups for '*', so the joined pattern stays linear.
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
-
-
-def _listed(address: str | None, addresses: frozenset[str], domains: frozenset[str]) -> str | None:
-    if not address:
-        return None
-    if address in addresses:
-        return "address"
-    domain = domain_of(address)
-    while domain:
-        if domain in domains:
-            return f"domain {domain}"
-        domain = domain.partition(".")[2]
-    return None

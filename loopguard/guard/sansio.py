@@ -14,10 +14,18 @@ from collections.abc import Callable, Iterable
 
 from loopguard.classifier.pipeline import Classifier
 from loopguard.errors import ConfigurationError, StoreError
+from loopguard.guard.bounces import BounceTeacher
 from loopguard.guard.checks import StatelessChecks
-from loopguard.guard.context import CheckContext, MessageReader, message_view, thread_root
+from loopguard.guard.context import (
+    CheckContext,
+    MessageReader,
+    message_view,
+    thread_root,
+)
 from loopguard.guard.decision import Decision
+from loopguard.guard.events import answer_event, rate_events
 from loopguard.guard.flow import DecisionFlow, GuardTrackers, subkey
+from loopguard.guard.identity import IdentityReader
 from loopguard.guard.outbound import LoopToken
 from loopguard.guard.policy import Policy, StoreErrorPolicy, check_store_error_policy
 from loopguard.guard.telemetry import Metrics, count_failure, report_decision, report_failure
@@ -71,12 +79,18 @@ class GuardCore:
                 'policy.learn_bounces = "stamped" needs Guard(secret=...) to recognise '
                 "our loop tokens in returned mail"
             )
-        self.reader = MessageReader(self.classifier, self.token, KeyDeriver(secret=key))
+        self.identities = IdentityReader(
+            self.own_addresses, self.policy.subaddress_separators, self.policy.free_mail_domains
+        )
+        self.reader = MessageReader(
+            self.classifier, self.token, KeyDeriver(secret=key), self.identities, self.policy
+        )
         self.trackers = GuardTrackers(self.limits, self.policy, key, clock)
         self.flow = DecisionFlow(
             policy=self.policy,
             on_store_error=self.on_store_error,
-            checks=StatelessChecks(self.policy, frozenset(self.own_addresses), self.token),
+            checks=StatelessChecks(self.policy, self.identities, self.token),
+            bounces=BounceTeacher(self.policy, self.classifier.roles, self.token, clock),
             trackers=self.trackers,
             content_key=subkey(key, b"content"),
             patterns=self.classifier.patterns,
@@ -130,7 +144,8 @@ class GuardCore:
         envelope_sender: str | None,
         on_suppress: Callable[[Decision], object] | None,
     ) -> Dispatch:
-        """A ``dispatching`` block for ``message``: decided on entry, counted on a clean exit."""
+        """A ``dispatching`` block for ``message``: decided and counted on entry, the count
+        refunded if the dispatch fails."""
         started = time.perf_counter()
         ctx = self.reader.read(message, recipient, trigger, envelope_sender, None)
         return Dispatch(self, ctx, on_suppress, started)
@@ -172,14 +187,16 @@ class GuardCore:
         Raises:
             StoreError: The store failed and ``on_store_error="raise"``.
         """
-        if message is not None:
-            view = message_view(message, envelope_sender)
-            sender = sender or view.sender
-            thread = thread or thread_root(view)
-        try:
-            yield from self.trackers.get("rates").hit(
-                sender=sender, recipient=recipient, thread=thread
+        if message is not None and sender is None:
+            events = rate_events(
+                self.reader.read(message, recipient, None, envelope_sender, thread)
             )
+        else:
+            if message is not None:
+                thread = thread or thread_root(message_view(message, envelope_sender))
+            events = [answer_event(self.identities, sender, recipient, thread)]
+        try:
+            yield from self.trackers.get("rates").together("hit", events)
         except StoreError as error:
             policy = self.on_store_error
             report_failure(error, self.metrics, operation="record", policy=policy)
@@ -200,12 +217,13 @@ class GuardCore:
         Raises:
             StoreError: The store failed.
         """
+        sender = self.identities.folded(sender) or sender
         keys = [key] if key is not None else []
         keys += self.trackers.get("rates").keys_of(
             sender=sender, recipient=recipient, thread=thread
         )
         keys += self.trackers.get("notices").keys_of(sender=sender, recipient=recipient)
-        return self._forget(keys, "reset")
+        return _forget(keys, "reset", self.metrics)
 
     def forget_bounce(self, address: str) -> Operation[None]:
         """Unblock an address remembered from a permanent bounce (it was fixed).
@@ -214,21 +232,16 @@ class GuardCore:
             StoreError: The store failed.
         """
         keys = self.trackers.get("bounces").keys_of(recipient=address)
-        return self._forget(keys, "forget_bounce")
-
-    def _forget(self, keys: list[str], operation: str) -> Operation[None]:
-        try:
-            yield StoreCall("reset", keys=keys)
-        except StoreError as error:
-            count_failure(error, self.metrics, operation=operation)
-            raise
+        return _forget(keys, "forget_bounce", self.metrics)
 
 
 class Dispatch:
-    """One ``dispatching`` block: decided on entry without counting, counted on a clean exit.
+    """One ``dispatching`` block: decided and counted on entry (the count is taken in the
+    same store call as the decision, so concurrent workers cannot all pass), and the
+    count refunded if the dispatch fails.
 
-    The counted decision is logged and goes to the metrics, with the seconds of both
-    decisions (not the time the host spent sending).
+    The decision is logged and goes to the metrics on entry, with the seconds it took
+    (not the time the host spent sending).
     """
 
     def __init__(
@@ -242,22 +255,36 @@ class Dispatch:
         self.ctx = ctx
         self.on_suppress = on_suppress
         self.started = started
-        self.spent = 0.0
 
     def enter(self) -> Operation[Decision]:
-        """The decision the block runs under; ``on_suppress`` hears of a suppression."""
-        decision = yield from self.core.decide(
-            self.ctx, counting=False, started=self.started, report=False
-        )
-        self.spent = time.perf_counter() - self.started
+        """The decision the block runs under, counted; ``on_suppress`` hears of a
+        suppression."""
+        decision = yield from self.core.decide(self.ctx, counting=True, started=self.started)
         if not decision.allowed and self.on_suppress is not None:
             self.on_suppress(decision)
         return decision
 
-    def exit(self) -> Operation[Decision]:
-        """Count the dispatch (the block ended without an exception)."""
-        started = time.perf_counter() - self.spent
-        return (yield from self.core.decide(self.ctx.again(), counting=True, started=started))
+    def refund(self) -> Operation[None]:
+        """Take back every count the decision recorded: the dispatch failed, and a retry
+        will be counted afresh. A failing store is logged, never raised: the host's own
+        exception is the one to see."""
+        reserved, self.ctx.reserved = self.ctx.reserved, []
+        for now in sorted({call.now for call in reserved}):
+            touches = [touch for call in reserved if call.now == now for touch in call.touches]
+            try:
+                yield StoreCall("refund", touches, now)
+            except StoreError as error:
+                policy = self.core.on_store_error
+                report_failure(error, self.core.metrics, operation="refund", policy=policy)
+                return
+
+
+def _forget(keys: list[str], operation: str, metrics: Metrics | None) -> Operation[None]:
+    try:
+        yield StoreCall("reset", keys=keys)
+    except StoreError as error:
+        count_failure(error, metrics, operation=operation)
+        raise
 
 
 def _own_addresses(values: Iterable[str]) -> tuple[str, ...]:

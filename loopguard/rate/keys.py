@@ -20,8 +20,8 @@ from loopguard.mail.address import normalize_address
 __all__ = ["SCOPES", "KeyDeriver", "MailEvent", "Scope"]
 
 #: What a limit counts events by.
-Scope = Literal["pair", "sender", "recipient", "thread"]
-SCOPES: Final[tuple[Scope, ...]] = ("pair", "sender", "recipient", "thread")
+Scope = Literal["pair", "sender", "recipient", "thread", "domain", "answers"]
+SCOPES: Final[tuple[Scope, ...]] = ("pair", "sender", "recipient", "thread", "domain", "answers")
 
 _KEY_VERSION: Final = "v1"
 _DIGEST_BYTES: Final = 16  # 128 bits: collisions stay negligible at billions of keys
@@ -36,15 +36,20 @@ class MailEvent:
     """One automatic answer about to be sent, as the tracker sees it.
 
     Attributes:
-        sender: Who wrote the incoming mail (the address the answer would go to).
+        sender: Who is on the other side (the address the answer would go to).
         recipient: The address that received it (the one that would answer).
         thread: The root Message-ID of the conversation (first of References, else
             In-Reply-To, else the Message-ID), if the caller knows it.
+        domain: The sender's organization (its registrable domain), when it is counted
+            by domain; ``None`` for a shared free-mail domain or an unknown one.
+        answering: The incoming mail answers one of our own automatic answers.
     """
 
     sender: str | None = None
     recipient: str | None = None
     thread: str | None = None
+    domain: str | None = None
+    answering: bool = False
 
 
 class KeyDeriver:
@@ -78,12 +83,25 @@ class KeyDeriver:
 
     def key(self, scope: Scope, event: MailEvent) -> str | None:
         """The store key of ``event`` in ``scope``, or ``None`` if the event lacks that part."""
-        return self.key_of(scope, event.sender, event.recipient, event.thread)
+        return self.key_of(
+            scope, event.sender, event.recipient, event.thread, event.domain, event.answering
+        )
 
     def key_of(
-        self, scope: Scope, sender: str | None, recipient: str | None, thread: str | None
+        self,
+        scope: Scope,
+        sender: str | None,
+        recipient: str | None,
+        thread: str | None,
+        domain: str | None = None,
+        answering: bool = False,
     ) -> str | None:
-        """Like :meth:`key`, from the parts (the tracker's hot path builds no event)."""
+        """Like :meth:`key`, from the parts (the tracker's hot path builds no event).
+
+        A thread is counted per (thread, sender) when the sender is known, so that a
+        stranger who cites a conversation's root cannot spend its participants' count.
+        Answers to our own answers are counted per domain, else per sender.
+        """
         if scope == "pair":
             sender = self.address(sender)
             recipient = self.address(recipient)
@@ -94,7 +112,19 @@ class KeyDeriver:
             thread = _thread_id(thread)
             if thread is None:
                 return None
-            material = thread
+            who = self.address(sender)
+            material = f"{thread}\n{who}" if who else thread
+        elif scope == "domain":
+            if not domain:
+                return None
+            material = domain.strip().casefold()
+        elif scope == "answers":
+            if not answering:
+                return None
+            who = domain.strip().casefold() if domain else self.address(sender)
+            if not who:
+                return None
+            material = who
         else:
             address = self.address(sender if scope == "sender" else recipient)
             if address is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from loopguard.errors import ConfigurationError
-from loopguard.rate.keys import SCOPES, KeyDeriver, Scope
+from loopguard.rate.keys import SCOPES, KeyDeriver, MailEvent, Scope
 from loopguard.rate.limits import Limit, RateResult
 from loopguard.stores import Touch
 from loopguard.stores.sansio import Stamps
@@ -80,15 +80,31 @@ class LimitLadder:
         sender: str | None,
         recipient: str | None,
         thread: str | None,
+        domain: str | None = None,
+        answering: bool = False,
     ) -> Touched:
         """The keys an event touches; scopes the event has no value for are skipped."""
         scopes = []
         touches = []
         for limits in self.scopes:
-            key = deriver.key_of(limits.scope, sender, recipient, thread)
+            key = deriver.key_of(limits.scope, sender, recipient, thread, domain, answering)
             if key is not None:
                 scopes.append(limits)
                 touches.append(Touch(key, limits.window, limits.keep))
+        return scopes, touches
+
+    def touches_together(self, deriver: KeyDeriver, events: Iterable[MailEvent]) -> Touched:
+        """The keys of events that are one answer reaching several people, each key once
+        (two people of one organization share its domain key)."""
+        scopes: list[ScopeLimits] = []
+        touches: list[Touch] = []
+        seen: set[str] = set()
+        for event in events:
+            for limits, touch in zip(*self.touches(deriver, *_parts(event)), strict=True):
+                if touch.key not in seen:
+                    seen.add(touch.key)
+                    scopes.append(limits)
+                    touches.append(touch)
         return scopes, touches
 
     @staticmethod
@@ -98,30 +114,30 @@ class LimitLadder:
         now: float,
         *,
         counted: bool,
+        touches: Sequence[Touch] = (),
     ) -> RateResult:
         """Decide one event from each touched key's live timestamps (sorted, before it).
 
         ``counted`` says whether the event itself is being recorded (``hit``) or not
         (``peek``); a recorded event can fill a rung it did not exceed, and the key is
-        only "under every limit" again once every rung has room.
+        only "under every limit" again once every rung has room. With ``touches`` (index
+        for index with ``scopes``), the result names the key of the exceeded limit.
         """
         if not _any_full(scopes, stamps, now):
             return _ALLOWED
-        pairs = [
-            (limit, log)
-            for limits, log in zip(scopes, stamps, strict=True)
-            for limit in limits.limits
-        ]
         exceeded: Limit | None = None
+        where = -1
         longest_block = -1.0
         retry_after = 0.0
-        for limit, log in pairs:
-            wait = _wait(log, limit, now, counted=counted)
-            retry_after = max(retry_after, wait)
-            inside = len(log) - bisect_right(log, now - limit.per)
-            if inside >= limit.count and wait > longest_block:
-                exceeded, longest_block = limit, wait
-        return RateResult(False, retry_after, exceeded)
+        for index, (limits, log) in enumerate(zip(scopes, stamps, strict=True)):
+            for limit in limits.limits:
+                wait = _wait(log, limit, now, counted=counted)
+                retry_after = max(retry_after, wait)
+                inside = len(log) - bisect_right(log, now - limit.per)
+                if inside >= limit.count and wait > longest_block:
+                    exceeded, where, longest_block = limit, index, wait
+        key = touches[where].key if touches and where >= 0 else None
+        return RateResult(False, retry_after, exceeded, key)
 
     @staticmethod
     def decide_batch(
@@ -130,11 +146,21 @@ class LimitLadder:
         """Decide each event of a batch from the store's flat answer for all its touches."""
         results = []
         offset = 0
-        for scopes, _ in batch:
+        for scopes, touches in batch:
             end = offset + len(scopes)
-            results.append(LimitLadder.decide(scopes, stamps[offset:end], now, counted=counted))
+            results.append(
+                LimitLadder.decide(
+                    scopes, stamps[offset:end], now, counted=counted, touches=touches
+                )
+            )
             offset = end
         return results
+
+
+def _parts(
+    event: MailEvent,
+) -> tuple[str | None, str | None, str | None, str | None, bool]:
+    return event.sender, event.recipient, event.thread, event.domain, event.answering
 
 
 def _any_full(scopes: Sequence[ScopeLimits], stamps: Sequence[Sequence[float]], now: float) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from loopguard.errors import ConfigurationError
@@ -57,7 +57,9 @@ class Limit:
         count: Events allowed inside one window (at least 1).
         per: The window: seconds, or a string such as ``"90s"``, ``"10m"``, ``"1h"``, ``"1d"``.
         key: What events are counted by: ``"pair"`` (sender and recipient), ``"sender"``,
-            ``"recipient"`` or ``"thread"`` (the conversation's root Message-ID).
+            ``"recipient"``, ``"thread"`` (the conversation's root Message-ID, per sender),
+            ``"domain"`` (the sender's organization) or ``"answers"`` (answers to our own
+            automatic answers, per the sender's organization).
 
     Raises:
         ConfigurationError: A bad count, duration or key.
@@ -84,7 +86,8 @@ def _is_positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-#: The default ladder; docs/rate-tracking.md justifies each rung from Zammad and Znuny.
+#: The default ladder; docs/rate-tracking.md justifies each rung from Zammad, Znuny and
+#: the scenario lab (benchmarks/scenarios.py).
 DEFAULT_LIMITS: Final[tuple[Limit, ...]] = (
     Limit(5, "10m"),
     Limit(15, "1h"),
@@ -92,6 +95,10 @@ DEFAULT_LIMITS: Final[tuple[Limit, ...]] = (
     Limit(10, "10m", "thread"),
     Limit(25, "1h", "thread"),
     Limit(100, "10h", "thread"),
+    Limit(30, "10m", "domain"),
+    Limit(120, "1h", "domain"),
+    Limit(10, "10m", "answers"),
+    Limit(30, "1h", "answers"),
 )
 
 
@@ -104,8 +111,10 @@ class RateResult:
         retry_after: When not allowed, seconds until an event with the same keys would be
             allowed again (this event included); ``0.0`` when allowed.
         exceeded: The limit that was exceeded (the one that blocks longest), or ``None``.
+        key: The store key of ``exceeded`` (a hash, safe to log), or ``None``.
     """
 
     allowed: bool
     retry_after: float = 0.0
     exceeded: Limit | None = None
+    key: str | None = field(default=None, compare=False)

@@ -10,12 +10,13 @@ core yields from them inside its steps, so all of them count and decide alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from loopguard.rate.keys import KeyDeriver, MailEvent
 from loopguard.rate.ladder import LimitLadder
 from loopguard.rate.limits import Clock, Limit, RateResult
+from loopguard.stores import Touch
 from loopguard.stores.sansio import Operation, StoreCall
 
 __all__ = ["TrackerCore"]
@@ -80,6 +81,28 @@ class TrackerCore:
         """Decide a batch in one store call without counting any of it."""
         return self._many("peek", events)
 
+    def together(
+        self,
+        verb: Literal["hit", "peek"],
+        events: Iterable[MailEvent],
+        *,
+        riders: Sequence[Touch] = (),
+    ) -> Operation[RateResult]:
+        """Decide (and with ``"hit"`` count) one answer that reaches several people: every
+        key of every event once, in one store call, and one result (allowed only when
+        every key is under its limits). ``riders`` (another tracker's touches, see
+        :meth:`touches_of`) go along in the same call, their answers unread."""
+        scopes, touches = self.ladder.touches_together(self.keys, events)
+        now = self.clock()
+        stamps = yield StoreCall(verb, [*touches, *riders], now)
+        return LimitLadder.decide(
+            scopes, stamps[: len(touches)], now, counted=verb == "hit", touches=touches
+        )
+
+    def touches_of(self, events: Iterable[MailEvent]) -> list[Touch]:
+        """The store touches of ``events``, each key once."""
+        return self.ladder.touches_together(self.keys, events)[1]
+
     def reset(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> Operation[None]:
@@ -109,13 +132,20 @@ class TrackerCore:
         scopes, touches = self.ladder.touches(self.keys, sender, recipient, thread)
         now = self.clock()
         stamps = yield StoreCall(verb, touches, now)
-        return LimitLadder.decide(scopes, stamps, now, counted=verb == "hit")
+        return LimitLadder.decide(scopes, stamps, now, counted=verb == "hit", touches=touches)
 
     def _many(
         self, verb: Literal["hit", "peek"], events: Iterable[MailEvent]
     ) -> Operation[list[RateResult]]:
         batch = [
-            self.ladder.touches(self.keys, event.sender, event.recipient, event.thread)
+            self.ladder.touches(
+                self.keys,
+                event.sender,
+                event.recipient,
+                event.thread,
+                event.domain,
+                event.answering,
+            )
             for event in events
         ]
         now = self.clock()

@@ -110,7 +110,8 @@ class RateTracker(TrackerBase):
         core = self.core
         scopes, touches = core.ladder.touches(core.keys, sender, recipient, thread)
         now = core.clock()
-        return LimitLadder.decide(scopes, self.store.hit(touches, now=now), now, counted=True)
+        stamps = self.store.hit(touches, now=now)
+        return LimitLadder.decide(scopes, stamps, now, counted=True, touches=touches)
 
     def peek(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
@@ -123,7 +124,8 @@ class RateTracker(TrackerBase):
         core = self.core
         scopes, touches = core.ladder.touches(core.keys, sender, recipient, thread)
         now = core.clock()
-        return LimitLadder.decide(scopes, self.store.peek(touches, now=now), now, counted=False)
+        stamps = self.store.peek(touches, now=now)
+        return LimitLadder.decide(scopes, stamps, now, counted=False, touches=touches)
 
     def close(self) -> None:
         """Close the store."""

@@ -42,6 +42,7 @@ def script(ack_guard: Guard) -> list[tuple[bytes, float]]:
         (person(), 0),
         (person(body="Second question: what about the toner?"), 10),
         (auto, 1),
+        (person(sender="gone@example.net", body="Please send me the manual."), 1),
         (BOUNCE, 1),
         (person(sender="gone@example.net", body="Is this mailbox read by anyone?"), 1),
         (person(body="Third question: the paper jams too."), 10),
@@ -102,6 +103,7 @@ def test_same_decisions_as_the_sync_guard(async_store: object) -> None:
         None,
         None,
         "own-loop-token",
+        None,
         "automated",
         "bounced-recipient",
         None,
@@ -122,8 +124,9 @@ def test_peek_record_reset_and_forget_bounce() -> None:
         assert (await guard.check(person(), recipient=HELP)).rule == "rate-limit"
         await guard.reset(sender="ann@example.com", recipient=HELP)
         assert (await guard.check(person(), recipient=HELP)).allowed
-        await guard.check(BOUNCE, recipient=HELP)
         gone = person(sender="gone@example.net")
+        await guard.check(gone, recipient=HELP)  # answered: its bounce may teach
+        await guard.check(BOUNCE, recipient=HELP)
         assert (await guard.peek(gone, recipient=HELP)).rule == "bounced-recipient"
         await guard.forget_bounce("gone@example.net")
         assert (await guard.peek(gone, recipient=HELP)).allowed

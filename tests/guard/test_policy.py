@@ -119,7 +119,7 @@ def test_guard_from_dict_defaults() -> None:
         ({"policy": {"categories": ["human", "hooman"]}}, r"policy.categories\[1\]: unknown"),
         ({"policy": {"final_notice": "maybe"}}, "policy.final_notice"),
         ({"policy": {"bounce_memory": "forever"}}, "policy.bounce_memory"),
-        ({"policy": {"learn_bounces": "some"}}, "policy.learn_bounces: expected one of any"),
+        ({"policy": {"learn_bounces": "some"}}, "policy.learn_bounces: expected one of verified"),
         ({"policy": {"allow_domains": ["a b"]}}, r"policy.allow_domains\[0\]"),
         ({"policy": {"deny_addresses": [7]}}, r"policy.deny_addresses\[0\]"),
         ({"policy": {"repeat_limits": ["3/1h pair"]}}, r"policy.repeat_limits\[0\]"),

@@ -56,35 +56,51 @@ def keys(call: StoreCall) -> list[str]:
 
 
 def test_a_check_is_three_round_trips(core: GuardCore, clock: FakeClock) -> None:
-    calls, decision = exchange(core.check(person(), recipient=HELP), [[]], [[], []], [[]])
+    calls, decision = exchange(core.check(person(), recipient=HELP), [[]], [[]], [[], []])
     assert [call.verb for call in calls] == ["peek", "hit", "hit"]  # bounced? repeated? rate
     assert keys(calls[0]) == core.trackers.get("bounces").keys_of(recipient=ANN)
-    assert keys(calls[2]) == core.trackers.get("rates").keys_of(sender=ANN, recipient=HELP)
+    # The record of whom we answered (for checking bounces) rides along with the rates.
+    rates = core.trackers.get("rates").keys_of(sender=ANN, recipient=HELP)
+    answered = core.trackers.get("answered").keys_of(recipient=ANN)
+    assert keys(calls[2]) == [*rates, *answered]
     assert all(call.now == clock.now for call in calls)
     assert decision.action is Action.ALLOW
+    assert decision.recipient_source == "given"
 
 
 def test_a_peek_only_reads(core: GuardCore) -> None:
-    calls, decision = exchange(core.peek(person(), recipient=HELP), [[]], [[], []], [[]])
+    calls, decision = exchange(core.peek(person(), recipient=HELP), [[]], [[]], [[]])
     assert [call.verb for call in calls] == ["peek", "peek", "peek"]
     assert decision.allowed
 
 
 def test_the_answers_decide(core: GuardCore, clock: FakeClock) -> None:
     full = [clock.now - 30, clock.now - 20, clock.now - 10]
-    _, decision = exchange(core.check(person(), recipient=HELP), [[]], [[], []], [full])
+    _, decision = exchange(core.check(person(), recipient=HELP), [[]], [[]], [full, []])
     assert decision.rule == "rate-limit"
+    assert decision.rung == "pair"
+    assert decision.key == core.trackers.get("rates").keys_of(sender=ANN, recipient=HELP)[0]
     assert decision.retry_after == pytest.approx(600 - 20)
     _, decision = exchange(core.check(person(), recipient=HELP), [[clock.now - 60]])
     assert decision.rule == "bounced-recipient"
 
 
-def test_a_bounce_teaches_every_failed_recipient_in_one_call(core: GuardCore) -> None:
-    calls, decision = exchange(core.check(dsn(FAILED), recipient=HELP), [[], [], []])
-    [learn] = calls  # then the category check suppresses: no further store call
-    assert learn.verb == "hit"
+def test_a_verified_bounce_teaches_every_answered_recipient_in_one_call(
+    core: GuardCore, clock: FakeClock
+) -> None:
+    answered = [[clock.now - 60], [], [clock.now - 60]]
+    calls, decision = exchange(core.check(dsn(FAILED), recipient=HELP), answered, [[], []])
+    check, learn = calls  # then the category check suppresses: no further store call
+    assert (check.verb, learn.verb) == ("peek", "hit")
+    assert keys(check) == [core.trackers.get("answered").keys_of(recipient=a)[0] for a in FAILED]
     bounces = core.trackers.get("bounces")
-    assert keys(learn) == [bounces.keys_of(recipient=address)[0] for address in FAILED]
+    assert keys(learn) == [bounces.keys_of(recipient=a)[0] for a in (FAILED[0], FAILED[2])]
+    assert decision.rule == "automated"
+
+
+def test_a_bounce_naming_nobody_we_answered_teaches_nothing(core: GuardCore) -> None:
+    calls, decision = exchange(core.check(dsn(FAILED), recipient=HELP), [[], [], []])
+    assert [call.verb for call in calls] == ["peek"]
     assert decision.rule == "automated"
 
 
@@ -103,7 +119,7 @@ def test_a_stateless_suppression_needs_no_store(core: GuardCore) -> None:
 def test_final_notice_is_one_more_call(clock: FakeClock) -> None:
     core = core_with(clock, policy=Policy(final_notice=True, repeat_limits=()))
     full = [clock.now - 3, clock.now - 2, clock.now - 1]
-    calls, decision = exchange(core.check(person(), recipient=HELP), [[]], [full], [[]])
+    calls, decision = exchange(core.check(person(), recipient=HELP), [[]], [full, []], [[]])
     assert [call.verb for call in calls] == ["peek", "hit", "hit"]
     assert keys(calls[2]) == core.trackers.get("notices").keys_of(sender=ANN, recipient=HELP)
     assert decision.action is Action.FINAL_NOTICE
@@ -145,13 +161,43 @@ def test_forget_bounce_and_record_are_one_call_each(core: GuardCore) -> None:
     assert [call.verb for call in calls] == ["hit"]
 
 
-def test_a_dispatch_reads_on_entry_and_counts_on_exit(core: GuardCore) -> None:
+def test_a_dispatch_counts_on_entry_and_refunds_what_it_counted(
+    core: GuardCore, clock: FakeClock
+) -> None:
     suppressed: list[Decision] = []
     dispatch = core.dispatch(person(), HELP, None, None, suppressed.append)
-    calls, decision = exchange(dispatch.enter(), [[]], [[], []], [[]])
-    assert [call.verb for call in calls] == ["peek", "peek", "peek"]
+    entered, decision = exchange(dispatch.enter(), [[]], [[]], [[], []])
+    assert [call.verb for call in entered] == ["peek", "hit", "hit"]
     assert decision.allowed
-    calls, counted = exchange(dispatch.exit(), [[]], [[], []], [[]])
-    assert [call.verb for call in calls] == ["peek", "hit", "hit"]
-    assert counted.allowed
     assert suppressed == []
+    refunds, _ = exchange(dispatch.refund(), [])  # one call: every count has one time
+    assert refunds == [StoreCall("refund", [*entered[1].touches, *entered[2].touches], clock.now)]
+    again, _ = exchange(dispatch.refund())
+    assert again == []  # refunded once only
+
+
+def test_a_suppressed_dispatch_tells_on_suppress_on_entry(
+    core: GuardCore, clock: FakeClock
+) -> None:
+    suppressed: list[Decision] = []
+    dispatch = core.dispatch(person(), HELP, None, None, suppressed.append)
+    full = [clock.now - 3, clock.now - 2, clock.now - 1]
+    _, decision = exchange(dispatch.enter(), [[]], [[]], [full, []])
+    assert suppressed == [decision]
+    assert decision.rule == "rate-limit"
+
+
+def test_an_answer_to_our_answer_counts_per_organization(clock: FakeClock) -> None:
+    answers = GuardCore(
+        [Limit(3, "10m"), Limit(2, "10m", "answers")],
+        own_addresses=[HELP],
+        secret=SECRET,
+        clock=clock,
+        policy=Policy(repeat_limits=()),
+    )
+    assert answers.token is not None
+    ours = answers.token.issue("ann@example.com", at=clock.now)
+    reply = person(In_Reply_To=f"<{ours}@example.org>")
+    calls, _ = exchange(answers.check(reply, recipient=HELP), [[]], [[], [], []])
+    rates = answers.trackers.get("rates")
+    assert keys(calls[1])[1] == rates.keys.key_of("answers", ANN, None, None, "example.com", True)

@@ -1,9 +1,10 @@
 """Issue 12's promises, measured by the scenario lab's fast subset (benchmarks/scenarios.py).
 
 Every loop is cut at or below the first rung of the default ladder (<= 10 acknowledgements
-in the day) and every person is answered. Rows the guard does not keep yet are strict
-xfails carrying today's figure: the change that keeps one makes its test XPASS, which
-fails the run until the mark is removed. Promises are the issue's, never softened.
+in the day) and every person is answered. Every loop runs twice: against the stock guard,
+and against one whose classifier reads headers only (``NAME/headers-only``), where the
+unmarked responder passes for a person and only the guard's own defences can cut it.
+Promises are the issue's, never softened.
 """
 
 from __future__ import annotations
@@ -16,31 +17,31 @@ from scripts import load_script
 
 LAB = load_script("benchmarks/scenarios.py")
 
-#: The rows that fail today, with what the full run measures (benchmarks/scenarios.py).
-TODAY = {
-    "mail-bomb": "600/600 answered; 5 if the victim had written them",
-    "forged-dsn": "the customer is suppressed (bounced-recipient): 1 of 4 answered",
-    "forged-dsn-stamped": "the victim is suppressed (bounced-recipient): 1 of 4 answered",
-    "forged-references": "the customer's next reply is rate-limited (10 per 10m by thread)",
-    "prefilled-freemail": "3 of 15 answered (repeated-content per sender domain)",
-    "contact-form": "0 of 60 visitors answered (own-address)",
-    "list-alias": "Policy(own_list_ids=...) does not exist; every customer is bulk",
-}
 #: The issue's table, row by row, and its combinations: all must run in CI.
 ISSUE_ROWS = (
-    *TODAY,
-    # Kept since issue 13: the case system's unmarked acknowledgements are auto-replies.
     "responder-verp",
     "responder-plus-tag",
     "responder-combined",
     "recipient-omitted",
+    "mail-bomb",
     "dispatching-16-memory",
     "dispatching-16-sqlite",
     "reply-to-own-address",
     "two-desks",
+    "forged-dsn",
+    "forged-dsn-stamped",
+    "forged-references",
+    "prefilled-freemail",
+    "contact-form",
+    "list-alias",
     "long-threads",
     "customer-30-a-day",
     "company-200-employees",
+)
+#: The loops whose unmarked responder the stock classifier recognises: without it, the
+#: guard's identity model, ladder and reservation must cut them all the same.
+BLIND_ROWS = tuple(
+    f"{name}{LAB.BLIND}" for name in ISSUE_ROWS if LAB.SCENARIOS[name].kind == "loop"
 )
 
 
@@ -51,8 +52,8 @@ def rows() -> dict[str, Any]:
 
 
 def test_the_fast_subset_holds_every_row_of_the_issue() -> None:
-    assert set(ISSUE_ROWS) <= set(LAB.fast_names())
-    assert set(TODAY) <= set(LAB.SCENARIOS)
+    assert set(ISSUE_ROWS) | set(BLIND_ROWS) <= set(LAB.fast_names())
+    assert "responder-verp/headers-only" in BLIND_ROWS
 
 
 def test_no_scenario_crashes(rows: dict[str, Any]) -> None:
@@ -61,17 +62,7 @@ def test_no_scenario_crashes(rows: dict[str, Any]) -> None:
     assert crashed == {}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name, marks=pytest.mark.xfail(strict=True, reason=f"issue 12: today {TODAY[name]}")
-        )
-        if name in TODAY
-        else name
-        for name in LAB.fast_names()
-    ],
-)
+@pytest.mark.parametrize("name", LAB.fast_names())
 def test_promise(rows: dict[str, Any], name: str) -> None:
     row = rows[name]
     assert row.passed, f"{name}: {row.measured}, promised {row.promise} ({row.note})"
@@ -87,6 +78,13 @@ def test_the_script_prints_one_table_and_json(capsys: pytest.CaptureFixture[str]
     assert row["name"] == "two-desks"
     assert row["kind"] == "loop"
     assert row["passed"] is True
+
+
+def test_without_the_classifier_the_rate_ladder_and_reservation_cut_the_loops(
+    rows: dict[str, Any],
+) -> None:
+    assert "cut by rate-limit" in rows["responder-verp/headers-only"].note
+    assert rows["dispatching-16-memory/headers-only"].value == 5  # exactly check()'s 5
 
 
 def test_a_missing_feature_is_a_failed_row_not_a_crash() -> None:

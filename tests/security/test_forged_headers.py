@@ -35,6 +35,7 @@ from loopguard.guard.policy import Policy, TriggerPolicy
 
 HELP = "help@example.org"
 VICTIM = "Vera Victim <vera@customer.example>"
+VICTIM_ADDRESS = b"vera@customer.example"
 SECRET = b"forged headers test secret"
 FORGERIES: dict[str, dict[str, str]] = {
     "auto-submitted": {"Auto-Submitted": "auto-replied"},
@@ -132,9 +133,30 @@ def forged_bounce(victim: str) -> bytes:
     ).encode()
 
 
-def test_a_forged_bounce_blocks_answers_to_the_victim_only_as_documented(
-    guard: Guard, clock: Clock, mail: Callable[..., bytes]
+def test_a_forged_bounce_naming_somebody_we_did_not_answer_blocks_nobody(
+    guard: Guard, mail: Callable[..., bytes]
 ) -> None:
+    guard.check(forged_bounce("vera@customer.example"), recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed
+
+
+def test_a_bounce_that_no_mail_system_sent_teaches_nothing(
+    guard: Guard, mail: Callable[..., bytes]
+) -> None:
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed  # answered today
+    from_a_stranger = forged_bounce("vera@customer.example").replace(
+        b"Mail Delivery System <MAILER-DAEMON@mx.evil.example>", b"Eve <eve@evil.example>"
+    )
+    guard.check(from_a_stranger, recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).rule != "bounced-recipient"
+
+
+def test_with_any_learning_a_forged_bounce_blocks_answers_to_the_victim_as_documented(
+    clock: Clock, mail: Callable[..., bytes]
+) -> None:
+    ticket = TriggerPolicy(frozenset({Category.HUMAN}), False)
+    policy = Policy(learn_bounces="any", triggers={"ticket": ticket})
+    guard = Guard(own_addresses=[HELP], clock=clock, policy=policy)
     guard.check(forged_bounce("vera@customer.example"), recipient=HELP)
     blocked = guard.check(mail(VICTIM), recipient=HELP)
     assert blocked.rule == "bounced-recipient"
@@ -149,8 +171,9 @@ def test_a_forged_bounce_blocks_answers_to_the_victim_only_as_documented(
 
 
 def test_one_forged_bounce_names_at_most_fifty_victims(
-    guard: Guard, mail: Callable[..., bytes]
+    clock: Clock, mail: Callable[..., bytes]
 ) -> None:
+    guard = Guard(own_addresses=[HELP], clock=clock, policy=Policy(learn_bounces="any"))
     victims = [f"user{n:03}@customer.example" for n in range(80)]
     blocks = "".join(
         f"Final-Recipient: rfc822; {v}\nAction: failed\nStatus: 5.1.1\n\n" for v in victims
@@ -208,13 +231,40 @@ def test_with_stamped_learning_a_forged_bounce_blocks_nobody(
         clock.advance(3601)
 
 
-def test_with_stamped_learning_the_bounce_of_our_own_answer_still_blocks(
-    clock: Clock, mail: Callable[..., bytes]
+@pytest.mark.parametrize("learning", ["stamped", "verified"])
+def test_the_bounce_of_our_own_answer_still_blocks(
+    clock: Clock, mail: Callable[..., bytes], learning: str
 ) -> None:
-    guard = stamped_guard(clock)
+    guard = stamped_guard(clock, learning)
     bounce = bounce_returning(our_answer_to(guard, "vera@customer.example"))
     guard.check(bounce, recipient=HELP)
     assert guard.check(mail(VICTIM), recipient=HELP).rule == "bounced-recipient"
+
+
+@pytest.mark.parametrize("learning", ["stamped", "verified"])
+def test_our_token_replayed_in_a_bounce_naming_another_address_blocks_nobody(
+    clock: Clock, mail: Callable[..., bytes], learning: str
+) -> None:
+    # The attacker got an acknowledgement of his own ticket and pastes its headers into
+    # a DSN naming the victim, whom we answered today.
+    guard = stamped_guard(clock, learning)
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed
+    clock.advance(3601)
+    ours = our_answer_to(guard, "mallory@evil.example")
+    bounce = bounce_returning(ours).replace(
+        b"Final-Recipient: rfc822; mallory@evil.example",
+        b"Final-Recipient: rfc822; " + VICTIM_ADDRESS,
+    )
+    guard.check(bounce, recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed
+
+
+def test_an_old_token_of_ours_teaches_nothing(clock: Clock, mail: Callable[..., bytes]) -> None:
+    guard = stamped_guard(clock)
+    bounce = bounce_returning(our_answer_to(guard, "vera@customer.example"))
+    clock.advance(guard.policy.answer_memory + 1)
+    guard.check(bounce, recipient=HELP)
+    assert guard.check(mail(VICTIM), recipient=HELP).allowed
 
 
 def test_learning_can_be_turned_off(clock: Clock, mail: Callable[..., bytes]) -> None:

@@ -78,4 +78,9 @@ def test_a_ladder_needs_distinct_limits() -> None:
 def test_a_ladder_keeps_the_largest_count_and_window_per_scope() -> None:
     ladder = LimitLadder(DEFAULT_LIMITS)
     shape = {p.scope: (p.window, p.keep) for p in ladder.scopes}
-    assert shape == {"pair": (86400.0, 40), "thread": (36000.0, 100)}
+    assert shape == {
+        "pair": (86400.0, 40),
+        "thread": (36000.0, 100),
+        "domain": (3600.0, 120),
+        "answers": (3600.0, 30),
+    }

@@ -75,10 +75,13 @@ def test_scopes_count_independently(clock: FakeClock) -> None:
     assert rates.hit(sender=A, recipient="x@y.org", thread="<t1@h>").allowed
     assert rates.hit(sender=A, recipient="z@y.org", thread="<t2@h>").allowed
     assert rates.hit(sender=A, recipient="w@y.org").exceeded == Limit(2, "1h", "sender")
-    # A loop that changes addresses on every message is still caught by its thread.
-    for i in range(3):
+    # A thread counts per sender: strangers who cite it do not spend each other's count,
+    # while events without a sender count on the thread alone.
+    for i in range(4):
         assert rates.hit(sender=f"u{i}@h.org", thread="<t3@h>").allowed
-    assert rates.hit(sender="u9@h.org", thread="<t3@h>").exceeded == Limit(3, "1h", "thread")
+    for _ in range(3):
+        assert rates.hit(thread="<t3@h>").allowed
+    assert rates.hit(thread="<t3@h>").exceeded == Limit(3, "1h", "thread")
 
 
 def test_events_without_the_limited_part_are_allowed_and_not_counted(clock: FakeClock) -> None:
