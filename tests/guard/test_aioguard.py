@@ -162,6 +162,30 @@ def test_protect_and_dispatching() -> None:
     assert [d.rule for d in suppressed] == ["rate-limit", "rate-limit"]
 
 
+def test_a_failed_dispatch_is_refunded() -> None:
+    async def scenario() -> list[bool]:
+        guard = AsyncGuard([Limit(1, "1h")], own_addresses=[HELP])
+        for _ in range(3):
+            with pytest.raises(ConnectionError):  # noqa: PT012 (the body is the dispatch)
+                async with guard.dispatching(person(), recipient=HELP) as decision:
+                    assert decision.allowed
+                    raise ConnectionError("SMTP server down")
+
+        @guard.protect(recipient=HELP)
+        async def failing(message: bytes) -> None:
+            raise ConnectionError("SMTP server down")
+
+        with pytest.raises(ConnectionError):
+            await failing(person())
+        results = []
+        for _ in range(2):
+            async with guard.dispatching(person(), recipient=HELP) as decision:
+                results.append(decision.allowed)
+        return results
+
+    assert asyncio.run(scenario()) == [True, False]
+
+
 def test_store_failure_policies() -> None:
     async def scenario() -> None:
         allow = AsyncGuard(store=FailingStore())
