@@ -300,7 +300,7 @@ class Desk:
         """Our acknowledgement of ``mail``, or None when the guard suppresses it."""
         decision = self.decide(mail)
         if not decision.allowed:
-            self.suppressed[decision.rule or "?"] += 1
+            self.suppressed[deciding(decision)] += 1
             return None
         self.acks += 1
         return self.acknowledgement(mail)
@@ -325,6 +325,12 @@ class Desk:
         ack.set_payload("Thank you for your message. We will answer as soon as we can.\n", "utf-8")
         self.guard.stamp(ack, replying_to=mail.raw)
         return Mail(wire_bytes(ack), self.address)
+
+
+def deciding(decision: loopguard.Decision) -> str:
+    """The rule that suppressed, with the rung of a limit (``rate-limit/pair``)."""
+    rung = getattr(decision, "rung", None)  # the lab also measures guards without rungs
+    return f"{decision.rule or '?'}/{rung}" if rung else decision.rule or "?"
 
 
 # -- loops ---------------------------------------------------------------------------------
