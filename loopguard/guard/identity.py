@@ -26,6 +26,7 @@ __all__ = [
     "Identities",
     "IdentityReader",
     "RecipientSource",
+    "answer_addresses",
     "organization_of",
     "recipient_of",
 ]
