@@ -38,8 +38,8 @@ MetricsHook = Callable[[Action, tuple[Reason, ...]], None]
 class DecisionMetrics(Protocol):
     """A metrics backend that sees each counted decision whole (e.g. a Prometheus exporter).
 
-    Counted decisions are those of ``check`` and of a ``dispatching`` block's clean exit;
-    ``peek`` is not counted.
+    Counted decisions are those of ``check``, ``protect`` and a ``dispatching`` block (on
+    entry: the count is taken with the decision); ``peek`` is not counted.
     """
 
     def observe_decision(self, decision: Decision, seconds: float) -> None:
@@ -49,7 +49,7 @@ class DecisionMetrics(Protocol):
 
     def observe_store_failure(self, operation: str, error: StoreError) -> None:
         """A store call failed during ``operation`` (``"check"``, ``"peek"``,
-        ``"record"``, ``"reset"`` or ``"forget_bounce"``)."""
+        ``"record"``, ``"reset"``, ``"forget_bounce"`` or ``"refund"``)."""
 
 
 #: What ``metrics=`` takes.

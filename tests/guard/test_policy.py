@@ -128,11 +128,40 @@ def test_guard_from_dict_defaults() -> None:
         ({"policy": {"triggers": {"ack": {}}}}, "policy.triggers.ack.categories: missing"),
         ({"policy": {"do_not_mail": [""]}}, r"policy.do_not_mail\[0\]"),
         ({"policy": "strict"}, "policy: expected a table"),
+        ({"policy": {"answer_memory": "a week"}}, "policy.answer_memory"),
+        ({"policy": {"subaddress_separators": "a"}}, "policy.subaddress_separators"),
+        ({"policy": {"subaddress_separators": 1}}, "policy.subaddress_separators"),
+        ({"policy": {"free_mail_domains": ["gmail com"]}}, r"policy.free_mail_domains\[0\]"),
+        ({"policy": {"own_list_ids": ["<>"]}}, r"policy.own_list_ids\[0\]"),
     ],
 )
 def test_errors_name_the_field(data: dict[str, object], field: str) -> None:
     with pytest.raises(ConfigurationError, match=field):
         load_config(data)
+
+
+def test_the_identity_settings_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "guard.toml"
+    path.write_text(
+        "[policy]\n"
+        'learn_bounces = "stamped"\n'
+        'answer_memory = "5d"\n'
+        'subaddress_separators = "+-"\n'
+        'free_mail_domains = ["gmail.com", "Example-Mail.COM"]\n'
+        'own_list_ids = ["Support <support.example.org>"]\n'
+        'repeat_limits = ["3/1h sender", "10/1h domain", "20/1h recipient"]\n'
+    )
+    policy = load_config(path).policy
+    assert policy.learn_bounces == "stamped"
+    assert policy.answer_memory == 5 * 86400
+    assert policy.subaddress_separators == "+-"
+    assert policy.free_mail_domains == frozenset({"gmail.com", "example-mail.com"})
+    assert policy.is_own_list("<SUPPORT.example.org>")
+    assert not policy.is_own_list("<news.example.org>")
+    assert [limit.key for limit in policy.repeat_limits] == ["sender", "domain", "recipient"]
+    ini = tmp_path / "guard.ini"
+    ini.write_text("[policy]\nown_list_ids = <a.example.org>, <b.example.org>\n")
+    assert load_config(ini).policy.own_list_ids == frozenset({"a.example.org", "b.example.org"})
 
 
 def test_bad_files(tmp_path: Path) -> None:
