@@ -36,7 +36,7 @@ CHECK_SECONDS_BUCKETS: Final = (
 NO_RULE: Final = "none"
 OTHER: Final = "other"
 #: What the guard was doing when a store call failed (loopguard.guard.sansio).
-STORE_OPERATIONS: Final = ("check", "peek", "record", "reset", "forget_bounce")
+STORE_OPERATIONS: Final = ("check", "peek", "record", "refund", "reset", "forget_bounce")
 # Rule names are kebab-case identifiers: no '@', no space, no free text fits.
 _RULE_NAME: Final = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _RULE_NAME_MAX: Final = 64

@@ -28,6 +28,7 @@ from loopguard.guard.policy import Policy
 from loopguard.metrics import PrometheusMetrics, rule_label
 from loopguard.rate.tracker import Limit
 from loopguard.stores import Touch
+from loopguard.stores.memory import MemoryStore
 from loopguard.testing import FakeClock, build_message
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,8 +157,39 @@ def test_store_failures_and_degraded_decisions() -> None:
         for (name, labels), count in samples.items()
         if name == "loopguard_store_failures_total"
     }
-    assert failures == {"check": 2, "peek": 0, "record": 1, "reset": 0, "forget_bounce": 1}
+    assert failures == {
+        "check": 2,
+        "peek": 0,
+        "record": 1,
+        "refund": 0,
+        "reset": 0,
+        "forget_bounce": 1,
+    }
     assert "unreachable" not in text  # the error goes to the log, not into a label
+
+
+class RefundFailingStore(MemoryStore):
+    """Counts like the memory store, but cannot take a reserved count back."""
+
+    def refund(self, touches: Sequence[Touch], *, now: float) -> None:
+        raise StoreError("store unreachable")
+
+
+def test_a_failed_refund_is_counted_as_one() -> None:
+    registry = CollectorRegistry()
+    guard = Guard(
+        store=RefundFailingStore(), metrics=PrometheusMetrics(registry), clock=FakeClock()
+    )
+
+    def send_fails() -> None:
+        with guard.dispatching(person(), recipient=HELP) as decision:
+            assert decision.allowed
+            raise RuntimeError("the SMTP relay refused the acknowledgement")
+
+    with pytest.raises(RuntimeError):
+        send_fails()
+    _, samples = scrape(registry)
+    assert value(samples, "loopguard_store_failures_total", operation="refund") == 1
 
 
 def test_async_guard_exposes_the_same_series() -> None:
