@@ -114,13 +114,21 @@ class Classifier:
                 and not reads_no_absence(reasons, self.roles)
             ):
                 machine_sent = self.roles.any(reasons, Role.MACHINE_SENT)
+                automatic = machine_sent or any(
+                    Role.GENERIC_AUTOMATION in played and Role.WEAK not in played
+                    for played in map(self.roles.of, reasons)
+                )
                 # Conversational phrases are looked for when they may outweigh weak
                 # evidence of a machine (a no-reply sender); other person signs are cheap.
                 weak = self.roles.any(reasons, Role.WEAK)
                 step = TextStep(self.patterns, self.text_threshold)
                 reasons.extend(
                     step.read(
-                        view, machine_sent=machine_sent, weak=weak, reply_to_ours=reply_to_ours
+                        view,
+                        machine_sent=machine_sent,
+                        automatic=automatic,
+                        weak=weak,
+                        reply_to_ours=reply_to_ours,
                     )
                 )
         bounce: Bounce | None = None

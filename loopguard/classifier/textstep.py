@@ -41,14 +41,22 @@ class TextStep:
     threshold: float
 
     def read(
-        self, view: MessageView, *, machine_sent: bool, weak: bool, reply_to_ours: bool
+        self,
+        view: MessageView,
+        *,
+        machine_sent: bool,
+        automatic: bool,
+        weak: bool,
+        reply_to_ours: bool,
     ) -> Iterator[Reason]:
         """Every piece of evidence the text holds; never raises.
 
-        ``machine_sent``: the headers say a machine sent it without saying which kind; a
-        short text with reply signals from such a sender is an autoresponder. ``weak``:
-        weak machine evidence (a no-reply sender) is to be weighed, so conversational
-        phrases are looked for even when nothing says auto-reply.
+        ``machine_sent``: the headers say a machine sent it without saying which kind (a
+        null return path, ``Precedence: bulk``); a short text with reply evidence from such
+        a sender is an autoresponder. ``automatic``: some header says a machine sent it,
+        so the text's length is no sign of a person. ``weak``: weak machine evidence (a
+        no-reply sender) is to be weighed, so conversational phrases are looked for even
+        when nothing says auto-reply.
         """
         try:
             body = author_text(view, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
@@ -58,6 +66,7 @@ class TextStep:
                 self.patterns,
                 reply_to_ours=reply_to_ours,
                 person_phrases=weak,
+                automatic=automatic,
             )
             reply = body.quoted and self.patterns.reply_prefix.match(view.subject) is not None
             notice = self._notice(view, body, assessment, reply=reply)
@@ -74,6 +83,8 @@ class TextStep:
 
     def _out_of_office(self, assessment: TextAssessment, *, machine_sent: bool) -> Iterator[Reason]:
         score = assessment.confidence
+        # (``short`` is only reported where the context counts: reply evidence, and no
+        # sign of a person against it.)
         if machine_sent and assessment.short and 0.0 < score < self.threshold:
             score = 1.0 - (1.0 - score) * (1.0 - _MACHINE_SENT_WEIGHT)
             yield Reason("machine-sent-reply-text", None, "reply text from a machine sender", 0.5)

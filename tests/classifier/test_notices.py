@@ -109,3 +109,33 @@ def test_evidence_lists_extend_at_run_time() -> None:
 def test_bad_evidence_entries_raise(field: str, entry: str) -> None:
     with pytest.raises(ConfigurationError, match=field):
         load_patterns({"language": "en", field: [entry]})
+
+
+@pytest.mark.parametrize(
+    ("text", "greeting"),
+    [
+        ("Hi Anna,\nthanks", "Hi Anna"),
+        ("Hallo Herr Becker,", "Hallo Herr Becker"),
+        ("Bonjour Madame Roux, merci", "Bonjour Madame Roux"),
+        ("Dear Mr. Smith,", "Dear Mr. Smith"),
+        ("Dzień dobry Pani Katarzyno,", "Dzień dobry Pani Katarzyno"),
+        ("Здравствуйте, Анна Сергеевна!", "Здравствуйте, Анна Сергеевна"),
+        ("Kedves Kiss Péter!", "Kedves Kiss Péter"),
+        ("Bonjour Madame,", None),
+        ("Dear Sir or Madam,", None),
+        ("Sehr geehrte Damen und Herren,", None),
+        ("Dear Valued Customer,", None),
+        ("Hi all,", None),
+        ("Hello, My name is Bob", None),
+        ("Здравствуйте! Если у Вас", None),
+        ("Hi, I am away", None),
+        ("您好，王先生", None),  # no letter case: never a name
+    ],
+)
+def test_a_greeting_by_name(text: str, greeting: str | None) -> None:
+    assert notice_patterns(default_patterns()).greeted_by_name(text) == greeting
+
+
+def test_generic_addressees_are_single_words() -> None:
+    with pytest.raises(ConfigurationError, match="one word"):
+        load_patterns({"language": "en", "generic_addressees": ["Sir or Madam"]})

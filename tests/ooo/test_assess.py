@@ -166,3 +166,79 @@ def test_a_question_in_quotation_marks_is_not_the_authors(patterns: PatternSet) 
     text = 'I am on leave until 5 May. This reply concerns your message "Can we meet?".'
     rules = [reason.rule for reason in _assess(patterns, "Re: x", text).reasons]
     assert "body-question" not in rules
+
+
+def test_an_automatic_message_statement_alone_is_no_reply(patterns: PatternSet) -> None:
+    # "This is an automatic message" says a machine wrote the text, not that it answers one.
+    assessment = _assess(patterns, "Your parcel", "This is an automated message. Do not reply.")
+    assert assessment.confidence <= 0.5
+    assert "body-automatic-statement" not in [r.rule for r in assessment.reasons]
+
+
+def test_an_automatic_message_statement_adds_to_reply_evidence(patterns: PatternSet) -> None:
+    text = "This is an automated message. I am on vacation."
+    rules = [reason.rule for reason in _assess(patterns, "Re: x", text).reasons]
+    assert "body-automatic-statement" in rules
+    assert _assess(patterns, "Re: x", text).is_auto_reply()
+
+
+def test_contact_formulas_are_no_reply_evidence(patterns: PatternSet) -> None:
+    text = "The attachment was removed. If you have questions, please contact the Service Desk."
+    assessment = _assess(patterns, "Attachment removed", text, reply_to_ours=True)
+    assert assessment.confidence <= 0.5
+    assert "reply-to-ours" not in [r.rule for r in assessment.reasons]
+
+
+def test_thanks_for_the_message_is_reply_evidence(patterns: PatternSet) -> None:
+    text = "Thank you for your e-mail. I will endeavour to reply as soon as possible."
+    assessment = _assess(patterns, "Re: x", text)
+    assert "body-short" in [reason.rule for reason in assessment.reasons]
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Auto: Unfall gestern", "Hallo Herr Brandt,\n\nwann kann ich den Wagen bringen?\n\nJan"),
+        ("OOO: Henderson account", "Hi Mark,\n\nCould you take the calls on Tuesday?\n\nLeah"),
+        ("Absence : certificat", "Bonjour Madame Roux,\n\nEst-ce suffisant ?\n\nPaul"),
+    ],
+)
+def test_a_subject_prefix_alone_never_decides_over_a_person(
+    patterns: PatternSet, subject: str, text: str
+) -> None:
+    assert not _assess(patterns, subject, text).is_auto_reply()
+    assert _assess(patterns, subject, "").is_auto_reply()  # the prefix alone still decides
+
+
+def test_a_greeting_by_name_keeps_the_context_out(patterns: PatternSet) -> None:
+    text = "Hi Daniel,\n\nThanks. I am travelling, so email is best.\n\nGrace"
+    assessment = _assess(patterns, "Re: x", text, reply_to_ours=True)
+    rules = [reason.rule for reason in assessment.reasons]
+    assert "body-greeting-name" in rules
+    assert "reply-to-ours" not in rules
+    assert "body-short" not in rules
+    assert not assessment.is_auto_reply()
+
+
+def test_a_machine_statement_keeps_the_context_despite_a_greeting(patterns: PatternSet) -> None:
+    text = "Hello John,\n\nWe have received your request. Your ticket number is 4411."
+    assessment = _assess(patterns, "Ticket 4411", text)
+    assert "body-short" in [reason.rule for reason in assessment.reasons]
+    assert assessment.is_auto_reply()
+
+
+def test_an_acknowledgement_quoted_in_a_reply_subject_does_not_count(
+    patterns: PatternSet,
+) -> None:
+    subject = "Re: [Case 10442] We have received your request"
+    assert _assess(patterns, subject, "Thanks, see you.").confidence == 0.0
+    assert _assess(patterns, "We have received your request", "Case 10442").confidence > 0
+
+
+def test_length_is_no_sign_of_a_person_when_a_machine_sent_it(patterns: PatternSet) -> None:
+    text = "We have received your request, number HELP-1.\n" + "Portal news. " * 200
+    human = _assess(patterns, "HELP-1", text)
+    machine = _assess(patterns, "HELP-1", text, automatic=True)
+    assert "body-long" in [r.rule for r in human.reasons]
+    assert "body-long" not in [r.rule for r in machine.reasons]
+    assert machine.confidence > human.confidence

@@ -13,8 +13,9 @@ from collections.abc import Callable
 import pytest
 
 from loopguard.classifier.text.authortext import author_text
-from loopguard.classifier.text.outofoffice import assess_text, subject_evidence
+from loopguard.classifier.text.outofoffice import assess_text
 from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.text.subject import subject_evidence
 
 BOUND_SECONDS = 5.0
 MB = 1_000_000

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from loopguard.classifier.text.languages import LanguageData, default_patterns
-from loopguard.classifier.text.outofoffice import (
+from loopguard.classifier.text.patterns import PatternSet
+from loopguard.classifier.text.subject import (
     SUBJECT_PREFIX_CONFIDENCE,
     SUBJECT_QUOTED_CONFIDENCE,
     subject_evidence,
 )
-from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Category
 
 

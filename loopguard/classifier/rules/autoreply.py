@@ -6,7 +6,7 @@ import re
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.roles import Role
-from loopguard.classifier.text.outofoffice import subject_evidence
+from loopguard.classifier.text.subject import subject_evidence
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.view import MessageView
 

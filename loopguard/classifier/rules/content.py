@@ -63,6 +63,16 @@ TEXT_FINDINGS: tuple[Finding, ...] = (
     ),
     Finding("body-person-phrase", None, 0.55, "conversational phrases of a person", _PERSON),
     Finding("body-question", None, 0.3, "the author asks a question", _PERSON),
+    # A greeting by name keeps the context (a short text, an answer to our mail) and a
+    # subject prefix alone from making an auto-reply; it is no person evidence to the
+    # decision: notifications greet their recipient by name too.
+    Finding(
+        "body-greeting-name",
+        None,
+        0.35,
+        "the text opens by greeting someone by name ('Hi Anna,', 'Hallo Herr Becker,'; "
+        "greetings and generic_addressees in the language data)",
+    ),
     # Length lowers the out-of-office score but is no sign of a person to the decision:
     # notifications and reports are long too.
     Finding("body-long", None, 0.5, "a long text (1,500 characters or more)"),

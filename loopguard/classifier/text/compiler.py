@@ -25,7 +25,13 @@ from loopguard.classifier.text.patterns import (
 if TYPE_CHECKING:
     from loopguard.classifier.text.languages import LanguageData
 
-__all__ = ["compile_address_words", "compile_languages", "compile_phrase_list", "compile_prefixes"]
+__all__ = [
+    "compile_address_words",
+    "compile_greetings",
+    "compile_languages",
+    "compile_phrase_list",
+    "compile_prefixes",
+]
 
 _BODY_STAR = r"[^\n]{0,60}?"
 _LINE_STAR = r"[^\n]{0,200}?"
@@ -81,6 +87,14 @@ def compile_address_words(languages: tuple[LanguageData, ...], kind: str) -> re.
     """One local-part regex from an address-word list, like the no-reply senders."""
     entries = [entry for data in languages for entry in getattr(data, kind)]
     return re.compile(_noreply_regex(entries), re.I)
+
+
+def compile_greetings(languages: tuple[LanguageData, ...]) -> re.Pattern[str]:
+    """The salutations of every language ("Hi", "Sehr geehrte", "Dzień dobry") at the start
+    of a text, and the words that follow them on the same line (group ``words``)."""
+    entries = [entry for data in languages for entry in data.greetings]
+    names = _alternation(entries, _literal) if entries else r"(?!)"
+    return re.compile(rf"\s*+(?:{names})\b[ \t,]*+(?P<words>[^\n]{{0,80}})", re.I)
 
 
 def _reply_prefix_regex(prefixes: list[str]) -> str:

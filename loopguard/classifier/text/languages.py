@@ -53,6 +53,8 @@ LITERAL_KINDS = (
     "noreply_senders",
     "read_receipt_subjects",
     "notification_senders",
+    "greetings",
+    "generic_addressees",
 )
 #: Address-word lists: local-part words, ASCII, as in ``noreply_senders``.
 ADDRESS_KINDS = ("noreply_senders", "notification_senders")
@@ -63,6 +65,7 @@ EVIDENCE_KINDS = (
     "request_acknowledgements",
     "notification_phrases",
     "automatic_notices",
+    "contact_phrases",
 )
 _PHRASE_LISTS = PHRASE_KINDS + EVIDENCE_KINDS
 _LIST_FIELDS = LITERAL_KINDS + _PHRASE_LISTS + LINE_KINDS
@@ -99,7 +102,10 @@ class LanguageData:
     request_acknowledgements: tuple[str, ...] = ()
     notification_phrases: tuple[str, ...] = ()
     automatic_notices: tuple[str, ...] = ()
+    contact_phrases: tuple[str, ...] = ()
     notification_senders: tuple[str, ...] = ()
+    greetings: tuple[str, ...] = ()
+    generic_addressees: tuple[str, ...] = ()
 
 
 def load_patterns(
@@ -220,6 +226,8 @@ def _entry_problem(text: str, key: str) -> str | None:
     stars = text.count("*")
     if key == "autoreply_subjects" and stars == 1 and text.endswith(" *"):
         return None  # "Away until *": the prefix may run straight into the rest of the subject
+    if key == "generic_addressees" and " " in text:
+        return "must be one word"
     if key in ADDRESS_KINDS and not _NOREPLY_ENTRY.fullmatch(text):
         return "must be ASCII letters and digits, words separated by one space, '-' or '_'"
     if key in LITERAL_KINDS and stars:

@@ -21,6 +21,7 @@ from typing import Literal
 
 from loopguard.classifier.text.compiler import (
     compile_address_words,
+    compile_greetings,
     compile_phrase_list,
     compile_prefixes,
 )
@@ -45,12 +46,14 @@ EvidenceKind = Literal[
     "request_acknowledgements",
     "notification_phrases",
     "automatic_notices",
+    "contact_phrases",
 ]
 _KINDS: tuple[EvidenceKind, ...] = (
     "read_receipt_statements",
     "request_acknowledgements",
     "notification_phrases",
     "automatic_notices",
+    "contact_phrases",
 )
 #: A notification score at or above this names ``auto_generated``.
 NOTICE_THRESHOLD = 0.6
@@ -68,10 +71,17 @@ _MAX_NOTICE = 0.9
 # Factors for the signs of a person (a notification asks "Questions?" in its footer, so a
 # question weighs less than in the out-of-office score; a quoted reply weighs more).
 _PERSON_PHRASE_FACTORS = (0.45, 0.7)
+_SENDER_PHRASE_FACTORS = (0.8,)
 _QUESTION_FACTOR = 0.8
 _QUOTED_FACTOR = 0.7
 _REPLY_FACTOR = 0.5
 _DETAIL_CHARS = 120
+# A greeting opens the text: its salutation and the few words after it.
+_GREETING_CHARS = 160
+_GREETING_WORDS = 3
+_MIN_NAME = 2
+_NAME_WORD = re.compile(r"([^\W\d_][^\W\d_'’]*)(\.?)")
+_AFTER_NAME = frozenset(",!:;.?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +136,9 @@ class NoticePatterns:
     read_receipt_subject: re.Pattern[str]
     notification_sender: re.Pattern[str]
     index: Mapping[EvidenceKind, PhraseIndex]
+    greeting: re.Pattern[str]
+    generic_addressees: frozenset[str]
+    """Words after a salutation that name nobody ("Sir", "Kunde", "Madame", "team")."""
 
     def find(self, kind: EvidenceKind, text: Searchable) -> tuple[NoticeMatch, ...]:
         """Matches of one list in ``text``, left to right, overlapping ones dropped."""
@@ -143,6 +156,41 @@ class NoticePatterns:
                 kept.append(hit)
         return tuple(kept)
 
+    def greeted_by_name(self, text: str) -> str | None:
+        """The salutation that opens ``text`` when it names a person ("Hi Anna,", "Hallo
+        Herr Becker,", "Здравствуйте, Анна!"), else ``None``.
+
+        After the salutation, honorifics and generic addressees ("Dear Customer", "Sehr
+        geehrte Damen und Herren") name nobody; one to three capitalized words that end
+        at punctuation or the end of the line do ("Hello, My name is" does not). Scripts
+        without letter case never match.
+        """
+        found = self.greeting.match(text[:_GREETING_CHARS])
+        if found is None:
+            return None
+        rest = found.group("words")
+        names = position = 0
+        ended = False
+        for token in _NAME_WORD.finditer(rest):
+            if rest[position : token.start()].strip(" \t") or names == _GREETING_WORDS:
+                break  # punctuation ends the name
+            word = token.group(1)
+            position = token.end()
+            if word.casefold() in self.generic_addressees:
+                if names:
+                    break
+                continue
+            if len(word) < _MIN_NAME or not word[0].isupper():
+                return None
+            names += 1
+            ended = bool(token.group(2))
+            if ended:
+                break  # "Tom." ends the name
+        tail = rest[position:].lstrip(" \t")
+        if not names or not (ended or not tail or tail[0] in _AFTER_NAME):
+            return None
+        return text[found.start() : found.start("words") + position].strip()[:_DETAIL_CHARS]
+
 
 @functools.lru_cache(maxsize=8)
 def notice_patterns(patterns: PatternSet) -> NoticePatterns:
@@ -152,6 +200,10 @@ def notice_patterns(patterns: PatternSet) -> NoticePatterns:
         read_receipt_subject=compile_prefixes(languages, "read_receipt_subjects"),
         notification_sender=compile_address_words(languages, "notification_senders"),
         index={kind: PhraseIndex.build(compile_phrase_list(languages, kind)) for kind in _KINDS},
+        greeting=compile_greetings(languages),
+        generic_addressees=frozenset(
+            word.casefold() for data in languages for word in data.generic_addressees
+        ),
     )
 
 
@@ -197,11 +249,16 @@ def assess_notice(
         _reason("notice-automatic", match, _NOTICE_WEIGHT)
         for match in compiled.find("automatic_notices", text)[:1]
     ]
-    if positive and sender and compiled.notification_sender.search(local_part_of(sender)):
+    machine_address = bool(
+        positive and sender and compiled.notification_sender.search(local_part_of(sender))
+    )
+    if machine_address:
         positive.append(Reason("notice-sender", None, f"sender {sender}", _SENDER_WEIGHT))
     if not positive:
         return NoticeAssessment(0.0)
-    factor = _person_factor(text.text, text.folded, patterns, person, reply=reply)
+    # From a notification address ("scanner@", "orders@"), "attached" is the machine's word.
+    phrase_factors = _SENDER_PHRASE_FACTORS if machine_address else _PERSON_PHRASE_FACTORS
+    factor = _person_factor(text, patterns, person, phrase_factors, reply=reply)
     missing = 1.0
     for reason in positive:
         missing *= 1.0 - reason.confidence
@@ -209,14 +266,19 @@ def assess_notice(
 
 
 def _person_factor(
-    text: str, folded: str, patterns: PatternSet, person: tuple[Reason, ...], *, reply: bool
+    text: Searchable,
+    patterns: PatternSet,
+    person: tuple[Reason, ...],
+    phrase_factors: tuple[float, ...],
+    *,
+    reply: bool,
 ) -> float:
     found = {reason.rule for reason in person}
     factor = _QUESTION_FACTOR if "body-question" in found else 1.0
     factor *= _QUOTED_FACTOR if "body-quoted" in found else 1.0
     factor *= _REPLY_FACTOR if reply else 1.0
-    phrases = patterns.find("person_phrases", text, folded)
-    for _, phrase_factor in zip(phrases, _PERSON_PHRASE_FACTORS, strict=False):
+    phrases = patterns.find("person_phrases", text.text, text.folded)
+    for _, phrase_factor in zip(phrases, phrase_factors, strict=False):
         factor *= phrase_factor
     return factor
 

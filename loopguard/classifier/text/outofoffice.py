@@ -8,6 +8,7 @@ handles those that mark nothing. Its confidence therefore stays below header evi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from loopguard.classifier.text.authortext import BodyText
@@ -17,35 +18,23 @@ from loopguard.classifier.text.notices import (
     Searchable,
     notice_patterns,
 )
-from loopguard.classifier.text.patterns import (
-    PatternSet,
-    PhraseKind,
-    PhraseMatch,
-    fold,
-    language_of,
-)
+from loopguard.classifier.text.patterns import PatternSet, PhraseKind, PhraseMatch, fold
+from loopguard.classifier.text.subject import subject_evidence
 from loopguard.classifier.verdict import Category, Reason
 
 __all__ = [
     "DEFAULT_TEXT_THRESHOLD",
     "MAX_TEXT_CONFIDENCE",
-    "SUBJECT_PREFIX_CONFIDENCE",
-    "SUBJECT_QUOTED_CONFIDENCE",
-    "SUBJECT_SUFFIX_CONFIDENCE",
+    "PERSON_SIGNS",
+    "REPLY_EVIDENCE",
     "TextAssessment",
     "assess_text",
     "author_words",
+    "context_counts",
     "searched_words",
     "subject_evidence",
 ]
 
-#: An auto-reply prefix at the very start of the subject ("Automatic reply: …").
-SUBJECT_PREFIX_CONFIDENCE = 0.85
-#: An auto-reply marker at the end of the subject ("… (Automatic Response)", AOL style).
-SUBJECT_SUFFIX_CONFIDENCE = 0.6
-#: The prefix only after reply/forward prefixes ("Re: Automatic reply: …"): a person may be
-#: answering or forwarding an auto-reply, so this never decides alone.
-SUBJECT_QUOTED_CONFIDENCE = 0.3
 #: Text evidence never reaches the confidence of header evidence.
 MAX_TEXT_CONFIDENCE = 0.9
 #: ``assess_text`` confidence at or above which a host should call a message an auto-reply.
@@ -64,10 +53,40 @@ _BODY_WEIGHTS: dict[PhraseKind, tuple[str, float, int]] = {
 _ACK_RULE = "body-ack-statement"
 _ACK_WEIGHT = 0.6
 _ACKS = 2
+# Service formulas anyone writes ("please contact", "as soon as possible", "our opening
+# hours"): they add a little to reply evidence and are none themselves.
+_CONTACT_RULE = "body-contact-phrase"
+_CONTACT_WEIGHT = 0.2
+_CONTACTS = 2
+# "This is an automatic message" says a machine wrote the text, not that it answers one:
+# it adds to reply evidence, and alone it is a notification's statement (notices.py).
+_AUTOMATIC_RULE = "body-automatic-statement"
+_AUTOMATIC_WEIGHT = 0.4
 _SHORT_WEIGHT = 0.15
 _SHORT_RULE = "body-short"
 _SUBJECT_RULES = "subject-"
 _REPLY_TO_OURS_WEIGHT = 0.15
+#: Evidence that the text answers a message on its own: a subject prefix, a statement that
+#: it is an automatic reply, absence wording, thanks for the sender's message or a promise
+#: to answer it, a ticket acknowledgement. Without it, weak formulas ("please contact",
+#: "back on", "this is an automatic message") never make an auto-reply, whatever the
+#: context adds.
+REPLY_EVIDENCE = frozenset(
+    {
+        "subject-autoreply-prefix",
+        "subject-autoreply-suffix",
+        "body-autoreply-statement",
+        "body-absence-phrase",
+        "body-ack-phrase",
+        _ACK_RULE,
+    }
+)
+# Statements a person does not write in their own words: with one of them, the context
+# (a short text, an answer to our mail) still counts although the text greets someone.
+_MACHINE_STATEMENTS = frozenset({"body-autoreply-statement", _ACK_RULE})
+# Where the evidence falls short (no reply evidence, or a subject prefix alone over a text
+# that shows a person), the score stays below any sensible threshold.
+_SHORT_OF_EVIDENCE = 0.5
 # Auto-replies are short: a few lines, perhaps with a long legal footer.
 _SHORT_CHARS = 600
 _LONG_CHARS = 1500
@@ -81,6 +100,14 @@ _REPLY_QUOTE_FACTOR = 0.6
 _LONG_FACTOR = 0.75
 _VERY_LONG_FACTOR = 0.5
 _QUOTED_FACTOR = 0.85
+# A greeting that names someone ("Hi Anna,"): a sign of a person for the decision and for
+# the context above, but no penalty: acknowledgements greet by name too.
+_GREETING_RULE = "body-greeting-name"
+_GREETING_WEIGHT = 0.35
+#: The signs of a person that speak against the context and against a subject prefix alone.
+PERSON_SIGNS = frozenset(
+    {"body-person-phrase", "body-question", _GREETING_RULE, "body-quoted", "body-reply-quote"}
+)
 _URL = re.compile(r"(?:https?|ftp|mailto):[^\s<>\"]{1,2000}", re.IGNORECASE)
 _QUESTION_MARKS = ("?", "？", "؟")
 # Words a person cites in quotation marks ('my auto-reply says "I am out of the office"')
@@ -92,11 +119,8 @@ _INLINE_QUOTE = re.compile(
     r"|'(?<!\w')[^'\n]{1,300}'(?!\w)"
 )
 
+
 _DETAIL_CHARS = 120
-# A suffix marker sits in the last few words; never scan a megabyte subject for it.
-_SUFFIX_WINDOW = 200
-# Gateways add a tag or two ("[EXTERNAL]", "[SPAM]"); more than this is not a real subject.
-_MAX_TAGS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,78 +150,6 @@ class TextAssessment:
         return any(r.rule == _SHORT_RULE for r in self.reasons)
 
 
-def subject_evidence(subject: str, patterns: PatternSet) -> Reason | None:
-    """Find an auto-reply prefix in an (RFC 2047-decoded) subject.
-
-    Reply and forward prefixes in every loaded language are skipped first, however many
-    there are; the walk is linear in the subject's length.
-
-    Args:
-        subject: The decoded subject.
-        patterns: The compiled language data.
-
-    Returns:
-        ``subject-autoreply-prefix`` (confidence 0.85) for a prefix at the very start,
-        ``subject-quoted-autoreply`` (0.3) for one behind reply/forward prefixes,
-        ``subject-autoreply-suffix`` (0.6, or 0.3 when quoted) for an AOL-style marker at the
-        end, or ``None``.
-    """
-    text = subject.strip()
-    position, replies = _skip_reply_prefixes(text, patterns)
-    match = patterns.autoreply_subject.match(text, position)
-    if match:
-        rule, confidence = _prefix_rule(replies)
-        return _subject_reason(rule, confidence, text, language_of(match))
-    suffix = patterns.autoreply_subject_suffix.search(text[-_SUFFIX_WINDOW:])
-    if suffix:
-        # An AOL-style responder adds one "Re:" itself; more than one means a person replied.
-        quoted = replies > 1
-        rule = "subject-quoted-autoreply" if quoted else "subject-autoreply-suffix"
-        confidence = SUBJECT_QUOTED_CONFIDENCE if quoted else SUBJECT_SUFFIX_CONFIDENCE
-        return _subject_reason(rule, confidence, text, language_of(suffix))
-    return None
-
-
-def _skip_reply_prefixes(text: str, patterns: PatternSet) -> tuple[int, int]:
-    """Walk past "Re: AW: [tag] Fwd:" …; returns the position reached and the replies seen.
-
-    The count saturates at 2: callers only ask "none, one, or several". A run of reply
-    prefixes is consumed by one possessive regex, so 100k of them cost one C-level match.
-    The auto-reply prefix is tried first at each step, so "[Automatyczna odpowiedź] …" is
-    never skipped as a tag.
-    """
-    position = replies = tags = 0
-    while position < len(text) and not patterns.autoreply_subject.match(text, position):
-        run = patterns.reply_run.match(text, position)
-        if run:
-            first = patterns.reply_prefix.match(text, position)
-            replies = min(2, replies + (1 if first and first.end() == run.end() else 2))
-            position = run.end()
-            continue
-        tag = patterns.subject_tag.match(text, position)
-        if not tag or tags == _MAX_TAGS:
-            break
-        tags += 1
-        position = tag.end()
-    return position, replies
-
-
-def _prefix_rule(replies: int) -> tuple[str, float]:
-    if replies:
-        return "subject-quoted-autoreply", SUBJECT_QUOTED_CONFIDENCE
-    return "subject-autoreply-prefix", SUBJECT_PREFIX_CONFIDENCE
-
-
-def _subject_reason(rule: str, confidence: float, subject: str, language: str) -> Reason:
-    shown = subject[:_DETAIL_CHARS] + ("…" if len(subject) > _DETAIL_CHARS else "")
-    return Reason(
-        rule=rule,
-        category=Category.AUTO_REPLY,
-        detail=f"Subject: {shown} [{language}]",
-        confidence=confidence,
-    )
-
-
 def assess_text(
     subject: str,
     body: BodyText | None,
@@ -205,6 +157,7 @@ def assess_text(
     *,
     reply_to_ours: bool = False,
     person_phrases: bool = False,
+    automatic: bool = False,
 ) -> TextAssessment:
     """Score how likely the subject and the author's text come from an autoresponder.
 
@@ -212,7 +165,10 @@ def assess_text(
     return date, acknowledgement phrases, a short text, a reply to one of our messages) are
     combined as independent evidence; signs of a person (conversational phrases such as
     "let me know" or "out next week", a question, a long text, a cut quote) scale it down.
-    The result never exceeds :data:`MAX_TEXT_CONFIDENCE`.
+    Without reply evidence (:data:`REPLY_EVIDENCE`) the score stays below any threshold;
+    the context (a short text, a reply to our mail) counts only where no sign of a person
+    speaks against it, and a subject prefix alone never decides over a text that shows a
+    person. The result never exceeds :data:`MAX_TEXT_CONFIDENCE`.
 
     Args:
         subject: The decoded subject.
@@ -223,6 +179,8 @@ def assess_text(
         person_phrases: Look for conversational phrases even when nothing says auto-reply
             (the other signs of a person, a question, a long text, a quote, are always
             reported: they are cheap).
+        automatic: The headers say a machine sent the message: its length is then no sign
+            of a person.
 
     Returns:
         The confidence and the reasons, penalties included (category ``HUMAN``).
@@ -230,14 +188,19 @@ def assess_text(
     text = _unwrap(body.text) if body else ""
     searched = searched_words(text)
     folded = fold(searched)
-    positive = _positive_signals(subject, text, searched, folded, patterns, reply_to_ours)
+    reply = patterns.reply_prefix.match(subject.lstrip()) is not None
+    evidence = _evidence_signals(subject, searched, folded, patterns, reply=reply)
     # Person signs are reported even without positive signals: they are the person evidence
     # the decision weighs against weak evidence of a machine (a no-reply sender).
-    phrases = person_phrases or bool(positive)
-    reply = patterns.reply_prefix.match(subject.lstrip()) is not None
-    penalties = _person_signs(text, searched, folded, body, patterns, phrases=phrases, reply=reply)
-    confidence = _combine(positive, penalties) if positive else 0.0
-    return TextAssessment(round(confidence, 4), tuple(positive + penalties))
+    phrases = person_phrases or bool(evidence)
+    signs = _person_signs(
+        text, searched, folded, body, patterns, phrases=phrases, reply=reply, automatic=automatic
+    )
+    if not evidence:
+        return TextAssessment(0.0, tuple(signs))
+    positive = evidence + _context_signals(evidence, signs, text, ours=reply_to_ours)
+    confidence = min(_combine(positive, signs), _ceiling(evidence, signs))
+    return TextAssessment(round(confidence, 4), tuple(positive + signs))
 
 
 def searched_words(text: str) -> str:
@@ -255,33 +218,79 @@ def author_words(body: BodyText | None) -> str:
     return searched_words(_unwrap(body.text)) if body else ""
 
 
-def _positive_signals(
-    subject: str, text: str, searched: str, folded: str, patterns: PatternSet, ours: bool
+def _evidence_signals(
+    subject: str, searched: str, folded: str, patterns: PatternSet, *, reply: bool
 ) -> list[Reason]:
-    """The signals of an autoresponder: the subject, phrases, a short text, a reply to us."""
-    positive: list[Reason] = []
+    """What the subject and the text say: a prefix, statements, phrases (no context)."""
+    found: list[Reason] = []
     subject_reason = subject_evidence(subject, patterns)
     if subject_reason:
-        positive.append(subject_reason)
+        found.append(subject_reason)
     for kind, (rule, weight, most) in _BODY_WEIGHTS.items():
-        positive.extend(
+        found.extend(
             _phrase_reason(rule, match, weight)
             for match in patterns.find(kind, searched, folded)[:most]
         )
     # A ticket system's stock acknowledgement ("we have received your request, case 4711
     # has been created") is what RFC 3834 calls a response, even when nothing marks it.
-    # The subject is searched too: "We have received your request [#4711]".
-    heard = Searchable.of(f"{subject}\n{searched[:NOTICE_CHARS]}")
-    acks = notice_patterns(patterns).find("request_acknowledgements", heard)
-    positive.extend(_phrase_reason(_ACK_RULE, match, _ACK_WEIGHT) for match in acks[:_ACKS])
-    if positive and text and len(text) <= _SHORT_CHARS:
-        positive.append(
-            Reason(_SHORT_RULE, Category.AUTO_REPLY, f"{len(text)} characters", _SHORT_WEIGHT)
+    # The subject is searched too ("We have received your request [#4711]"), unless it
+    # answers another message: "Re: We have received your request" quotes our subject.
+    heard = Searchable.of(
+        searched[:NOTICE_CHARS] if reply else f"{subject}\n{searched[:NOTICE_CHARS]}"
+    )
+    notices = notice_patterns(patterns)
+    acks = notices.find("request_acknowledgements", heard)
+    found.extend(_phrase_reason(_ACK_RULE, match, _ACK_WEIGHT) for match in acks[:_ACKS])
+    contacts = notices.find("contact_phrases", heard)[:_CONTACTS]
+    found.extend(_phrase_reason(_CONTACT_RULE, match, _CONTACT_WEIGHT) for match in contacts)
+    if any(reason.rule in REPLY_EVIDENCE for reason in found):
+        automatic = notices.find("automatic_notices", heard)[:1]
+        found.extend(
+            _phrase_reason(_AUTOMATIC_RULE, match, _AUTOMATIC_WEIGHT) for match in automatic
         )
-    if positive and ours:
+    return found
+
+
+def _context_signals(
+    evidence: list[Reason], signs: list[Reason], text: str, *, ours: bool
+) -> list[Reason]:
+    """A short text and an answer to our mail complete reply evidence, unless the text
+    shows a person and states nothing only a machine states."""
+    if not context_counts(evidence, signs):
+        return []
+    context: list[Reason] = []
+    if text and len(text) <= _SHORT_CHARS:
+        detail = f"{len(text)} characters"
+        context.append(Reason(_SHORT_RULE, Category.AUTO_REPLY, detail, _SHORT_WEIGHT))
+    if ours:
         detail = "answers a message we sent"
-        positive.append(Reason("reply-to-ours", Category.AUTO_REPLY, detail, _REPLY_TO_OURS_WEIGHT))
-    return positive
+        context.append(Reason("reply-to-ours", Category.AUTO_REPLY, detail, _REPLY_TO_OURS_WEIGHT))
+    return context
+
+
+def context_counts(evidence: Iterable[Reason], signs: Iterable[Reason]) -> bool:
+    """Whether the context (a short text, an answer to our mail, a machine sender) may add
+    to the reply evidence: there is some, and no sign of a person speaks against it unless
+    the text states what only machines state ("your request has been registered")."""
+    rules = {reason.rule for reason in evidence}
+    if not rules & REPLY_EVIDENCE:
+        return False
+    return bool(rules & _MACHINE_STATEMENTS) or not any(s.rule in PERSON_SIGNS for s in signs)
+
+
+def _ceiling(evidence: list[Reason], signs: list[Reason]) -> float:
+    """Where the evidence falls short of an auto-reply, the score stays below a threshold:
+    no reply evidence at all, or a subject prefix over a silent text that shows a person
+    ("Auto: Unfall gestern" and a question)."""
+    rules = {reason.rule for reason in evidence}
+    if not rules & REPLY_EVIDENCE:
+        return _SHORT_OF_EVIDENCE
+    subject_only = not any(
+        r.rule in REPLY_EVIDENCE and not r.rule.startswith(_SUBJECT_RULES) for r in evidence
+    )
+    if subject_only and any(sign.rule in PERSON_SIGNS for sign in signs):
+        return _SHORT_OF_EVIDENCE
+    return MAX_TEXT_CONFIDENCE
 
 
 def _unwrap(text: str) -> str:
@@ -322,24 +331,29 @@ def _person_signs(
     *,
     phrases: bool = True,
     reply: bool = False,
+    automatic: bool = False,
 ) -> list[Reason]:
     """Penalty reasons; ``confidence`` holds 1 - factor, the strength of the human evidence.
 
     Phrases and questions are looked up in ``searched`` (``text`` without quoted speech,
     folded as ``folded``): an auto-reply citing the subject "Can we meet?" asks nothing.
-    Length is judged on the whole ``text``. ``reply``: the subject answers another message
-    and the text quotes it, as people's replies do (autoresponders rarely quote).
+    Length is judged on the whole ``text``, unless the headers say a machine sent it
+    (``automatic``). ``reply``: the subject answers another message and the text quotes
+    it, as people's replies do (autoresponders rarely quote).
     """
     found = patterns.find("person_phrases", searched, folded) if phrases else ()
     signs = [
         _phrase_reason("body-person-phrase", match, 1 - factor, Category.HUMAN)
         for match, factor in zip(found, _PERSON_FACTORS, strict=False)
     ]
+    greeted = notice_patterns(patterns).greeted_by_name(searched)
+    if greeted:
+        signs.append(Reason(_GREETING_RULE, Category.HUMAN, greeted, _GREETING_WEIGHT))
     unlinked = _URL.sub("", searched)
     questions = sum(unlinked.count(mark) for mark in _QUESTION_MARKS)
     for factor in _QUESTION_FACTORS[:questions]:
         signs.append(_sign("body-question", "the author asks a question", factor))
-    if len(text) > _LONG_CHARS:
+    if len(text) > _LONG_CHARS and not automatic:
         factor = _VERY_LONG_FACTOR if len(text) > _VERY_LONG_CHARS else _LONG_FACTOR
         signs.append(_sign("body-long", f"{len(text)} characters", factor))
     if body and body.quoted:
@@ -360,5 +374,6 @@ def _combine(positive: list[Reason], penalties: list[Reason]) -> float:
         missing *= 1.0 - reason.confidence
     confidence = 1.0 - missing
     for reason in penalties:
-        confidence *= 1.0 - reason.confidence
+        if reason.rule != _GREETING_RULE:
+            confidence *= 1.0 - reason.confidence
     return min(confidence, MAX_TEXT_CONFIDENCE)
