@@ -16,6 +16,7 @@ from loopguard.classifier.evidence import (
     Evidence,
     is_settled,
     reads_no_absence,
+    reports_failure,
 )
 from loopguard.classifier.rules.roles import Role, RoleIndex
 from loopguard.classifier.verdict import Bounce, Category, Reason, Verdict, clip_detail
@@ -28,6 +29,7 @@ __all__ = [
     "decide",
     "is_settled",
     "reads_no_absence",
+    "reports_failure",
 ]
 
 #: Content read from a text, with no header saying a machine sent it, is never surer than
@@ -200,15 +202,15 @@ def combined(confidences: list[float]) -> float:
 
 def _reports_are_not_replies(reasons: list[Reason], roles: RoleIndex) -> list[Reason]:
     """Postfix, Exim and many report generators stamp ``Auto-Submitted: auto-replied`` on
-    their reports (RFC 3834 allows it); on a report, or on mail from a mail system's
-    reporting account, it does not mean an auto-reply. Nor does a mail system's own report
-    text that reads like an absence notice ("This mailbox is no longer in use")."""
+    their reports (RFC 3834 allows it); on a report it does not mean an auto-reply. Nor does
+    a mail system's own report text that reads like an absence notice ("This mailbox is no
+    longer in use"). A message that reports nothing (no report structure, no failure
+    statement) is no report: a vacation reply sent from ``mail-daemon@`` is one."""
     if not any(reason.category is Category.AUTO_REPLY for reason in reasons):
         return reasons  # nothing to reinterpret (most messages)
-    played = [roles.of(reason) for reason in reasons]
-    reporter = any(Role.REPORTER in roles_of for roles_of in played)
-    if not (reporter or any(Role.REPORT_EVIDENCE in roles_of for roles_of in played)):
+    if not reports_failure(reasons, roles):
         return reasons
+    reporter = roles.any(reasons, Role.REPORTER)
     return [_as_report_evidence(r, roles.of(r), reporter=reporter) for r in reasons]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "Evidence",
     "is_settled",
     "reads_no_absence",
+    "reports_failure",
 ]
 
 #: Evidence below this confidence is reported but never decides a category.
@@ -218,5 +219,20 @@ def is_settled(reasons: Iterable[Reason], roles: RoleIndex) -> bool:
 
 
 def reads_no_absence(reasons: Iterable[Reason], roles: RoleIndex) -> bool:
-    """Whether out-of-office text would not count: a mail system's own report."""
+    """Whether a mail system's own account sent the message (MAILER-DAEMON, postmaster,
+    ``From: <>``): its text reads like an absence notice in reports ("this mailbox is no
+    longer in use"), so it is read only when nothing reports a failure."""
     return roles.any(reasons, Role.REPORTER)
+
+
+def reports_failure(reasons: Iterable[Reason], roles: RoleIndex) -> bool:
+    """Whether the message reports a delivery, by its structure or a failure statement."""
+    return any(
+        reason.category is not None
+        and reason.confidence >= DECIDING_CONFIDENCE
+        and bool(roles.of(reason) & _REPORTING)
+        for reason in reasons
+    )
+
+
+_REPORTING = frozenset({Role.STRUCTURE, Role.FAILURE_STATEMENT, Role.REPORT_EVIDENCE})

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from loopguard.classifier.bounce.step import BOUNCE_FINDINGS, bounce_step, needs_bounce_step
-from loopguard.classifier.decide import conclude, is_settled, reads_no_absence
+from loopguard.classifier.decide import conclude, is_settled, reads_no_absence, reports_failure
 from loopguard.classifier.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
 from loopguard.classifier.rules.body import BODY_RULES, BodyRule, BodySnapshot
 from loopguard.classifier.rules.content import TEXT_FINDINGS
@@ -104,42 +104,44 @@ class Classifier:
         ``reply_to_ours``: the message answers one we sent (see :func:`loopguard.classify`).
         """
         reasons = [*self._damage(view), *self._run_rules(view)]
+        deferred = False
         if not is_settled(reasons, self.roles):
             # The headers leave the kind open: read the size-capped body once.
             if self.body_rules:
                 reasons.extend(self._run_body_rules(view))
-            if (
-                self.text_heuristics
-                and not is_settled(reasons, self.roles)
-                and not reads_no_absence(reasons, self.roles)
-            ):
-                machine_sent = self.roles.any(reasons, Role.MACHINE_SENT)
-                automatic = machine_sent or any(
-                    Role.GENERIC_AUTOMATION in played and Role.WEAK not in played
-                    for played in map(self.roles.of, reasons)
-                )
-                # Conversational phrases are looked for when they may outweigh weak
-                # evidence of a machine (a no-reply sender); other person signs are cheap.
-                weak = self.roles.any(reasons, Role.WEAK)
-                step = TextStep(self.patterns, self.text_threshold)
-                reasons.extend(
-                    step.read(
-                        view,
-                        machine_sent=machine_sent,
-                        automatic=automatic,
-                        weak=weak,
-                        reply_to_ours=reply_to_ours,
-                    )
-                )
+            if self.text_heuristics and not is_settled(reasons, self.roles):
+                # A mail system's own account (MAILER-DAEMON, postmaster) sends reports:
+                # its text is read only once the bounce step found no failure in it.
+                deferred = reads_no_absence(reasons, self.roles)
+                if not deferred:
+                    reasons.extend(self._read_text(view, reasons, reply_to_ours))
         bounce: Bounce | None = None
         if needs_bounce_step(reasons, self.roles):
             reasons, bounce = bounce_step(view, reasons, self.roles, self.patterns)
+        if deferred and not reports_failure(reasons, self.roles):
+            # No failure, no report: a vacation reply sent from a mail-system address.
+            reasons.extend(self._read_text(view, reasons, reply_to_ours))
         return conclude(
             reasons,
             self.roles,
             no_autoreply=any(r.rule in self.no_autoreply_rules for r in reasons),
             bounce=bounce,
             sender=view.sender,
+        )
+
+    def _read_text(self, view: MessageView, reasons: list[Reason], ours: bool) -> Iterator[Reason]:
+        """The text step, told what the headers said about who sent the message."""
+        machine_sent = self.roles.any(reasons, Role.MACHINE_SENT)
+        automatic = machine_sent or any(
+            Role.GENERIC_AUTOMATION in played and Role.WEAK not in played
+            for played in map(self.roles.of, reasons)
+        )
+        # Conversational phrases are looked for when they may outweigh weak evidence of a
+        # machine (a no-reply sender); other person signs are cheap.
+        weak = self.roles.any(reasons, Role.WEAK)
+        step = TextStep(self.patterns, self.text_threshold)
+        return step.read(
+            view, machine_sent=machine_sent, automatic=automatic, weak=weak, reply_to_ours=ours
         )
 
     def _run_rules(self, view: MessageView) -> list[Reason]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from loopguard import Category, classify
 from loopguard.testing import build_message
 
@@ -198,3 +200,90 @@ def test_status_class_rules_over_the_action_word() -> None:
     assert verdict.bounce is not None
     assert not verdict.bounce.permanent
     assert verdict.bounce.temporary == {"gone@example.org", "slow@example.net"}
+
+
+MDN_PART = (
+    "--b\nContent-Type: text/plain\n\nYour message was displayed.\n"
+    "--b\nContent-Type: message/disposition-notification\n\n"
+    "Final-Recipient: rfc822; bob@example.org\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\n--b--\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        'multipart/report; report-type=xxxxxxxxxxxx; boundary="b"',  # anonymised
+        'multipart/report; report-type=disposition-notifications; boundary="b"',  # misspelled
+        'multipart/report; boundary="b"',  # missing
+    ],
+)
+def test_the_parts_decide_over_an_unknown_report_type(content_type: str) -> None:
+    raw = build_message({"Content-Type": content_type}, body=MDN_PART, subject="Read: hello")
+    assert classify(raw).category is Category.RECEIPT
+    unknown = dsn(**{"Content-Type": content_type})
+    assert classify(unknown).category is Category.BOUNCE
+
+
+def test_a_feedback_report_type_still_names_a_notification() -> None:
+    raw = build_message(
+        {"Content-Type": 'multipart/report; report-type=feedback-report; boundary="b"'},
+        body="--b\nContent-Type: text/plain\n\nAbuse report\n--b--\n",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_GENERATED
+    assert verdict.confidence >= 0.95
+
+
+def _digest(sender: str) -> bytes:
+    posts = "".join(
+        f"--d\nContent-Type: message/rfc822\n\nFrom: p{n}@example.org\nSubject: post {n}\n\n"
+        f"text {n}\n"
+        for n in range(3)
+    )
+    body = (
+        "--m\nContent-Type: text/plain\n\nToday's Topics:\n\n   1. post 0\n"
+        f'--m\nContent-Type: multipart/digest; boundary="d"\n\n{posts}--d--\n--m--\n'
+    )
+    return build_message(
+        {"Content-Type": 'multipart/mixed; boundary="m"'},
+        body=body,
+        sender=sender,
+        subject="Gardening Digest, Vol 41, Issue 7",
+    )
+
+
+def test_a_list_digest_is_bulk_and_never_a_bounce() -> None:
+    verdict = classify(_digest("gardening-request@lists.example.org"))
+    assert verdict.category is Category.BULK
+    assert "returned-original" not in verdict.rules
+
+
+def test_a_person_forwarding_messages_as_a_digest_stays_human() -> None:
+    # Pine forwards several messages as a multipart/digest.
+    assert classify(_digest("Ann Example <ann@example.com>")).category is Category.HUMAN
+
+
+def test_a_telephone_number_is_no_smtp_reply_code() -> None:
+    raw = build_message(
+        {"Return-Path": "<>"},
+        sender="Mail Delivery System <MAILER-DAEMON@gw.example.de>",
+        subject="Abwesenheitsnotiz: Ihr Newsletter",
+        body="Ich bin bis zum 11.07. im Urlaub. Dringend: 0731 555 0120.\n\nKlaus Roth\n",
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.AUTO_REPLY
+    assert verdict.bounce is None
+
+
+def test_a_vacation_reply_from_a_mail_system_address_is_an_auto_reply() -> None:
+    raw = build_message(
+        {"Return-Path": "<>"},
+        sender="mail-daemon@corp-mail.example.com",
+        to="news-bounces+r.king=corp-mail.example.com@lists.example.org",
+        subject="Out of office: June member update",
+        body="I am out of the office until 14 July with no access to email.\n\nRobert King\n",
+    )
+    assert classify(raw).category is Category.AUTO_REPLY
+    # The same account's failure report stays a bounce (its report is read first).
+    assert classify(dsn()).category is Category.BOUNCE

@@ -85,6 +85,8 @@ BOUNCE_FINDINGS = (
 )
 _CHALLENGE_WINDOW = 16 * 1024
 _RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
+# A report returns the original (and sometimes its headers apart): more is a collection.
+_MAX_RETURNED = 2
 
 
 def needs_bounce_step(reasons: list[Reason], roles: RoleIndex) -> bool:
@@ -155,9 +157,10 @@ def _apply_report(
         out.append(BOUNCE_TEXT.hit(report.failure))
     elif mail_system and roles.any(reasons, Role.REPORT_SUBJECT):
         out.append(BOUNCE_TEXT.hit(f"report subject from a mail system: {view.subject[:80]}"))
-    elif mail_system and _returned_original(view):
+    elif _reporting_system(reasons, roles) and _returned_original(view):
         # Whatever language its text is in, a mail system that sends a message back
-        # (attached, or its headers) reports that it was not delivered.
+        # (attached, or its headers) reports that it was not delivered. A list's admin
+        # address is no such system: it sends digests and moderation notices.
         out.append(RETURNED_ORIGINAL.hit("a mail system sent back a message"))
         return out
     stated = report.bounce is not None or report.failure is not None
@@ -168,11 +171,24 @@ def _apply_report(
     return out
 
 
+def _reporting_system(reasons: list[Reason], roles: RoleIndex) -> bool:
+    """A mail system's own sender (MAILER-DAEMON, postmaster, a null path), not the weak
+    kind (a list's ``-request`` or ``-owner`` address)."""
+    return any(
+        Role.MAIL_SYSTEM in played and Role.WEAK not in played for played in map(roles.of, reasons)
+    )
+
+
 def _returned_original(view: MessageView) -> bool:
+    """The message sends one message back (attached, or its headers), as a bounce does; a
+    digest (``multipart/digest``, or more attached messages than a report returns) collects
+    posts instead."""
     try:
-        return any(part.content_type in _RETURNED for part in view.parts)
+        types = [part.content_type for part in view.parts]
     except Exception:  # the parse failed: nothing more to learn from the body
         return False
+    returned = sum(ctype in _RETURNED for ctype in types)
+    return 0 < returned <= _MAX_RETURNED and "multipart/digest" not in types
 
 
 def _challenge_instead_of_delay(

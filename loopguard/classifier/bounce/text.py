@@ -95,7 +95,9 @@ _FAILURE = AnyOf(
 )
 # RFC 3463 enhanced status codes and RFC 5321 5yz replies: failure statements too, but
 # only where other evidence says the message is a report (an invoice says "550 EUR").
-_CODES = re.compile(r"\b[45]\.[0-7]\.\d{1,3}\b|\b5[05][0-7][ -]")
+# A 5yz reply is followed by its text or an enhanced code, never by more digits: "555 0120"
+# is a telephone number.
+_CODES = re.compile(r"\b[45]\.[0-7]\.\d{1,3}\b|(?<![\d.])\b5[05][0-7][ -](?!\d{2})")
 # Where the returned original begins: nothing after this is the report's own text.
 _ORIGINAL = re.compile(
     r"^(?:[ \t]*-{2,}[^\n]{0,20}(?:original|returned message|unsent message|copy of)"

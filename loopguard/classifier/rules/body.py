@@ -8,12 +8,14 @@ from functools import cached_property
 
 from loopguard.classifier.bounce.text import report_text
 from loopguard.classifier.rules.roles import Role
+from loopguard.classifier.rules.senders import LIST_ADMIN_LOCAL
 from loopguard.classifier.text.anyof import AnyOf
 from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.notices import EvidenceKind, Searchable, notice_patterns
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.text.quotes import before_quotes
 from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.address import local_part_of
 from loopguard.mail.view import MessageView
 
 __all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
@@ -98,6 +100,8 @@ class BodyRule:
     language_list: EvidenceKind | None = None
     """An evidence list of the language data to search instead of ``phrases``."""
     part_type: str | None = None
+    sender: re.Pattern[str] | None = None
+    """The sender's local part must match this for the rule to fire (a list's address)."""
     false_positives: str = "none known"
     skip_forwards: bool = True
     edges_only: bool = False
@@ -108,6 +112,10 @@ class BodyRule:
 
     def __call__(self, body: BodySnapshot) -> Reason | None:
         if self.skip_forwards and body.is_forward:
+            return None
+        if self.sender is not None and not self.sender.fullmatch(
+            local_part_of(body.view.from_address or "")[:128]
+        ):
             return None
         if self.part_type is not None:
             if self.part_type in body.part_types:
@@ -195,6 +203,20 @@ BODY_RULES: tuple[BodyRule, ...] = (
         roles=frozenset({Role.REPORT_EVIDENCE, Role.STRUCTURE}),
     ),
     BodyRule(
+        "digest",
+        Category.BULK,
+        0.85,
+        "a multipart/digest part from a list's administrative address (-request, -owner, "
+        "owner-, -bounces): the posts of a list collected for its subscribers (never a "
+        "returned original)",
+        "RFC 2046 section 5.1.5; Mailman, Sympa and LISTSERV MIME digests",
+        part_type="multipart/digest",
+        sender=LIST_ADMIN_LOCAL,
+        false_positives="none known (a person forwarding several messages as a digest, as "
+        "Pine does, writes from their own address)",
+        roles=frozenset({Role.CONTENT}),
+    ),
+    BodyRule(
         "body-automatic-notice",
         Category.AUTO_GENERATED,
         0.7,
@@ -229,7 +251,7 @@ BODY_RULES: tuple[BodyRule, ...] = (
                 "subscription changes",
                 r"ab(?:zu)?bestellen",
                 r"ab(?:zu)?melden",
-                "se désabonner",
+                "désabonner",
                 "désinscri",
                 "darse de baja",
                 "cancelar suscripci",

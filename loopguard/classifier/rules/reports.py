@@ -55,9 +55,10 @@ def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     "feedback-report",
     Category.AUTO_GENERATED,
     0.97,
-    evidence="Content-Type: multipart/report with report-type feedback-report (ARF), tlsrpt "
-    "or any type other than delivery-status and disposition-notification; without a "
-    "report-type only 0.8 (the bounce step may find a delivery-status part)",
+    evidence="Content-Type: multipart/report with report-type feedback-report (ARF) or "
+    "tlsrpt; a missing, misspelled or anonymised report-type only 0.8: the body's parts "
+    "then decide (a disposition-notification part is a receipt, a delivery-status part a "
+    "bounce)",
     source="RFC 5965 (ARF), RFC 8460 (TLS-RPT), RFC 6522",
     headers=("content-type",),
     roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE, Role.STRUCTURE),
@@ -67,11 +68,17 @@ def feedback_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | 
     report = params.get("report-type")
     if ctype != "multipart/report" or report in ("delivery-status", "disposition-notification"):
         return None
-    if report is None:
-        # Untyped: often a DSN whose generator forgot the parameter; the bounce step reads
-        # its parts, so this is only a hint, below a mark.
-        return self.hit(f"Content-Type: {ctype} without report-type", confidence=0.8)
+    if report not in _FEEDBACK_TYPES:
+        # Untyped, misspelled or scrubbed: the parts say what it reports (the body rules
+        # and the bounce step read them), so this is only a hint, below a mark.
+        shown = f"report-type={report}" if report else "without report-type"
+        return self.hit(f"Content-Type: {ctype} {shown}", confidence=_UNTYPED_REPORT)
     return self.hit(f"Content-Type: {ctype}; report-type={report}")
+
+
+# The report types that name a notification themselves (RFC 5965, RFC 8460).
+_FEEDBACK_TYPES = frozenset({"feedback-report", "tlsrpt"})
+_UNTYPED_REPORT = 0.8
 
 
 # Subjects MTAs give their non-delivery reports, in the languages they ship. Anchored at

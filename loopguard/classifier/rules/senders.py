@@ -10,7 +10,7 @@ from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.address import local_part_of
 from loopguard.mail.view import MessageView
 
-__all__ = ["SENDER_RULES", "is_system_sender"]
+__all__ = ["LIST_ADMIN_LOCAL", "SENDER_RULES", "is_system_sender"]
 
 # Local parts of the accounts mail systems send reports from (RFC 3834 section 2,
 # Sieve vacation, BSD vacation junkmail(), Request Tracker, Zammad, Discourse).
@@ -126,7 +126,8 @@ def system_account_sender(self: Rule, view: MessageView, _: RuleSettings) -> Rea
     return None
 
 
-_LIST_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request|bounces?|admin)", re.IGNORECASE)
+#: Local parts of a list's administrative addresses (owner-*, *-owner, *-request ...).
+LIST_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request|bounces?|admin)", re.IGNORECASE)
 # Of those, RFC 3834 section 2 names owner-* and *-request as machine addresses.
 _MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECASE)
 
@@ -146,7 +147,7 @@ _MACHINE_ADMIN_LOCAL = re.compile(r"owner-.+|.+-(?:owner|request)", re.IGNORECAS
 def list_admin_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
     local = local_part_of(sender or "")[:128]
-    if not sender or not _LIST_ADMIN_LOCAL.fullmatch(local):
+    if not sender or not LIST_ADMIN_LOCAL.fullmatch(local):
         return None
     if _MACHINE_ADMIN_LOCAL.fullmatch(local):
         return self.hit(f"From: {view.get('from')}", category=Category.AUTO_GENERATED)
