@@ -76,9 +76,11 @@ def _auto_reply_from_a_machine(e: Evidence) -> Decision | None:
     Exchange out-of-office reply with Auto-Submitted: auto-generated, a vacation responder
     with Precedence: bulk and a null sender, an acknowledgement from a no-reply address."""
     content = e.strength(Category.AUTO_REPLY, e.content)
-    if not content or not (e.automatic or e.weak):
+    if not content or not e.machine:
         return None
-    return Category.AUTO_REPLY, combined(content + e.automatic + e.weak)
+    # Weak evidence of a machine (a no-reply sender, Precedence: bulk) says a machine may
+    # have sent it, and adds nothing to which kind: the content alone is that sure.
+    return Category.AUTO_REPLY, combined(content + e.automatic if e.automatic else content)
 
 
 def _mail_system_failure(e: Evidence) -> Decision | None:
@@ -98,31 +100,52 @@ def _notification_mark(e: Evidence) -> Decision | None:
 
 
 def _list(e: Evidence) -> Decision | None:
-    """List headers: bulk, unless a machine says the message is about one event for this
-    recipient (Auto-Submitted: auto-generated beside them, or a no-reply sender: GitHub,
-    carriers, shops) or its text does (a notification text)."""
+    """List headers: the same content to many (bulk), unless the message is about one
+    event for this recipient: a machine's mark of 0.9 or more beside them (``Auto-Submitted:
+    auto-generated``, an event header such as ``X-GitHub-Reason``), or, where no list
+    manager distributed it, one-event evidence that weighs at least as much as the
+    evidence of many (:func:`one_event_or_many`)."""
     marks = e.listed
     if not marks:
         return None
     event = [value for value in e.automatic if value >= MARK_CONFIDENCE]
-    if event or e.noreply_sender or Category.AUTO_GENERATED in e.content:
-        found = event + e.weak + e.strength(Category.AUTO_GENERATED, e.content)
-        return Category.AUTO_GENERATED, combined([*found, min(marks)])
-    return Category.BULK, combined(marks + e.strength(Category.BULK, e.content))
+    distributed = max(marks) >= MARK_CONFIDENCE  # a list manager's headers
+    one, many = one_event_or_many(e)
+    if event or (not distributed and one >= DECIDING_CONFIDENCE and one >= many):
+        found = combined([*event, one, min(marks)])
+        return Category.AUTO_GENERATED, found if event else min(KINDLESS_CEILING, found)
+    found = combined([*marks, many, *e.bulk_hint])
+    # List headers that no list manager set (List-Unsubscribe from a mailing service) say
+    # "many" only as long as nothing names the event: never surer than a kindless guess.
+    return Category.BULK, found if distributed else min(KINDLESS_CEILING, found)
+
+
+def one_event_or_many(e: Evidence) -> tuple[float, float]:
+    """How strongly the message is about one event for this recipient (a notification text,
+    even below its threshold; a 'do not reply' notice; a no-reply or system sender), and
+    how strongly it is the same content for many (an unsubscribe footer, newsletter
+    wording), each combined as independent evidence."""
+    one = e.strength(Category.AUTO_GENERATED, e.content) + e.weak
+    if e.notice_hint:
+        one.append(e.notice_hint)
+    return combined(one), combined(e.strength(Category.BULK, e.content))
 
 
 def _automatic(e: Evidence) -> Decision | None:
     """A machine sent it and nothing names another kind: a notification. What the text
     names wins (an unsubscribe footer: bulk); weak evidence alone loses to a person."""
-    if not (e.automatic or e.weak):
+    if not e.machine:
         return None
     if not e.automatic and e.outweighs_weak_evidence:
         e.overruled = True
         return None
     named = e.kind(e.content)
     if named is not None and named is not Category.AUTO_GENERATED:
-        return named, combined(e.strength(named, e.content) + e.weak)
+        return named, combined(e.strength(named, e.content) + e.weak + e.bulk_hint)
     content = e.strength(Category.AUTO_GENERATED, e.content)
+    if not (e.automatic or e.weak or content):
+        # Precedence: bulk/junk alone: the same content to many, weakly.
+        return Category.BULK, min(KINDLESS_CEILING, combined(e.bulk_hint))
     found = combined(e.automatic + e.weak + content)
     return Category.AUTO_GENERATED, found if content else min(KINDLESS_CEILING, found)
 
@@ -165,7 +188,7 @@ def _decide(evidence: Evidence) -> Decision:
 def _human_confidence(e: Evidence) -> float:
     if e.overruled or e.replied or e.failures or any(e.content.values()):
         return _HUMAN_OVERRULED
-    return _HUMAN_WITH_PERSON if e.outweighs_weak_evidence else _HUMAN_PLAIN
+    return _HUMAN_WITH_PERSON if e.shows_a_person else _HUMAN_PLAIN
 
 
 def conclude(

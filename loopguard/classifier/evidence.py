@@ -29,6 +29,7 @@ from loopguard.classifier.verdict import PRECEDENCE, Category, Reason
 __all__ = [
     "DECIDING_CONFIDENCE",
     "MARK_CONFIDENCE",
+    "PERSON_OUTWEIGHS_HINT",
     "PERSON_OUTWEIGHS_WEAK",
     "REPLY_VETO_CONFIDENCE",
     "Evidence",
@@ -49,6 +50,9 @@ REPLY_VETO_CONFIDENCE = 0.3
 #: (a no-reply sender): a conversational phrase alone ("is attached") does not.
 PERSON_OUTWEIGHS_WEAK = 0.45
 PERSON_SIGNS_OUTWEIGH_WEAK = 2
+#: One sign of a person this strong (a question, a conversational phrase, a reply quoting
+#: what it answers) outweighs ``Precedence: bulk`` alone.
+PERSON_OUTWEIGHS_HINT = 0.3
 
 _SETTLING_PREFIX = 0.85  # an auto-reply prefix at the start of the subject
 
@@ -65,7 +69,12 @@ class Evidence:
     listed: list[float] = field(default_factory=list)
     """List and bulk headers (List-*, Precedence: bulk, Feedback-ID ...)."""
     weak: list[float] = field(default_factory=list)
-    noreply_sender: bool = False
+    bulk_hint: list[float] = field(default_factory=list)
+    notice_hint: float = 0.0
+    """The notification score where it stays below its threshold: it names no category,
+    but weighs one event for this recipient against many beside list headers."""
+    """Weak evidence of same-content mail (``Precedence: bulk/junk``): relays and forwarders
+    add it to people's mail too, so it never decides against a person's text."""
     mail_system: bool = False
     reporter: bool = False
     """From is a mail system's reporting account (MAILER-DAEMON, postmaster, <>)."""
@@ -94,12 +103,15 @@ class Evidence:
             category, confidence = reason.category, reason.confidence
             if category is Category.AUTO_REPLY and confidence >= REPLY_VETO_CONFIDENCE:
                 evidence.replied = True
+            if traits.notice_score and category is None:
+                evidence.notice_hint = max(evidence.notice_hint, confidence)
             if confidence < DECIDING_CONFIDENCE or category is None:
                 continue
             if traits.list_header:
                 evidence.listed.append(confidence)
             if traits.machine_sent and category is not Category.AUTO_GENERATED:
-                evidence.automatic.append(confidence)  # Precedence: bulk/junk says "a machine"
+                # Precedence says "a machine"; bulk/junk only weakly (relays add it).
+                (evidence.bulk_hint if traits.weak else evidence.automatic).append(confidence)
             if not (text_scored and traits.weighed_by_text):
                 # (the text score weighed the subject already, with the person evidence)
                 evidence._file(confidence, category, traits)
@@ -109,7 +121,6 @@ class Evidence:
     def _note_sender(self, traits: _Traits) -> None:
         self.mail_system = self.mail_system or traits.mail_system
         self.reporter = self.reporter or traits.reporter
-        self.noreply_sender = self.noreply_sender or traits.noreply_sender
 
     def _file(self, confidence: float, category: Category, traits: _Traits) -> None:
         if traits.structure and confidence >= MARK_CONFIDENCE:
@@ -122,6 +133,8 @@ class Evidence:
         elif traits.failure_statement:
             self.failures.append(confidence)
             return
+        elif traits.weak:
+            return  # (a weak hint of another kind: bulk_hint above)
         elif traits.content:
             column = self.content
         else:
@@ -129,11 +142,26 @@ class Evidence:
         column.setdefault(category, []).append(confidence)
 
     @property
-    def outweighs_weak_evidence(self) -> bool:
-        """The person evidence outweighs weak evidence of a machine."""
+    def machine(self) -> list[float]:
+        """Every piece of evidence that a machine sent it, strong or weak."""
+        return self.automatic + self.weak + self.bulk_hint
+
+    @property
+    def shows_a_person(self) -> bool:
+        """Person evidence from two signs or more (a reply quoting what it answers, a
+        question and a conversational phrase): it outweighs a no-reply or system sender."""
         return (
             self.person >= PERSON_OUTWEIGHS_WEAK and self.person_signs >= PERSON_SIGNS_OUTWEIGH_WEAK
         )
+
+    @property
+    def outweighs_weak_evidence(self) -> bool:
+        """The person evidence outweighs the weak evidence of a machine: two signs of a
+        person against a no-reply or system sender, one against ``Precedence: bulk``
+        alone (relays add it to people's mail)."""
+        if self.weak:
+            return self.shows_a_person
+        return self.person >= PERSON_OUTWEIGHS_HINT
 
     def kind(self, column: dict[Category, list[float]], *extra: Category) -> Category | None:
         """The category a column names, by precedence when it names several."""
@@ -151,7 +179,6 @@ class _Traits(NamedTuple):
     person: bool
     mail_system: bool
     reporter: bool
-    noreply_sender: bool
     list_header: bool
     machine_sent: bool
     structure: bool
@@ -160,9 +187,10 @@ class _Traits(NamedTuple):
     failure_statement: bool
     content: bool
     text_score: bool
+    notice_score: bool
     weighed_by_text: bool
     flags_sender: bool
-    """Any of mail_system, reporter, noreply_sender."""
+    """Any of mail_system, reporter."""
 
 
 @functools.cache
@@ -171,7 +199,6 @@ def _traits(played: frozenset[Role]) -> _Traits:
         person=Role.PERSON in played,
         mail_system=Role.MAIL_SYSTEM in played,
         reporter=Role.REPORTER in played,
-        noreply_sender=Role.NOREPLY_SENDER in played,
         list_header=Role.LIST_HEADER in played,
         machine_sent=Role.MACHINE_SENT in played,
         structure=Role.STRUCTURE in played,
@@ -180,8 +207,9 @@ def _traits(played: frozenset[Role]) -> _Traits:
         failure_statement=Role.FAILURE_STATEMENT in played,
         content=Role.CONTENT in played,
         text_score=Role.TEXT_SCORE in played,
+        notice_score=Role.NOTICE_SCORE in played,
         weighed_by_text=Role.WEIGHED_BY_TEXT in played,
-        flags_sender=bool(played & {Role.MAIL_SYSTEM, Role.REPORTER, Role.NOREPLY_SENDER}),
+        flags_sender=bool(played & {Role.MAIL_SYSTEM, Role.REPORTER}),
     )
 
 

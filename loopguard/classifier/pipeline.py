@@ -132,8 +132,8 @@ class Classifier:
     def _read_text(self, view: MessageView, reasons: list[Reason], ours: bool) -> Iterator[Reason]:
         """The text step, told what the headers said about who sent the message."""
         machine_sent = self.roles.any(reasons, Role.MACHINE_SENT)
-        automatic = machine_sent or any(
-            Role.GENERIC_AUTOMATION in played and Role.WEAK not in played
+        automatic = any(
+            bool(played & _AUTOMATIC) and Role.WEAK not in played
             for played in map(self.roles.of, reasons)
         )
         # Conversational phrases are looked for when they may outweigh weak evidence of a
@@ -178,6 +178,11 @@ class Classifier:
     def _damage(view: MessageView) -> Iterable[Reason]:
         for note in view.headers.damage:
             yield Reason("malformed-headers", None, note, 0.0)
+
+
+# Headers that say a machine sent the message (weak ones, a no-reply sender or Precedence:
+# bulk, do not: people's mail carries them too).
+_AUTOMATIC = frozenset({Role.GENERIC_AUTOMATION, Role.MACHINE_SENT})
 
 
 def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]:

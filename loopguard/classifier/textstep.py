@@ -109,7 +109,12 @@ class TextStep:
             reply=reply,
         )
         found = list(notice.reasons)
-        if notice.confidence >= NOTICE_THRESHOLD:
-            detail = f"notification score {notice.confidence:.2f} ≥ {NOTICE_THRESHOLD:.2f}"
-            found.append(NOTICE_TEXT.hit(detail, confidence=notice.confidence))
+        if notice.confidence > 0.0:
+            # Below the threshold it names no category, but weighs one event against many
+            # beside list headers (Role.NOTICE_SCORE).
+            above = notice.confidence >= NOTICE_THRESHOLD
+            detail = f"notification score {notice.confidence:.2f} {'≥' if above else '<'} "
+            detail += f"{NOTICE_THRESHOLD:.2f}"
+            category = NOTICE_TEXT.category if above else None
+            found.append(NOTICE_TEXT.hit(detail, category=category, confidence=notice.confidence))
         return found

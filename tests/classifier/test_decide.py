@@ -111,3 +111,48 @@ def test_text_alone_is_never_surer_than_a_text_can_be() -> None:
     verdict = classify(build_message({}, body, subject="Out of Office: hello"))
     assert verdict.category is Category.AUTO_REPLY
     assert verdict.confidence <= 0.85
+
+
+BILL = (
+    "Hi Olivia,\n\nYour bill for May is ready.\n\nAccount number: 77120449\nAmount due: £23.40\n"
+    "We'll collect it by Direct Debit on 18 June.\n\nSkyline Mobile\n\n"
+    "To stop getting bill reminders by email, update your preferences: https://x.example/p\n"
+)
+NEWSLETTER = (
+    "View this email in your browser: https://news.example.com/v/6\n\n"
+    "BRIGHTLINE MONTHLY\n\n1. Release 5.2 is out\n2. Webinar on 26 June\n3. Tip of the month\n\n"
+    + "More news and stories from our product team. "
+    * 8
+    + "\n\nYou are receiving this newsletter because you signed up at brightline.example.com.\n"
+    "Unsubscribe: https://news.example.com/u\n"
+)
+
+
+def test_one_event_outweighs_a_mailing_service_s_list_headers() -> None:
+    # Row 7: List-Unsubscribe from a mailing service, a bill for this recipient.
+    headers = {"List-Unsubscribe": "<https://x.example/p>"}
+    verdict = classify(build_message(headers, BILL, sender="bills@skyline.example.co.uk"))
+    assert verdict.category is Category.AUTO_GENERATED
+    assert verdict.confidence < 0.9  # a judgement between one event and many
+
+
+def test_a_newsletter_from_a_no_reply_address_is_bulk() -> None:
+    headers = {"List-Id": "<newsletter.brightline.example.com>", "List-Unsubscribe": "<x>"}
+    sender = "noreply@news.brightline.example.com"
+    verdict = classify(build_message(headers, NEWSLETTER, sender=sender))
+    assert verdict.category is Category.BULK
+    assert "body-newsletter" in verdict.rules
+
+
+def test_a_list_manager_s_headers_keep_a_notification_text_bulk() -> None:
+    # A list distributed it (Mailman's X-BeenThere): a post, whatever it is about.
+    headers = {"List-Id": "<billing.lists.example.org>", "X-BeenThere": "billing@lists.example.org"}
+    assert classify(build_message(headers, BILL)).category is Category.BULK
+
+
+def test_a_no_reply_sender_and_a_notification_subject_beside_list_headers() -> None:
+    headers = {"List-Id": "<mailing.parcels.example.de>", "Feedback-ID": "1:2:episerver"}
+    raw = build_message(
+        headers, "bla bla\n", sender="noreply@parcels.example.de", subject="Ihr Paket ist da"
+    )
+    assert classify(raw).category is Category.AUTO_GENERATED

@@ -123,9 +123,33 @@ def test_exchange_generated_message() -> None:
 
 @pytest.mark.parametrize("value", ["bulk", "list", "junk", "Bulk; comment"])
 def test_precedence_bulk_is_bulk_and_no_autoreply(value: str) -> None:
-    verdict = classify(build_message({"Precedence": value}))
+    verdict = classify(build_message({"Precedence": value}, body="Weekly digest.\n"))
     assert verdict.category is Category.BULK
     assert verdict.no_autoreply
+
+
+@pytest.mark.parametrize("value", ["bulk", "junk"])
+def test_precedence_bulk_alone_never_outweighs_a_person(value: str) -> None:
+    # Relays and forwarders add Precedence: bulk to people's replies: a request not to be
+    # answered automatically, weak evidence of same-content mail.
+    body = "Hi Sophie,\n\nThe twin room is fine. Could we have a late checkout?\n\nMichael\n"
+    verdict = classify(build_message({"Precedence": value}, body=body, subject="Re: booking"))
+    assert verdict.category is Category.HUMAN
+    assert verdict.no_autoreply
+
+
+def test_precedence_list_stays_bulk_beside_a_person() -> None:
+    body = "Hi all,\n\ndoes anyone have the slides from Tuesday?\n\nPia\n"
+    verdict = classify(build_message({"Precedence": "list"}, body=body))
+    assert verdict.category is Category.BULK
+
+
+def test_a_list_sender_says_a_list_distributed_it() -> None:
+    headers = {"Sender": "owner-hikers@lists.example.org", "Precedence": "bulk"}
+    body = "Isn't that the case for every other server? What about an EUID of nobody?\n"
+    verdict = classify(build_message(headers, body=body, subject="Re: running as root"))
+    assert verdict.category is Category.BULK
+    assert "list-sender" in verdict.rules
 
 
 def test_precedence_first_class_is_nothing() -> None:

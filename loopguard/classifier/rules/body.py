@@ -232,8 +232,9 @@ BODY_RULES: tuple[BodyRule, ...] = (
     BodyRule(
         "body-list-footer",
         Category.BULK,
-        0.7,
-        "unsubscribe or subscription-management text in the message's own text",
+        0.6,
+        "unsubscribe or subscription-management text in the message's own text (mailing "
+        "services put it under one-event notifications too, hence 0.6)",
         "RFC 2369 practice and CAN-SPAM/GDPR footers of newsletters and list managers",
         phrases=AnyOf(
             (
@@ -243,11 +244,9 @@ BODY_RULES: tuple[BodyRule, ...] = (
                 "this email was sent to",
                 "change your subscriber information",
                 "remove yourself from",
-                "you are receiving this",
                 r"you received this (?:e-?mail|message)",
                 r"(?:manage|update) (?:your )?(?:e-?mail |subscription )?"
                 r"(?:preferences|subscriptions)",
-                r"view (?:this|it) (?:e-?mail )?in (?:your|a) (?:web )?browser",
                 "subscription changes",
                 r"ab(?:zu)?bestellen",
                 r"ab(?:zu)?melden",
@@ -270,6 +269,45 @@ BODY_RULES: tuple[BodyRule, ...] = (
         edges_only=True,
         false_positives="a person asking how to unsubscribe (usually through the list, which "
         "is bulk anyway); forwards are skipped",
+        roles=frozenset({Role.CONTENT}),
+    ),
+    BodyRule(
+        "body-newsletter",
+        Category.BULK,
+        0.8,
+        "wording of the same content sent to many: 'view this email in your browser', 'you "
+        "are receiving this newsletter because you signed up', 'Newsletter abbestellen', "
+        "'voir la version en ligne'",
+        "newsletter templates of mailing services (Mailchimp, Brevo, Inxmail, CleverReach)",
+        phrases=AnyOf(
+            (
+                r"view (?:this|it|the) (?:e-?mail |newsletter |message )?(?:in|on) (?:your|a|the)"
+                r" (?:web )?browser",
+                r"(?:open|view|read) (?:it |this )?(?:in|on) (?:the )?web ?version",
+                r"you are receiving this (?:e-?mail |newsletter |message )?because you "
+                r"(?:signed up|subscribed|opted in|registered|joined)",
+                r"because you (?:are|were) subscribed to (?:our|the|this) "
+                r"(?:newsletter|mailing list|list)",
+                r"you (?:are receiving|received|receive) this (?:e-?mail |message )?as a "
+                r"(?:subscriber|member)",
+                r"(?:this|the) newsletter",
+                r"newsletter (?:abbestellen|abmelden|im browser)",
+                r"(?:im|in ihrem) browser (?:ansehen|anzeigen|öffnen)",
+                r"sie erhalten diesen newsletter",
+                r"weil sie sich [^\n]{0,40}(?:angemeldet|registriert) haben",
+                r"(?:voir|afficher|consulter) (?:cet e-?mail|ce message|cette lettre|la version "
+                r"en ligne)",
+                "dans votre navigateur",
+                r"vous recevez (?:cette lettre|ce message car vous [^\n]{0,20}(?:abonné|inscrit))",
+                r"lettre d'information",
+                r"ver (?:este|el) (?:correo|email|e-mail|mensaje) en (?:tu|su|el) navegador",
+                r"visualizza(?:re)? (?:nel|sul) browser",
+                r"bekijk (?:deze e-?mail |deze nieuwsbrief )?in (?:je|uw) browser",
+                "visualizar no navegador",
+            )
+        ),
+        edges_only=True,
+        false_positives="a person forwarding a newsletter (forwards are skipped)",
         roles=frozenset({Role.CONTENT}),
     ),
     CHALLENGE_RESPONSE,

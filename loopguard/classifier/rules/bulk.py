@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.roles import Role
+from loopguard.classifier.rules.senders import LIST_ADMIN_LOCAL
 from loopguard.classifier.verdict import Category, Reason
+from loopguard.mail.address import local_part_of, normalize_address
 from loopguard.mail.view import MessageView
 
 __all__ = ["BULK_RULES", "suppress_flags"]
@@ -18,7 +20,7 @@ _LIST_HEADERS = (
     "list-owner",
     "list-archive",
 )
-_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+_BULK_PRECEDENCE = frozenset({"bulk", "junk"})
 # MS-OXCMAIL 2.1.3.2.20: these flags ask for no out-of-office or other automatic reply.
 _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
 
@@ -26,29 +28,56 @@ _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
 @rule(
     "precedence-bulk",
     Category.BULK,
-    0.8,
-    evidence="Precedence (or X-Precedence): bulk, list or junk",
+    0.6,
+    evidence="Precedence (or X-Precedence): bulk or junk: a request not to be answered and "
+    "weak evidence of same-content mail (weak: it never decides against a person's text)",
     source="de-facto convention (RFC 3834 section 3.1.8 notes it is unreliable); "
     "Sieve vacation, Mailman, Zammad, BSD vacation",
-    false_positives="Gmail's vacation replies carry Precedence: bulk (their auto-reply marks win)",
+    false_positives="relays and forwarders add it to people's mail (hence weak); Gmail's "
+    "vacation replies carry it (their auto-reply marks win)",
+    no_autoreply=True,
+    headers=("precedence", "x-precedence"),
+    roles=(Role.MACHINE_SENT, Role.WEAK),
+)
+def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    value = _precedence(view, _BULK_PRECEDENCE)
+    return None if value is None else self.hit(f"Precedence: {value}")
+
+
+@rule(
+    "precedence-list",
+    Category.BULK,
+    0.8,
+    evidence="Precedence (or X-Precedence): list: a list distributed the message",
+    source="Mailman, Sympa, Google Groups; Sieve vacation and BSD vacation skip it",
     no_autoreply=True,
     headers=("precedence", "x-precedence"),
     roles=(Role.MACHINE_SENT, Role.LIST_HEADER),
 )
-def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+def precedence_list(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    value = _precedence(view, frozenset({"list"}))
+    return None if value is None else self.hit(f"Precedence: {value}")
+
+
+def _precedence(view: MessageView, wanted: frozenset[str]) -> str | None:
+    """The first Precedence (or X-Precedence) value whose token is one of ``wanted``."""
     for header in ("precedence", "x-precedence"):
         for value in view.get_all(header):
             token = value.strip().split(None, 1)[0].lower().strip(";") if value.strip() else ""
-            if token in _BULK_PRECEDENCE:
-                return self.hit(f"Precedence: {value}")
+            if token in wanted:
+                return value
     return None
 
 
 @rule(
     "list-headers",
     Category.BULK,
-    0.9,
-    evidence="any RFC 2369 / RFC 2919 List-* header (List-Id, List-Unsubscribe, List-Post, ...)",
+    0.8,
+    evidence="any RFC 2369 / RFC 2919 List-* header (List-Id, List-Unsubscribe, List-Post, "
+    "...); 0.8: mailing services add List-Unsubscribe and List-Help, forges List-Id, to "
+    "one-event notifications too, so the text decides unless a list manager's header "
+    "(X-BeenThere, Mailing-List, X-Mailing-List, X-Mailman-Version, a list's Sender) says a "
+    "list distributed it",
     source="RFC 2369, RFC 2919, RFC 8058; Sieve vacation (RFC 5230), Mailman can_acknowledge",
     false_positives="a person's post through a list: still bulk for a help desk's triggers",
     no_autoreply=True,
@@ -62,6 +91,27 @@ def list_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | Non
             name = "-".join(part.capitalize() for part in header.split("-")).replace("Id", "ID")
             return self.hit(f"{name}: {value}")
     return None
+
+
+@rule(
+    "list-sender",
+    Category.BULK,
+    0.9,
+    evidence="Sender is a list's administrative address (owner-*, *-owner, *-request, "
+    "*-bounces) other than From: a list distributed the author's message",
+    source="RFC 2369 practice; majordomo, Mailman 2, ezmlm and LISTSERV set Sender",
+    false_positives="none known",
+    no_autoreply=True,
+    headers=("sender",),
+    roles=(Role.LIST_HEADER,),
+)
+def list_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    sender = normalize_address(view.get("sender"))
+    if not sender or sender == view.from_address:
+        return None
+    if not LIST_ADMIN_LOCAL.fullmatch(local_part_of(sender)[:128]):
+        return None
+    return self.hit(f"Sender: {sender}")
 
 
 def _presence_rule(name: str, header: str, label: str, source: str, confidence: float) -> Rule:
@@ -155,6 +205,7 @@ def suppress_flags(value: str) -> frozenset[str]:
 
 BULK_RULES: tuple[Rule, ...] = (
     precedence_bulk,
+    precedence_list,
     list_headers,
     _presence_rule(
         "feedback-id",
@@ -165,6 +216,13 @@ BULK_RULES: tuple[Rule, ...] = (
     ),
     _presence_rule("x-beenthere", "x-beenthere", "X-BeenThere", "Mailman 2.1 loop header", 0.9),
     _presence_rule("mailing-list", "mailing-list", "Mailing-List", "ezmlm; Znuny", 0.9),
+    _presence_rule(
+        "x-mailing-list", "x-mailing-list", "X-Mailing-List", "vger (the Linux kernel lists)", 0.9
+    ),
+    _presence_rule(
+        "x-mailman-version", "x-mailman-version", "X-Mailman-Version", "GNU Mailman 2 and 3", 0.9
+    ),
+    list_sender,
     x_auto_response_suppress,
     x_loop,
     x_ack_no,

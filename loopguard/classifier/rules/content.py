@@ -32,8 +32,9 @@ NOTICE_TEXT = Finding(
     "phrases from the language data (an order shipped, an invoice, a sign-in code, an alert, "
     "a quarantine digest, a mailbox almost full), a 'do not reply' notice, a sender such as "
     "orders@ or alerts@; lowered by the signs of a person (a quoted reply, a question, "
-    "conversational phrases); names auto_generated at 0.6 or more",
-    frozenset({Role.CONTENT}),
+    "conversational phrases); names auto_generated at 0.6 or more; below, beside list "
+    "headers, it still weighs one event for this recipient against many",
+    frozenset({Role.CONTENT, Role.NOTICE_SCORE}),
 )
 REPLY_QUOTE = Finding(
     "body-reply-quote",

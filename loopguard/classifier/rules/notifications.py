@@ -21,6 +21,8 @@ _EVENT_HEADERS: dict[str, str] = {
     "x-cron-env": "cron (cronie, Vixie cron)",
     "x-jenkins-job": "Jenkins Mailer",
     "x-github-reason": "GitHub notifications",
+    "x-gitea-reason": "Gitea notifications",
+    "x-forgejo-reason": "Forgejo notifications",
     "x-gitlab-notificationreason": "GitLab notifications",
     "x-redmine-host": "Redmine",
     "x-bugzilla-reason": "Bugzilla",
@@ -36,11 +38,13 @@ _EVENT_HEADERS: dict[str, str] = {
     Category.AUTO_GENERATED,
     0.9,
     evidence="a header only a notification generator sets: X-Cron-Env (cron), X-Jenkins-Job, "
-    "X-GitHub-Reason, X-GitLab-NotificationReason, X-Redmine-Host, X-Bugzilla-Reason, "
+    "X-GitHub-Reason, X-Gitea-Reason, X-Forgejo-Reason, X-GitLab-NotificationReason, "
+    "X-Redmine-Host, X-Bugzilla-Reason, "
     "X-JIRA-FingerPrint, X-Phabricator-Sent-This-Message, X-Gerrit-MessageType, "
     "X-Launchpad-Message-Rationale; generic: the text may name another kind (a tracker's "
     "acknowledgement is an auto_reply)",
-    source="cronie (X-Cron-Env), Jenkins Mailer plugin, GitHub and GitLab notification docs, "
+    source="cronie (X-Cron-Env), Jenkins Mailer plugin, GitHub, Gitea (services/mailer) and "
+    "GitLab notification docs, "
     "Redmine Mailer, Bugzilla, Jira, Phabricator, Gerrit, Launchpad",
     headers=tuple(_EVENT_HEADERS),
     roles=(Role.GENERIC_AUTOMATION,),

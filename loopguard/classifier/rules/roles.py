@@ -38,6 +38,9 @@ class Role(enum.StrEnum):
     TEXT_SCORE = "text-score"
     """The out-of-office score of the author's text: where it exists, it speaks for the
     subject evidence it weighed together with the person evidence."""
+    NOTICE_SCORE = "notice-score"
+    """The notification score of the author's text: below its threshold it names no
+    category, but it still weighs one event against many beside list headers."""
     WEIGHED_BY_TEXT = "weighed-by-text"
     """Counted again inside the text score (an auto-reply subject prefix)."""
     REPORTER = "reporter"
@@ -54,8 +57,6 @@ class Role(enum.StrEnum):
     GENERIC_AUTOMATION = "generic-automation"
     """Says a machine sent it, not which kind: when it names auto_generated, that holds only
     when no other evidence names a kind (Auto-Submitted: auto-generated, a null path)."""
-    NOREPLY_SENDER = "noreply-sender"
-    """A do-not-reply address: with list headers only, a notification service."""
     LIST_HEADER = "list-header"
     """A list or bulk header."""
     REPORT_EVIDENCE = "report-evidence"

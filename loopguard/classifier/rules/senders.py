@@ -85,7 +85,7 @@ def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     ),
     source="Zammad send_no_auto_response_reg_exp; Discourse is_auto_generated?",
     false_positives="evidence, not proof: a person may answer from a no-reply alias",
-    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.NOREPLY_SENDER, Role.WEAK),
+    roles=(Role.WEAK_BOUNCE_HINT, Role.GENERIC_AUTOMATION, Role.WEAK),
 )
 def noreply_sender(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     noreply = settings.patterns.noreply_local
