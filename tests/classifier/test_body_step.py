@@ -182,3 +182,24 @@ def test_a_reply_quoting_our_acknowledgement_under_an_attribution_is_human() -> 
     )
     raw = build_message(subject="Re: [Ticket #123] We received your request", body=body)
     assert classify(raw).category is Category.HUMAN
+
+
+def test_a_quote_header_in_html_only_reply_cuts_the_quoted_footer() -> None:
+    # Outlook writes its quote header as an HTML block: the body rules read it as lines,
+    # so the newsletter footer below it is the quoted message's, not the author's.
+    html = (
+        "<html><body><p>Guten Abend,</p><p>ist noch ein Doppelzimmer frei? "
+        + "Wir waren schon zweimal mit Ihnen unterwegs und immer zufrieden. " * 6
+        + "</p><p>Gerhard</p>"
+        '<div style="border-top:solid #E1E1E1 1.0pt"><p><b>Von:</b> Reisen &lt;info@reisen.example&gt;'
+        "<br><b>Gesendet:</b> Montag, 14. Juli 2025 09:00<br><b>An:</b> g@example.de"
+        "<br><b>Betreff:</b> Herbstreisen</p></div>"
+        "<p>Unsere Herbstreisen sind da.</p><p>To unsubscribe from these emails, click here.</p>"
+        "</body></html>"
+    )
+    raw = build_message(
+        {"Content-Type": "text/html; charset=utf-8"}, body=html, subject="AW: Herbstreisen"
+    )
+    verdict = classify(raw)
+    assert verdict.category is Category.HUMAN
+    assert "body-list-footer" not in verdict.rules

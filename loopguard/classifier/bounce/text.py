@@ -8,6 +8,7 @@ returned original) and finds the failure statement and the recipients it names.
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def report_text(parts: Sequence[Part], *, every_alternative: bool = False) -> st
     for part in _own_text_parts(parts, every_alternative):
         text = part.text()[0][: _MAX_TEXT * 2]
         if part.content_type == "text/html":
-            text = strip_tags(text)
+            text = _html_lines(text)
         cut = _cut_original(text)
         chunks.append(cut)
         size += len(cut)
@@ -221,6 +222,19 @@ def _own_text_parts(parts: Sequence[Part], every_alternative: bool) -> Iterator[
         ):
             # A multipart whose boundary did not parse holds its parts as plain text.
             yield part
+
+
+def _html_lines(markup: str) -> str:
+    """HTML as lines of text, cheaply: block tags end a line (so an Outlook quote header,
+    "<b>Von:</b> … <br><b>Gesendet:</b> …", is a block of field lines the quote cut finds),
+    other tags become spaces, entities their characters."""
+    return html.unescape(strip_tags(_BLOCK_END.sub("\n", markup)))
+
+
+# A tag that ends a line of text in an HTML rendering; bounded, so linear on any input.
+_BLOCK_END = re.compile(
+    r"<(?:br|hr|/?(?:p|div|tr|li|h[1-6]|table|blockquote))\b[^<>]{0,500}>", re.IGNORECASE
+)
 
 
 def _cut_original(text: str) -> str:
