@@ -155,6 +155,11 @@ def _content_alone(e: Evidence) -> Decision | None:
     named = e.kind(e.content)
     if named is None:
         return None
+    if named is not Category.AUTO_REPLY and e.shows_a_person:
+        # "Please do not reply to this email, I will call you" in a person's reply: the
+        # out-of-office score weighed the person already, a notice phrase did not.
+        e.overruled = True
+        return None
     return named, min(CONTENT_ONLY_CEILING, combined(e.strength(named, e.content)))
 
 

@@ -18,7 +18,7 @@ from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.outofoffice import DEFAULT_TEXT_THRESHOLD
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.textstep import TextStep
-from loopguard.classifier.verdict import Bounce, Reason, Verdict
+from loopguard.classifier.verdict import Bounce, Category, Reason, Verdict
 from loopguard.errors import ConfigurationError
 from loopguard.mail.view import MessageView
 
@@ -137,8 +137,12 @@ class Classifier:
             for played in map(self.roles.of, reasons)
         )
         # Conversational phrases are looked for when they may outweigh weak evidence of a
-        # machine (a no-reply sender); other person signs are cheap.
-        weak = self.roles.any(reasons, Role.WEAK)
+        # machine (a no-reply sender) or a notice in the text ("please do not reply to this
+        # email" in a person's reply); other person signs are cheap.
+        weak = self.roles.any(reasons, Role.WEAK) or any(
+            reason.category in _MACHINE_KINDS and Role.CONTENT in self.roles.of(reason)
+            for reason in reasons
+        )
         step = TextStep(self.patterns, self.text_threshold)
         return step.read(
             view, machine_sent=machine_sent, automatic=automatic, weak=weak, reply_to_ours=ours
@@ -183,6 +187,8 @@ class Classifier:
 # Headers that say a machine sent the message (weak ones, a no-reply sender or Precedence:
 # bulk, do not: people's mail carries them too).
 _AUTOMATIC = frozenset({Role.GENERIC_AUTOMATION, Role.MACHINE_SENT})
+# Kinds a body rule may name from words a person could write too.
+_MACHINE_KINDS = frozenset({Category.AUTO_GENERATED, Category.BULK})
 
 
 def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]:

@@ -191,7 +191,8 @@ def test_a_quote_header_in_html_only_reply_cuts_the_quoted_footer() -> None:
         "<html><body><p>Guten Abend,</p><p>ist noch ein Doppelzimmer frei? "
         + "Wir waren schon zweimal mit Ihnen unterwegs und immer zufrieden. " * 6
         + "</p><p>Gerhard</p>"
-        '<div style="border-top:solid #E1E1E1 1.0pt"><p><b>Von:</b> Reisen &lt;info@reisen.example&gt;'
+        '<div style="border-top:solid #E1E1E1 1.0pt">'
+        "<p><b>Von:</b> Reisen &lt;info@reisen.example&gt;"
         "<br><b>Gesendet:</b> Montag, 14. Juli 2025 09:00<br><b>An:</b> g@example.de"
         "<br><b>Betreff:</b> Herbstreisen</p></div>"
         "<p>Unsere Herbstreisen sind da.</p><p>To unsubscribe from these emails, click here.</p>"

@@ -156,3 +156,13 @@ def test_a_no_reply_sender_and_a_notification_subject_beside_list_headers() -> N
         headers, "bla bla\n", sender="noreply@parcels.example.de", subject="Ihr Paket ist da"
     )
     assert classify(raw).category is Category.AUTO_GENERATED
+
+
+def test_a_notice_phrase_in_a_person_s_own_words_makes_no_notification() -> None:
+    # Row 9: nothing but a notice phrase names a machine, and the text shows a person.
+    body = (
+        "Hi Mark,\n\nplease do not reply to this email, I will call you tomorrow. Could you "
+        "have the contract ready? Let me know if 10am works.\n\nAnna\n"
+    )
+    verdict = classify(build_message({}, body, subject="Contract"))
+    assert verdict.category is Category.HUMAN
