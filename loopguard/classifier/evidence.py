@@ -18,12 +18,10 @@ columns that :mod:`loopguard.classifier.decide` reads:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from loopguard.classifier.rules.roles import Role, RoleIndex
+from loopguard.classifier.rules.roles import Role, RoleIndex, Traits
 from loopguard.classifier.verdict import PRECEDENCE, Category, Reason
 
 __all__ = [
@@ -91,7 +89,7 @@ class Evidence:
         """Sort ``reasons`` into the columns by the roles of their rules."""
         evidence = cls()
         person_doubt = 1.0
-        played = [(reason, _traits(roles.of(reason))) for reason in reasons]
+        played = [(reason, roles.traits(reason)) for reason in reasons]
         text_scored = any(traits.text_score for _, traits in played)
         for reason, traits in played:
             if traits.person:
@@ -118,11 +116,11 @@ class Evidence:
         evidence.person = round(1.0 - person_doubt, 3)
         return evidence
 
-    def _note_sender(self, traits: _Traits) -> None:
+    def _note_sender(self, traits: Traits) -> None:
         self.mail_system = self.mail_system or traits.mail_system
         self.reporter = self.reporter or traits.reporter
 
-    def _file(self, confidence: float, category: Category, traits: _Traits) -> None:
+    def _file(self, confidence: float, category: Category, traits: Traits) -> None:
         if traits.structure and confidence >= MARK_CONFIDENCE:
             column = self.structure
         elif traits.structure:
@@ -163,69 +161,32 @@ class Evidence:
             return self.shows_a_person
         return self.person >= PERSON_OUTWEIGHS_HINT
 
-    def kind(self, column: dict[Category, list[float]], *extra: Category) -> Category | None:
+    def kind(self, column: dict[Category, list[float]]) -> Category | None:
         """The category a column names, by precedence when it names several."""
-        named = set(column) | set(extra)
-        return next((category for category in PRECEDENCE if category in named), None)
+        if not column:
+            return None
+        return next((category for category in PRECEDENCE if category in column), None)
 
     def strength(self, category: Category, *columns: dict[Category, list[float]]) -> list[float]:
         """Every confidence naming ``category`` in ``columns``."""
         return [value for column in columns for value in column.get(category, ())]
 
 
-class _Traits(NamedTuple):
-    """The roles the table asks for, as flags: one look-up per rule, not one per question."""
-
-    person: bool
-    mail_system: bool
-    reporter: bool
-    list_header: bool
-    machine_sent: bool
-    structure: bool
-    generic: bool
-    weak: bool
-    failure_statement: bool
-    content: bool
-    text_score: bool
-    notice_score: bool
-    weighed_by_text: bool
-    flags_sender: bool
-    """Any of mail_system, reporter."""
-
-
-@functools.cache
-def _traits(played: frozenset[Role]) -> _Traits:
-    return _Traits(
-        person=Role.PERSON in played,
-        mail_system=Role.MAIL_SYSTEM in played,
-        reporter=Role.REPORTER in played,
-        list_header=Role.LIST_HEADER in played,
-        machine_sent=Role.MACHINE_SENT in played,
-        structure=Role.STRUCTURE in played,
-        generic=Role.GENERIC_AUTOMATION in played,
-        weak=Role.WEAK in played,
-        failure_statement=Role.FAILURE_STATEMENT in played,
-        content=Role.CONTENT in played,
-        text_score=Role.TEXT_SCORE in played,
-        notice_score=Role.NOTICE_SCORE in played,
-        weighed_by_text=Role.WEIGHED_BY_TEXT in played,
-        flags_sender=bool(played & {Role.MAIL_SYSTEM, Role.REPORTER}),
-    )
-
-
 def is_settled(reasons: Iterable[Reason], roles: RoleIndex) -> bool:
     """Whether the header evidence already names the kind for sure, so that the body need
-    not be read for another one: a report structure, a mark, an auto-reply prefix on mail a
-    machine says it sent (the Exchange out-of-office reply), or a mail system's reporting
-    account stamping its mail automatic (the bounce step reads what it reports).
+    not be read for another one: a report structure, a mark, ``Auto-Submitted:
+    auto-replied`` from any sender but a mail system's reporting account (whose reports
+    carry it too), an auto-reply prefix on mail a machine says it sent (the Exchange
+    out-of-office reply), or a mail system's reporting account stamping its mail automatic
+    (the bounce step reads what it reports).
 
     The same columns as :class:`Evidence`, read in one pass that stops at the first mark:
     this runs on every message, so it builds nothing.
     """
-    reporter = prefixed = False
+    reporter = prefixed = replied = False
     automatic = stamped = 0.0
     for reason in reasons:
-        traits = _traits(roles.of(reason))
+        traits = roles.traits(reason)
         category, confidence = reason.category, reason.confidence
         reporter = reporter or traits.reporter
         if category is None or confidence < DECIDING_CONFIDENCE or traits.person:
@@ -235,15 +196,17 @@ def is_settled(reasons: Iterable[Reason], roles: RoleIndex) -> bool:
         )
         if marked and confidence >= MARK_CONFIDENCE:
             return True  # a report's structure or a mark
+        if traits.generic and category is Category.AUTO_REPLY:
+            replied = replied or confidence >= MARK_CONFIDENCE
         generic = traits.generic and category is Category.AUTO_GENERATED
-        if (generic and not traits.weak) or (traits.machine_sent and not generic):
+        if not traits.weak and (generic or traits.machine_sent):
             automatic = max(automatic, confidence)
             stamped = max(stamped, confidence if generic else 0.0)
         if traits.content and category is Category.AUTO_REPLY:
             prefixed = prefixed or confidence >= _SETTLING_PREFIX
-    if reporter and stamped >= MARK_CONFIDENCE:
-        return True
-    return prefixed and automatic > 0.0
+    if reporter:
+        return stamped >= MARK_CONFIDENCE
+    return replied or (prefixed and automatic > 0.0)
 
 
 def reads_no_absence(reasons: Iterable[Reason], roles: RoleIndex) -> bool:

@@ -108,7 +108,8 @@ class Classifier:
         if not is_settled(reasons, self.roles):
             # The headers leave the kind open: read the size-capped body once.
             if self.body_rules:
-                reasons.extend(self._run_body_rules(view))
+                listed = self.roles.any(reasons, Role.LIST_HEADER)
+                reasons.extend(self._run_body_rules(view, listed=listed))
             if self.text_heuristics and not is_settled(reasons, self.roles):
                 # A mail system's own account (MAILER-DAEMON, postmaster) sends reports:
                 # its text is read only once the bounce step found no failure in it.
@@ -143,9 +144,15 @@ class Classifier:
             reason.category in _MACHINE_KINDS and Role.CONTENT in self.roles.of(reason)
             for reason in reasons
         )
+        listed = self.roles.any(reasons, Role.LIST_HEADER)
         step = TextStep(self.patterns, self.text_threshold)
         return step.read(
-            view, machine_sent=machine_sent, automatic=automatic, weak=weak, reply_to_ours=ours
+            view,
+            machine_sent=machine_sent,
+            automatic=automatic,
+            weak=weak,
+            reply_to_ours=ours,
+            listed=listed,
         )
 
     def _run_rules(self, view: MessageView) -> list[Reason]:
@@ -165,9 +172,9 @@ class Classifier:
                 found.append(reason)
         return found
 
-    def _run_body_rules(self, view: MessageView) -> Iterable[Reason]:
+    def _run_body_rules(self, view: MessageView, *, listed: bool) -> Iterable[Reason]:
         try:
-            body = BodySnapshot(view, self.patterns)
+            body = BodySnapshot(view, self.patterns, listed=listed)
             defects = len(view.parsed.defects)
         except Exception as exc:  # the stdlib parser on hostile bytes
             log.debug("body parse failed", exc_info=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from loopguard.classifier.rules.content import NOTICE_TEXT, OOO_TEXT
 from loopguard.classifier.text.authortext import BodyText, author_text
-from loopguard.classifier.text.notices import NOTICE_THRESHOLD, assess_notice
+from loopguard.classifier.text.notices import NOTICE_CHARS, NOTICE_THRESHOLD, assess_notice
 from loopguard.classifier.text.outofoffice import TextAssessment, assess_text, author_words
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Category, Reason
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # Author text read: phrases are looked for in its first 4,000 characters, and anything
 # longer than that already counts as a person's long letter.
 _AUTHOR_CHARS = 6000
+_LISTED_CHARS = 2 * NOTICE_CHARS
 # A short reply text from a sender the headers call a machine (null return path,
 # Precedence: bulk/junk) completes an autoresponder's picture: the weight of that.
 _MACHINE_SENT_WEIGHT = 0.5
@@ -48,6 +49,7 @@ class TextStep:
         automatic: bool,
         weak: bool,
         reply_to_ours: bool,
+        listed: bool = False,
     ) -> Iterator[Reason]:
         """Every piece of evidence the text holds; never raises.
 
@@ -56,10 +58,13 @@ class TextStep:
         a sender is an autoresponder. ``automatic``: some header says a machine sent it,
         so the text's length is no sign of a person. ``weak``: weak machine evidence (a
         no-reply sender) is to be weighed, so conversational phrases are looked for even
-        when nothing says auto-reply.
+        when nothing says auto-reply. ``listed``: list headers are present, so the text only
+        weighs one event against many (the notification score reads the head): a long
+        newsletter is read no further than that.
         """
         try:
-            body = author_text(view, max_chars=_AUTHOR_CHARS, patterns=self.patterns)
+            chars = _LISTED_CHARS if listed else _AUTHOR_CHARS
+            body = author_text(view, max_chars=chars, patterns=self.patterns)
             assessment = assess_text(
                 view.subject,
                 body,

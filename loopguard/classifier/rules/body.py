@@ -35,10 +35,16 @@ _FORWARD = re.compile(r"\s*(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|pd|doorst|továbbít�
 class BodySnapshot:
     """What the body rules may look at: the message's own parts and their decoded text."""
 
-    def __init__(self, view: MessageView, patterns: PatternSet | None = None) -> None:
+    def __init__(
+        self, view: MessageView, patterns: PatternSet | None = None, *, listed: bool = False
+    ) -> None:
         self.view = view
         self.subject = view.subject
         self.patterns = patterns or default_patterns()
+        self.listed = listed
+        """List headers are present: the text is a list's or a mailing service's, whose
+        footers are its own (a person's quote of one would be bulk anyway), so quote
+        markers are not looked for."""
 
     @cached_property
     def part_types(self) -> frozenset[str]:
@@ -58,7 +64,8 @@ class BodySnapshot:
         Notices sit at the top and footers at the bottom; the middle of a long
         newsletter is not read, which bounds the cost of every pattern.
         """
-        text = _QUOTED_LINE.sub("", before_quotes(self.text, self.patterns))
+        text = self.text if self.listed else before_quotes(self.text, self.patterns)
+        text = _QUOTED_LINE.sub("", text)
         if len(text) <= 2 * _WINDOW:
             return text
         return text[:_WINDOW] + "\n" + text[-_WINDOW:]
@@ -113,14 +120,10 @@ class BodyRule:
     def __call__(self, body: BodySnapshot) -> Reason | None:
         if self.skip_forwards and body.is_forward:
             return None
-        if self.sender is not None and not self.sender.fullmatch(
-            local_part_of(body.view.from_address or "")[:128]
-        ):
-            return None
         if self.part_type is not None:
-            if self.part_type in body.part_types:
-                return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
-            return None
+            if self.part_type not in body.part_types or not self._sent_by(body):
+                return None
+            return Reason(self.name, self.category, f"a {self.part_type} part", self.confidence)
         if self.language_list is not None:
             return self._language_phrase(body, self.language_list)
         if self.phrases is None:
@@ -141,6 +144,10 @@ class BodyRule:
         if self.edges_only and line.endswith("?"):
             return None  # "how do I unsubscribe?" is a person asking
         return Reason(self.name, self.category, " ".join(line.split())[:160], self.confidence)
+
+    def _sent_by(self, body: BodySnapshot) -> bool:
+        sender = body.view.from_address or ""
+        return self.sender is None or self.sender.fullmatch(local_part_of(sender)[:128]) is not None
 
     def _language_phrase(self, body: BodySnapshot, kind: EvidenceKind) -> Reason | None:
         found = notice_patterns(body.patterns).find(kind, body.edges)
@@ -275,38 +282,11 @@ BODY_RULES: tuple[BodyRule, ...] = (
         "body-newsletter",
         Category.BULK,
         0.8,
-        "wording of the same content sent to many: 'view this email in your browser', 'you "
-        "are receiving this newsletter because you signed up', 'Newsletter abbestellen', "
-        "'voir la version en ligne'",
+        "wording of the same content sent to many, at the top or in the footer: 'view this "
+        "email in your browser', 'you are receiving this newsletter', 'Newsletter "
+        "abbestellen', 'voir la version en ligne' (newsletter_phrases in the language data)",
         "newsletter templates of mailing services (Mailchimp, Brevo, Inxmail, CleverReach)",
-        phrases=AnyOf(
-            (
-                r"view (?:this|it|the) (?:e-?mail |newsletter |message )?(?:in|on) (?:your|a|the)"
-                r" (?:web )?browser",
-                r"(?:open|view|read) (?:it |this )?(?:in|on) (?:the )?web ?version",
-                r"you are receiving this (?:e-?mail |newsletter |message )?because you "
-                r"(?:signed up|subscribed|opted in|registered|joined)",
-                r"because you (?:are|were) subscribed to (?:our|the|this) "
-                r"(?:newsletter|mailing list|list)",
-                r"you (?:are receiving|received|receive) this (?:e-?mail |message )?as a "
-                r"(?:subscriber|member)",
-                r"(?:this|the) newsletter",
-                r"newsletter (?:abbestellen|abmelden|im browser)",
-                r"(?:im|in ihrem) browser (?:ansehen|anzeigen|öffnen)",
-                r"sie erhalten diesen newsletter",
-                r"weil sie sich [^\n]{0,40}(?:angemeldet|registriert) haben",
-                r"(?:voir|afficher|consulter) (?:cet e-?mail|ce message|cette lettre|la version "
-                r"en ligne)",
-                "dans votre navigateur",
-                r"vous recevez (?:cette lettre|ce message car vous [^\n]{0,20}(?:abonné|inscrit))",
-                r"lettre d'information",
-                r"ver (?:este|el) (?:correo|email|e-mail|mensaje) en (?:tu|su|el) navegador",
-                r"visualizza(?:re)? (?:nel|sul) browser",
-                r"bekijk (?:deze e-?mail |deze nieuwsbrief )?in (?:je|uw) browser",
-                "visualizar no navegador",
-            )
-        ),
-        edges_only=True,
+        language_list="newsletter_phrases",
         false_positives="a person forwarding a newsletter (forwards are skipped)",
         roles=frozenset({Role.CONTENT}),
     ),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from loopguard.classifier.verdict import Reason
 
-__all__ = ["Role", "RoleIndex"]
+__all__ = ["Role", "RoleIndex", "Traits"]
 
 
 class Role(enum.StrEnum):
@@ -79,20 +79,69 @@ class _Carrier(Protocol):
     def roles(self) -> frozenset[Role]: ...
 
 
+class Traits(NamedTuple):
+    """The roles the decision asks about, as flags resolved once per rule when a classifier
+    is built: one dictionary look-up per reason, not one set test per question."""
+
+    person: bool
+    mail_system: bool
+    reporter: bool
+    list_header: bool
+    machine_sent: bool
+    structure: bool
+    generic: bool
+    weak: bool
+    failure_statement: bool
+    content: bool
+    text_score: bool
+    notice_score: bool
+    weighed_by_text: bool
+    flags_sender: bool
+    """Any of mail_system, reporter."""
+
+    @classmethod
+    def of(cls, played: frozenset[Role]) -> Traits:
+        """The flags of a set of roles."""
+        return cls(
+            person=Role.PERSON in played,
+            mail_system=Role.MAIL_SYSTEM in played,
+            reporter=Role.REPORTER in played,
+            list_header=Role.LIST_HEADER in played,
+            machine_sent=Role.MACHINE_SENT in played,
+            structure=Role.STRUCTURE in played,
+            generic=Role.GENERIC_AUTOMATION in played,
+            weak=Role.WEAK in played,
+            failure_statement=Role.FAILURE_STATEMENT in played,
+            content=Role.CONTENT in played,
+            text_score=Role.TEXT_SCORE in played,
+            notice_score=Role.NOTICE_SCORE in played,
+            weighed_by_text=Role.WEIGHED_BY_TEXT in played,
+            flags_sender=bool(played & {Role.MAIL_SYSTEM, Role.REPORTER}),
+        )
+
+
+_NO_TRAITS = Traits.of(frozenset())
+
+
 class RoleIndex:
     """The roles of every piece of evidence a classifier can produce, by its rule's name."""
 
-    __slots__ = ("_by_name",)
+    __slots__ = ("_by_name", "_traits")
 
     def __init__(self, carriers: Iterable[_Carrier]) -> None:
         by_name: dict[str, frozenset[Role]] = {}
         for carrier in carriers:
             by_name[carrier.name] = by_name.get(carrier.name, frozenset()) | carrier.roles
         self._by_name = by_name
+        self._traits = {name: Traits.of(played) for name, played in by_name.items()}
 
     def of(self, reason: Reason) -> frozenset[Role]:
         """The roles of the rule that gave ``reason``."""
         return self._by_name.get(reason.rule, frozenset())
+
+    def traits(self, reason: Reason) -> Traits:
+        """The decision's flags for the rule that gave ``reason`` (resolved at construction)."""
+        return self._traits.get(reason.rule, _NO_TRAITS)
 
     def any(self, reasons: Iterable[Reason], role: Role) -> bool:
         """Whether any of ``reasons`` plays ``role``."""

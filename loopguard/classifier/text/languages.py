@@ -66,6 +66,7 @@ EVIDENCE_KINDS = (
     "notification_phrases",
     "automatic_notices",
     "contact_phrases",
+    "newsletter_phrases",
 )
 _PHRASE_LISTS = PHRASE_KINDS + EVIDENCE_KINDS
 _LIST_FIELDS = LITERAL_KINDS + _PHRASE_LISTS + LINE_KINDS
@@ -103,6 +104,7 @@ class LanguageData:
     notification_phrases: tuple[str, ...] = ()
     automatic_notices: tuple[str, ...] = ()
     contact_phrases: tuple[str, ...] = ()
+    newsletter_phrases: tuple[str, ...] = ()
     notification_senders: tuple[str, ...] = ()
     greetings: tuple[str, ...] = ()
     generic_addressees: tuple[str, ...] = ()

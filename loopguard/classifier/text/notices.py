@@ -47,6 +47,7 @@ EvidenceKind = Literal[
     "notification_phrases",
     "automatic_notices",
     "contact_phrases",
+    "newsletter_phrases",
 ]
 _KINDS: tuple[EvidenceKind, ...] = (
     "read_receipt_statements",
@@ -54,6 +55,7 @@ _KINDS: tuple[EvidenceKind, ...] = (
     "notification_phrases",
     "automatic_notices",
     "contact_phrases",
+    "newsletter_phrases",
 )
 #: A notification score at or above this names ``auto_generated``.
 NOTICE_THRESHOLD = 0.6

@@ -235,15 +235,17 @@ def _evidence_signals(
     # has been created") is what RFC 3834 calls a response, even when nothing marks it.
     # The subject is searched too ("We have received your request [#4711]"), unless it
     # answers another message: "Re: We have received your request" quotes our subject.
-    heard = Searchable.of(
-        searched[:NOTICE_CHARS] if reply else f"{subject}\n{searched[:NOTICE_CHARS]}"
-    )
+    # (One prepared text, shared with the notification score; an acknowledgement in a
+    # replied-to subject is dropped by its offset.)
+    heard = Searchable.of(f"{subject}\n{searched[:NOTICE_CHARS]}")
     notices = notice_patterns(patterns)
-    acks = notices.find("request_acknowledgements", heard)
+    skipped = len(subject) + 1 if reply else 0
+    acks = [ack for ack in notices.find("request_acknowledgements", heard) if ack.start >= skipped]
     found.extend(_phrase_reason(_ACK_RULE, match, _ACK_WEIGHT) for match in acks[:_ACKS])
-    contacts = notices.find("contact_phrases", heard)[:_CONTACTS]
-    found.extend(_phrase_reason(_CONTACT_RULE, match, _CONTACT_WEIGHT) for match in contacts)
     if any(reason.rule in REPLY_EVIDENCE for reason in found):
+        # What only adds to reply evidence is looked for where there is some.
+        contacts = notices.find("contact_phrases", heard)[:_CONTACTS]
+        found.extend(_phrase_reason(_CONTACT_RULE, match, _CONTACT_WEIGHT) for match in contacts)
         automatic = notices.find("automatic_notices", heard)[:1]
         found.extend(
             _phrase_reason(_AUTOMATIC_RULE, match, _AUTOMATIC_WEIGHT) for match in automatic
@@ -346,7 +348,8 @@ def _person_signs(
         _phrase_reason("body-person-phrase", match, 1 - factor, Category.HUMAN)
         for match, factor in zip(found, _PERSON_FACTORS, strict=False)
     ]
-    greeted = notice_patterns(patterns).greeted_by_name(searched)
+    # (The greeting only speaks against reply evidence: looked for where there is some.)
+    greeted = notice_patterns(patterns).greeted_by_name(searched) if phrases else None
     if greeted:
         signs.append(Reason(_GREETING_RULE, Category.HUMAN, greeted, _GREETING_WEIGHT))
     unlinked = _URL.sub("", searched)
