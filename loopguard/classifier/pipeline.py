@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from loopguard.classifier.bounce.step import BOUNCE_FINDINGS, bounce_step, needs_bounce_step
 from loopguard.classifier.decide import conclude, is_settled, reads_no_absence, reports_failure
 from loopguard.classifier.rules import DEFAULT_RULES, Rule, RuleSettings, check_unique_names
+from loopguard.classifier.rules.base import RulePlan
 from loopguard.classifier.rules.body import BODY_RULES, BodyRule, BodySnapshot
 from loopguard.classifier.rules.content import TEXT_FINDINGS
 from loopguard.classifier.rules.roles import Role, RoleIndex
@@ -59,6 +60,8 @@ class Classifier:
     """Names of the rules whose hit means "the sender asks for no automatic answer"."""
     roles: RoleIndex = field(init=False, repr=False, compare=False)
     """The roles of every rule and finding this classifier can report."""
+    plan: RulePlan = field(init=False, repr=False, compare=False)
+    """Which header rules a message needs, by the headers it has."""
 
     def __post_init__(self) -> None:
         hop_limit: object = self.hop_limit  # checked at run time: configs come from files too
@@ -79,6 +82,7 @@ class Classifier:
         object.__setattr__(self, "no_autoreply_rules", no_autoreply)
         roles = RoleIndex((*self.rules, *self.body_rules, *BOUNCE_FINDINGS, *TEXT_FINDINGS))
         object.__setattr__(self, "roles", roles)
+        object.__setattr__(self, "plan", RulePlan(tuple(self.rules)))
 
     def classify(
         self,
@@ -158,11 +162,8 @@ class Classifier:
     def _run_rules(self, view: MessageView) -> list[Reason]:
         # Every message runs through here: a plain loop, no generator or partial per rule.
         settings = self.settings
-        present = view.headers.fields.keys()
         found: list[Reason] = []
-        for item in self.rules:
-            if item.headers and item.headers.isdisjoint(present):
-                continue  # none of the headers it reads is there
+        for item in self.plan.due(view.headers.fields.keys()):
             try:
                 reason = item.check(item, view, settings)
             except Exception as exc:  # a rule bug must never break the host's pipeline

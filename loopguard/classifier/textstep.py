@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # Author text read: phrases are looked for in its first 4,000 characters, and anything
 # longer than that already counts as a person's long letter.
 _AUTHOR_CHARS = 6000
-_LISTED_CHARS = 2 * NOTICE_CHARS
+_LISTED_CHARS = NOTICE_CHARS
 # A short reply text from a sender the headers call a machine (null return path,
 # Precedence: bulk/junk) completes an autoresponder's picture: the weight of that.
 _MACHINE_SENT_WEIGHT = 0.5

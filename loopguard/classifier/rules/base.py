@@ -6,7 +6,7 @@ failed recipients of a bounce): named, documented and carrying roles like a rule
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
 
 from loopguard.classifier.rules.roles import Role
@@ -15,7 +15,7 @@ from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Category, Reason, clip_detail
 from loopguard.mail.view import MessageView
 
-__all__ = ["Check", "Finding", "Rule", "RuleSettings", "rule"]
+__all__ = ["Check", "Finding", "Rule", "RulePlan", "RuleSettings", "rule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +136,26 @@ def rule(
         )
 
     return wrap
+
+
+class RulePlan:
+    """Which header rules a message needs, resolved once per classifier: the rules that read
+    one of its headers, and those that always run, in their order."""
+
+    __slots__ = ("_always", "_by_header", "_rules")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+        self._always = frozenset(index for index, item in enumerate(rules) if not item.headers)
+        by_header: dict[str, list[int]] = {}
+        for index, item in enumerate(rules):
+            for header in item.headers:
+                by_header.setdefault(header, []).append(index)
+        self._by_header = {header: tuple(found) for header, found in by_header.items()}
+
+    def due(self, present: KeysView[str]) -> list[Rule]:
+        """The rules to run on a message whose (lower-case) header names are ``present``."""
+        wanted = set(self._always)
+        for header in present & self._by_header.keys():
+            wanted.update(self._by_header[header])
+        return [self._rules[index] for index in sorted(wanted)]
