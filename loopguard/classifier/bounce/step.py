@@ -14,7 +14,7 @@ from loopguard.classifier.bounce.report import BounceReport, analyse_bounce, sca
 from loopguard.classifier.bounce.text import mentions_failure
 from loopguard.classifier.decide import MARK_CONFIDENCE
 from loopguard.classifier.rules.base import Finding
-from loopguard.classifier.rules.body import CHALLENGE_RESPONSE, BodySnapshot
+from loopguard.classifier.rules.body import CHALLENGE_RESPONSE, CHALLENGE_WORDS, BodySnapshot
 from loopguard.classifier.rules.roles import Role, RoleIndex
 from loopguard.classifier.text.patterns import PatternSet
 from loopguard.classifier.verdict import Bounce, Category, Reason
@@ -84,9 +84,9 @@ BOUNCE_FINDINGS = (
     RETURNED_ORIGINAL,
 )
 _CHALLENGE_WINDOW = 16 * 1024
-# Words every challenge text holds one of (TMDA asks to confirm, Boxbe names its guest list,
-# BoxTrapper and SpamArrest ask to verify): most delay reports hold none.
-_CHALLENGE_WORDS = ("guest", "waitlist", "confirm", "verify", "held", "spam", "junk", "challenge")
+# Of the words every challenge text holds one of (CHALLENGE_WORDS), those a delay report
+# rarely holds ("deliver" it always does; TMDA and Boxbe texts hold another one too).
+_CHALLENGE_WORDS = tuple(word for word in CHALLENGE_WORDS if word != "deliver")
 _RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"})
 # A report returns the original (and sometimes its headers apart): more is a collection.
 _MAX_RETURNED = 2

@@ -18,7 +18,7 @@ from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.address import local_part_of
 from loopguard.mail.view import MessageView
 
-__all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "BodyRule", "BodySnapshot"]
+__all__ = ["BODY_RULES", "CHALLENGE_RESPONSE", "CHALLENGE_WORDS", "BodyRule", "BodySnapshot"]
 
 _WINDOW = 6 * 1024
 # Where newsletters put their subscription text: a banner on top, a footer at the bottom.
@@ -104,6 +104,9 @@ class BodyRule:
     evidence: str
     source: str
     phrases: AnyOf | None = None
+    requires: tuple[str, ...] = ()
+    """Words (lower case) one of which every match of ``phrases`` holds: where the text
+    holds none, the phrases are not searched."""
     language_list: EvidenceKind | None = None
     """An evidence list of the language data to search instead of ``phrases``."""
     part_type: str | None = None
@@ -129,6 +132,8 @@ class BodyRule:
         if self.phrases is None:
             return None
         text, lowered = body.unquoted, body.lowered
+        if self.requires and not any(word in lowered for word in self.requires):
+            return None
         if self.edges_only:
             if len(text) < _MIN_EDGED_TEXT:
                 return None
@@ -157,6 +162,20 @@ class BodyRule:
         return Reason(self.name, self.category, detail, self.confidence)
 
 
+#: Words every challenge text holds one of (TMDA asks to confirm, Boxbe names its guest list,
+#: BoxTrapper and SpamArrest ask to verify, others hold mail or fight spam).
+CHALLENGE_WORDS = (
+    "guest",
+    "waitlist",
+    "confirm",
+    "verify",
+    "deliver",
+    "held",
+    "spam",
+    "junk",
+    "challenge",
+)
+
 CHALLENGE_RESPONSE = BodyRule(
     "challenge-response",
     Category.AUTO_REPLY,
@@ -177,6 +196,7 @@ CHALLENGE_RESPONSE = BodyRule(
             r"challenge[- ]response",
         )
     ),
+    requires=CHALLENGE_WORDS,
     false_positives="a person explaining how such systems work",
     roles=frozenset({Role.CONTENT}),
 )
