@@ -108,3 +108,14 @@ def test_confidences_and_detail(patterns: PatternSet) -> None:
 def test_the_walk_stops_after_ten_tags(patterns: PatternSet) -> None:
     assert subject_evidence("[a] " * 10 + "Automatic reply: x", patterns) is not None
     assert subject_evidence("[a] " * 11 + "Automatic reply: x", patterns) is None
+
+
+def test_every_prefix_is_found_in_every_case(patterns: PatternSet) -> None:
+    # The first-word prefilter never hides a prefix the alternation of all prefixes finds.
+    for data in patterns.languages:
+        for entry in data.autoreply_subjects:
+            prefix = entry.removesuffix(" *")
+            for subject in (f"{prefix} x", f"{prefix.upper()} x", f"[{prefix}] x"):
+                if patterns.autoreply_subject.match(subject):
+                    assert subject_evidence(subject, patterns) is not None, subject
+                    assert subject_evidence(f"Re: {subject}", patterns) is not None, subject

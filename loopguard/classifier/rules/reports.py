@@ -9,6 +9,7 @@ from loopguard.classifier.rules.base import Rule, RuleSettings, rule
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.text.notices import Searchable, notice_patterns
 from loopguard.classifier.text.patterns import PatternSet, fold
+from loopguard.classifier.text.subject import starts_like
 from loopguard.classifier.verdict import Category, Reason
 from loopguard.mail.address import normalize_address
 from loopguard.mail.view import MessageView
@@ -140,6 +141,8 @@ _RECEIPT_CHARS = 3000
 )
 def outlook_read_receipt(self: Rule, view: MessageView, settings: RuleSettings) -> Reason | None:
     subject = view.subject.strip()
+    if not starts_like(subject, settings.patterns, "read_receipt_subjects"):
+        return None
     prefix = notice_patterns(settings.patterns).read_receipt_subject.match(subject[:200])
     if prefix is None:
         return None

@@ -13,6 +13,7 @@ __all__ = [
     "SUBJECT_PREFIX_CONFIDENCE",
     "SUBJECT_QUOTED_CONFIDENCE",
     "SUBJECT_SUFFIX_CONFIDENCE",
+    "starts_like",
     "subject_evidence",
 ]
 
@@ -34,7 +35,8 @@ _MAX_FIRST_WORD = 40
 _FIRST_WORD = re.compile(
     rf"(?:[\[(【「]\s*+){{0,2}}([^\s:：\-–—|\]\)】」\[(【「]{{1,{_MAX_FIRST_WORD + 1}}})"
 )
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+# Apostrophes, and letters the regex engine's case folding takes as another ("I" for "ı").
+_SAME_LETTERS = str.maketrans({"’": "'", "‘": "'", "`": "'", "ı": "i", "ſ": "s"})
 # Every AOL-style suffix closes a bracket ("(Automatic Response)", "[Auto-Reply]").
 _SUFFIX_ENDS = frozenset(")]）】")
 
@@ -84,11 +86,16 @@ def _skip_reply_prefixes(text: str, patterns: PatternSet) -> tuple[re.Match[str]
     never skipped as a tag.
     """
     position = replies = tags = 0
+    starts = _first_words(patterns, "autoreply_subjects")
+    reply_starts = _first_words(patterns, "reply_prefixes")
     while position < len(text):
-        found = _prefix_at(text, position, patterns)
+        # The alternations of every language's prefixes are only tried where the first word
+        # can start one: most subjects start with none.
+        word = _first_word(text, position)
+        found = patterns.autoreply_subject.match(text, position) if word in starts else None
         if found:
             return found, replies
-        run = patterns.reply_run.match(text, position)
+        run = patterns.reply_run.match(text, position) if word in reply_starts else None
         if run:
             first = patterns.reply_prefix.match(text, position)
             replies = min(2, replies + (1 if first and first.end() == run.end() else 2))
@@ -102,14 +109,11 @@ def _skip_reply_prefixes(text: str, patterns: PatternSet) -> tuple[re.Match[str]
     return None, replies
 
 
-def _prefix_at(text: str, position: int, patterns: PatternSet) -> re.Match[str] | None:
-    """The auto-reply prefix at ``position``: the alternation of every language's prefixes
-    is only tried when the subject's first word there starts one of them (most subjects
-    start with a word no prefix starts with)."""
-    word = _first_word(text, position)
-    if word is None or word not in _first_words(patterns):
-        return None
-    return patterns.autoreply_subject.match(text, position)
+def starts_like(subject: str, patterns: PatternSet, kind: str) -> bool:
+    """Whether ``subject``'s first word starts some entry of a subject-prefix list of the
+    language data (``read_receipt_subjects`` ...): a cheap test before the alternation of
+    every language's entries is tried."""
+    return _first_word(subject) in _first_words(patterns, kind)
 
 
 def _first_word(text: str, position: int = 0) -> str | None:
@@ -118,17 +122,18 @@ def _first_word(text: str, position: int = 0) -> str | None:
     found = _FIRST_WORD.match(text, position)
     if found is None or len(found.group(1)) > _MAX_FIRST_WORD:
         return None
-    return fold(found.group(1)).translate(_APOSTROPHES)
+    word = fold(found.group(1))
+    return word if word.isascii() and word.isalnum() else word.translate(_SAME_LETTERS)
 
 
-@functools.lru_cache(maxsize=8)
-def _first_words(patterns: PatternSet) -> frozenset[str]:
-    """The first words of every language's auto-reply prefixes, as :func:`_first_word`
-    reads a subject."""
+@functools.lru_cache(maxsize=16)
+def _first_words(patterns: PatternSet, kind: str) -> frozenset[str]:
+    """The first words of every language's entries of a subject list (``autoreply_subjects``,
+    ``reply_prefixes``), as :func:`_first_word` reads a subject."""
     return frozenset(
         word
         for data in patterns.languages
-        for entry in data.autoreply_subjects
+        for entry in getattr(data, kind)
         if (word := _first_word(entry)) is not None
     )
 
