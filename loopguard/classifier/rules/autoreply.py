@@ -243,22 +243,29 @@ _CHALLENGE_HEADERS: dict[str, str] = {
 )
 def challenge_response_headers(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     # Every message has a Message-ID, so this rule always runs: look up only what is there.
-    present = sorted(_CHALLENGE_HEADERS.keys() & view.headers.fields.keys())
+    fields = view.headers.fields
+    present = _CHALLENGE_HEADERS.keys() & fields.keys()
     if present:
-        return self.hit(f"{_title(present[0])} present ({_CHALLENGE_HEADERS[present[0]]})")
-    marks = (
-        ("X-Delivery-Agent", (view.get("x-delivery-agent") or "").strip().lower(), "tmda"),
-        ("X-ExiSpam", (view.get("x-exispam") or "").strip().lower(), "exispam"),
-    )
-    for name, value, system in marks:
-        if value.startswith(system):
-            return self.hit(f"{name}: {value}")
+        first = min(present)
+        return self.hit(f"{_title(first)} present ({_CHALLENGE_HEADERS[first]})")
+    for header, name, system in _CHALLENGE_VALUES:
+        if header in fields:
+            value = (view.get(header) or "").strip().lower()
+            if value.startswith(system):
+                return self.hit(f"{name}: {value}")
     message_id = (view.get("message-id") or "").strip().lower()
     if message_id.endswith("-tmda-confirm>"):
         return self.hit(f"Message-ID: {message_id[:120]} (TMDA confirmation)")
-    if _first_token(view.get("precedence") or "") == "spam":
+    if "precedence" in fields and _first_token(view.get("precedence") or "") == "spam":
         return self.hit("Precedence: spam (a challenge-response confirmation)")
     return None
+
+
+# Headers whose value names a challenge-response system.
+_CHALLENGE_VALUES = (
+    ("x-delivery-agent", "X-Delivery-Agent", "tmda"),
+    ("x-exispam", "X-ExiSpam", "exispam"),
+)
 
 
 @rule(
