@@ -121,7 +121,7 @@ class Classifier:
                 if not deferred:
                     reasons.extend(self._read_text(view, reasons, reply_to_ours))
         bounce: Bounce | None = None
-        if needs_bounce_step(reasons, self.roles):
+        if needs_bounce_step(view, reasons, self.roles):
             reasons, bounce = bounce_step(view, reasons, self.roles, self.patterns)
         if deferred and not reports_failure(reasons, self.roles):
             # No failure, no report: a vacation reply sent from a mail-system address.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 
+import pytest
+
 from loopguard import Category, Classifier, classify
-from loopguard.classifier.bounce.text import read_text_bounce, report_text
+from loopguard.classifier.bounce.text import names_mail, read_text_bounce, report_text
 from loopguard.mail.parts import walk
 from loopguard.testing import build_message
 
@@ -204,3 +206,47 @@ def test_a_quote_header_in_html_only_reply_cuts_the_quoted_footer() -> None:
     verdict = classify(raw)
     assert verdict.category is Category.HUMAN
     assert "body-list-footer" not in verdict.rules
+
+
+@pytest.mark.parametrize(
+    ("statement", "about_mail"),
+    [
+        ("A message that you sent could not be delivered to one or more of its recipients.", True),
+        ("Your message to k.wolf@example.net was undeliverable.", True),
+        ("Delivery to the following recipients failed: a@example.org", True),
+        ("550 5.1.1 <a@example.org>: user unknown", True),
+        ("Ihre Nachricht konnte nicht an alle Empfänger zugestellt werden.", True),
+        ("the parcel was not delivered, though your mail below says it shipped", False),
+        ("Our invoice could not be delivered by post, please call us.", False),
+    ],
+)
+def test_a_failure_statement_about_mail_names_a_message_recipient_or_mailbox(
+    statement: str, about_mail: bool
+) -> None:
+    # Only the clause that states the failure counts: "your mail below" in the next
+    # clause does not make a parcel a message.
+    assert names_mail(statement) is about_mail
+
+
+def test_a_report_subject_alone_reads_the_body_only_when_an_original_comes_back() -> None:
+    # No sender rule knows the address: the subject, a failure of mail and the original
+    # sent back make a bounce; the same words without the original stay a person's.
+    text = "A message that you sent could not be delivered to one or more of its recipients.\n"
+    headers = {"From": "relay-reports@mx.example.net"}
+    subject = "Mail delivery failed: returning message to sender"
+    plain = build_message(headers, body=text, subject=subject)
+    assert classify(plain).category is Category.HUMAN
+    original = "From: news@example.org\nTo: k@example.net\nSubject: Offers\n\nOffers.\n"
+    boundary = "report-boundary"
+    body = (
+        f"--{boundary}\nContent-Type: text/plain\n\n{text}\n"
+        f"--{boundary}\nContent-Type: message/rfc822\n\n{original}\n--{boundary}--\n"
+    )
+    returned = build_message(
+        {**headers, "Content-Type": f'multipart/mixed; boundary="{boundary}"'},
+        body=body,
+        subject=subject,
+    )
+    verdict = classify(returned)
+    assert verdict.category is Category.BOUNCE
+    assert "returned-original" in verdict.rules

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from loopguard.classifier.bounce.report import BounceReport, analyse_bounce, scan_raw_report
-from loopguard.classifier.bounce.text import mentions_failure
+from loopguard.classifier.bounce.text import mentions_failure, names_mail
 from loopguard.classifier.decide import MARK_CONFIDENCE
 from loopguard.classifier.rules.base import Finding
 from loopguard.classifier.rules.body import CHALLENGE_RESPONSE, CHALLENGE_WORDS, BodySnapshot
@@ -92,18 +92,31 @@ _RETURNED = frozenset({"message/rfc822", "text/rfc822-headers", "message/global"
 _MAX_RETURNED = 2
 
 
-def needs_bounce_step(reasons: list[Reason], roles: RoleIndex) -> bool:
+def needs_bounce_step(view: MessageView, reasons: list[Reason], roles: RoleIndex) -> bool:
     """Whether the evidence hints at a report whose body may name failed recipients."""
     if any(r.confidence >= MARK_CONFIDENCE and Role.NOT_A_BOUNCE in roles.of(r) for r in reasons):
         return False  # a typed feedback report or a receipt is not a bounce, whoever sent it
-    return roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT)
+    if roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT):
+        return True
+    return _subject_only(reasons, roles) and _returned_original(view)
+
+
+def _subject_only(reasons: list[Reason], roles: RoleIndex) -> bool:
+    """A report's subject from an address no rule knows (a gateway's ``ndr@``), and no sign
+    of a person: worth reading when the message sends one back, as mail systems do."""
+    return roles.any(reasons, Role.REPORT_SUBJECT) and not roles.any(reasons, Role.PERSON)
 
 
 def bounce_step(
     view: MessageView, reasons: list[Reason], roles: RoleIndex, patterns: PatternSet
 ) -> tuple[list[Reason], Bounce | None]:
     """The reasons with what the body says added, and the failed recipients it names."""
+    hinted = roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT)
     report = _read_bounce(view, thorough=roles.any(reasons, Role.BOUNCE_HINT))
+    if not hinted and not (report.failure and names_mail(report.failure)):
+        # Only the subject spoke for a report: its text must state a failure of mail
+        # ("could not be delivered to one or more of its recipients"), not of a parcel.
+        return reasons, None
     reasons = _apply_report(reasons, report, view, roles)
     if report.bounce is not None and not report.bounce.permanent:
         reasons = _challenge_instead_of_delay(view, reasons, patterns)

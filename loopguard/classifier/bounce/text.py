@@ -18,7 +18,7 @@ from loopguard.mail.address import normalize_address
 from loopguard.mail.html import strip_tags
 from loopguard.mail.parts import Part
 
-__all__ = ["TextBounce", "mentions_failure", "read_text_bounce", "report_text"]
+__all__ = ["TextBounce", "mentions_failure", "names_mail", "read_text_bounce", "report_text"]
 
 _MAX_TEXT = 32 * 1024
 _THOROUGH_WINDOW = 16 * 1024
@@ -79,7 +79,7 @@ _FAILURE = AnyOf(
         "no valid recipients",
         "unzustellbar",
         "nicht zugestellt",
-        "konnte nicht zugestellt",
+        r"konnte nicht (?:an [^\n.]{1,60}? )?zugestellt",
         r"n'a pas pu être (?:remis|distribué)",
         r"adresse (?:inconnue|invalide)",
         "no se pudo entregar",
@@ -126,6 +126,32 @@ class TextBounce:
     """The first failure statement found, or ``None``."""
     recipients: frozenset[str]
     """Addresses named beside the failure statements."""
+
+
+# What a mail system's failure statement is about: a message, its recipients, a mailbox.
+# A person's "my parcel was not delivered" names none of them.
+_MAIL_TERMS = re.compile(
+    r"\b(?:e-?mail|mail|message|recipients?|address(?:es)?|mailbox|user)"
+    r"|nachricht|e-mail|empfänger|adresse|postfach|destinataire|courriel|messaggio"
+    r"|destinatari|mensaje|bericht|ontvanger|wiadomo|adresat|сообщени|письм|адрес"
+    r"|邮件|郵件|メール|宛先",
+    re.IGNORECASE,
+)
+
+
+_CLAUSE_END = re.compile(r"[,;!?()]|[.:](?!\S)")
+
+
+def names_mail(statement: str) -> bool:
+    """Whether a failure statement is about mail (a message, a recipient, a mailbox): the
+    clause that states the failure names one."""
+    line = statement[:500].lower()
+    found = _FAILURE.search(line)
+    if found is None:
+        return False
+    start = max((m.end() for m in _CLAUSE_END.finditer(line, 0, found.start())), default=0)
+    end = _CLAUSE_END.search(line, found.end())
+    return _MAIL_TERMS.search(line[start : end.start() if end else len(line)]) is not None
 
 
 def mentions_failure(raw: bytes) -> bool:

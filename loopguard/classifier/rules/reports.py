@@ -109,7 +109,9 @@ BOUNCE_SUBJECT = re.compile(
     "Sender, Mail delivery failed, failure notice, Unzustellbar, ...)",
     source="Postfix, Exim, qmail, Sendmail, Exchange, Domino report subjects",
     false_positives="people write such subjects about parcels ('Delivery failure on my "
-    "order'): alone it never decides (0.45), it only confirms a mail system's report",
+    "order'): alone it never decides (0.45), it confirms a mail system's report; from an "
+    "address no rule knows, the body is read only when the message sends one back and no "
+    "sign of a person is present, and its failure statement must be about mail",
     headers=("subject",),
     roles=(Role.REPORT_SUBJECT, Role.CONTENT),
 )

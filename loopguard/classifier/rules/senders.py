@@ -60,7 +60,15 @@ def null_return_path(self: Rule, view: MessageView, _: RuleSettings) -> Reason |
     source="RFC 3834 section 2; Sieve vacation; Request Tracker; Zammad; Discourse",
     false_positives="a postmaster writing by hand (rare; that mail is not a trigger's business)",
     headers=("from",),
-    roles=(Role.BOUNCE_HINT, Role.MAIL_SYSTEM, Role.REPORTER, Role.GENERIC_AUTOMATION),
+    # (MACHINE_SENT: a short reply text from a mail system's own account is an
+    # autoresponder's, once the bounce step found no failure in it.)
+    roles=(
+        Role.BOUNCE_HINT,
+        Role.MAIL_SYSTEM,
+        Role.REPORTER,
+        Role.GENERIC_AUTOMATION,
+        Role.MACHINE_SENT,
+    ),
 )
 def mailer_daemon_sender(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     sender = view.from_address
