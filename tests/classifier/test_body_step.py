@@ -250,3 +250,25 @@ def test_a_report_subject_alone_reads_the_body_only_when_an_original_comes_back(
     verdict = classify(returned)
     assert verdict.category is Category.BOUNCE
     assert "returned-original" in verdict.rules
+
+
+def test_field_lines_and_failures_to_the_reader_are_no_failure_statements() -> None:
+    # A content filter tells its user a message for them was held: the held message's
+    # subject and Message-ID are field lines, and "not delivered to you" is no report on
+    # mail the reader sent.
+    text = (
+        "Our content filter found a virus in a message addressed to you.\n"
+        "It was quarantined and was not delivered to you.\n\n"
+        "Sender: <parcels@example.net>\n"
+        "Subject: Your parcel could not be delivered\n"
+        "Message-ID: <77.88@example.net>\n"
+    )
+    parts = list(walk(email.message_from_string(f"Content-Type: text/plain\n\n{text}")))
+    found = read_text_bounce(parts, exclude=frozenset())
+    assert found.failure is None
+    assert found.recipients == frozenset()
+    report = text.replace("was not delivered to you", "could not be delivered to r@example.org")
+    parts = list(walk(email.message_from_string(f"Content-Type: text/plain\n\n{report}")))
+    found = read_text_bounce(parts, exclude=frozenset())
+    assert found.failure == "It was quarantined and could not be delivered to r@example.org."
+    assert found.recipients == {"r@example.org"}

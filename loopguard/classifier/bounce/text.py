@@ -113,7 +113,14 @@ _ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 # SMTP transcripts name the failed recipient after RCPT TO.
 _RCPT = re.compile(r"rcpt to:\s*<?([\w.+=-]{1,64}@[\w.-]{1,253})", re.IGNORECASE)
-_SENDER_LINE = re.compile(r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path)\s*:", re.I)
+# Lines that name the sender or the message, never a recipient ("Absender", "Expéditeur",
+# "Message-ID: <...@host>" looks like an address).
+_SENDER_LINE = re.compile(
+    r"\s*(?:>>>\s*)?(?:mail from|from|sender|reply-to|return-path|message-id|in-reply-to"
+    r"|references|absender|von|expéditeur|de|remitente|mittente|afzender|van|nadawca"
+    r"|отправитель|от|差出人|发件人)(?:\s*\([^)\n]{0,40}\))?\s*:",
+    re.I,
+)
 # Mail systems name themselves beside the failure; they are not the failed recipients.
 _REPORTER_LOCAL = re.compile(r"(?:mailer-?daemon|postmaster|post_master|mail-?daemon)", re.I)
 
@@ -140,6 +147,27 @@ _MAIL_TERMS = re.compile(
 
 
 _CLAUSE_END = re.compile(r"[,;!?()]|[.:](?!\S)")
+
+
+# A failure "to you": a content filter telling the reader a message for them was held
+# (amavis: "Sie wurde Ihnen NICHT zugestellt"), not a report on mail the reader sent.
+_TO_READER = re.compile(
+    r"(?:not|n[o']t be|never) (?:been )?delivered to you\b|\bihnen (?:\w+ ){0,2}zugestellt"
+    r"|ne vous a pas été (?:remis|distribué)|niet aan u (?:afgeleverd|bezorgd)"
+    r"|no (?:se )?le ha sido entregad",
+    re.IGNORECASE,
+)
+# A field line repeating the original's subject: the words in it are the original's.
+_SUBJECT_LINE = re.compile(
+    r"\s*(?:subject|betreff|objet|asunto|oggetto|onderwerp|temat|assunto|ämne|emne"
+    r"|тема|件名|主题|主旨)\s*:",
+    re.IGNORECASE,
+)
+
+
+def _states_failure(line: str) -> bool:
+    """Whether a line holding a failure phrase states a failure of the reader's mail."""
+    return not (_SUBJECT_LINE.match(line) or _TO_READER.search(line))
 
 
 def names_mail(statement: str) -> bool:
@@ -186,6 +214,8 @@ def read_text_bounce(
     starts = _line_starts(text)
     failure: str | None = None
     for index in sorted({bisect.bisect_right(starts, hit) - 1 for hit in hits})[:50]:
+        if not _states_failure(lines[index]):
+            continue
         failure = failure or lines[index].strip()[:160]
         for nearby in lines[max(0, index - 3) : index + 4]:
             recipients.update(_addresses(nearby, exclude))
