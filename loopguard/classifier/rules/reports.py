@@ -46,10 +46,61 @@ def multipart_report_dsn(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     roles=(Role.REPORT_EVIDENCE, Role.NOT_A_BOUNCE, Role.STRUCTURE),
 )
 def mdn_report(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
-    ctype, params = view.content_type
-    if ctype == "multipart/report" and params.get("report-type") == "disposition-notification":
-        return self.hit(f"Content-Type: {ctype}; report-type=disposition-notification")
+    if _is_mdn(view) and not _rejects(view):
+        return self.hit("Content-Type: multipart/report; report-type=disposition-notification")
     return None
+
+
+@rule(
+    "mdn-rejection",
+    Category.BOUNCE,
+    0.95,
+    evidence="a disposition notification that reports the message deleted automatically "
+    "('Disposition: automatic-action/MDN-sent-automatically; deleted') by the delivery "
+    "agent ('Auto-Submitted: auto-replied (rejected)', or a Reporting-UA that names a "
+    "delivery agent or Sieve): a Sieve reject refused it, so it was not delivered",
+    source="RFC 5429 section 2.1.2 (Sieve reject by MDN); RFC 8098 section 3.2.6",
+    false_positives="none known; a mail client's 'Not read' receipt (same disposition, no "
+    "delivery agent) stays a receipt",
+    headers=("content-type",),
+    roles=(Role.BOUNCE_HINT, Role.REPORT_EVIDENCE, Role.STRUCTURE),
+)
+def mdn_rejection(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    if _is_mdn(view) and _rejects(view):
+        return self.hit("Disposition: automatic-action/MDN-sent-automatically; deleted")
+    return None
+
+
+def _is_mdn(view: MessageView) -> bool:
+    ctype, params = view.content_type
+    return ctype == "multipart/report" and params.get("report-type") == "disposition-notification"
+
+
+# RFC 8098 disposition fields, folded whitespace and case aside.
+_AUTOMATIC_DELETION = re.compile(
+    rb"^disposition[ \t]*:[ \t]*automatic-action[ \t]*/[ \t]*mdn-sent-automatically[ \t]*;"
+    rb"[ \t]*deleted\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+# Who refused it: a Sieve reject says so in Auto-Submitted ("auto-replied (rejected)",
+# Pigeonhole) or reports as the delivery agent. A mail client's "Not read" receipt (Outlook
+# sends one when its user deletes the message unread) has the same disposition.
+_DELIVERY_AGENT = re.compile(
+    rb"^reporting-ua[ \t]*:[^\n]{0,200}(?:delivery agent|\blda\b|\blmtp\b|sieve)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _rejects(view: MessageView) -> bool:
+    """Whether a Sieve reject refused the message: it was deleted automatically and the
+    delivery agent says it refused it (an MDN is a few hundred bytes of ASCII fields)."""
+    body = view.body_bytes(16 * 1024)
+    if _AUTOMATIC_DELETION.search(body) is None:
+        return False
+    refused = "rejected" in (view.get("auto-submitted") or "").lower()
+    return refused or _DELIVERY_AGENT.search(body) is not None
 
 
 @rule(
@@ -231,6 +282,7 @@ _COMPLAINT_SUBJECT = re.compile(
 REPORT_RULES: tuple[Rule, ...] = (
     multipart_report_dsn,
     mdn_report,
+    mdn_rejection,
     feedback_report,
     bounce_subject,
     outlook_read_receipt,
