@@ -155,6 +155,10 @@ class MessageView:
         start = self.headers.body_offset
         return self._raw[start : start + limit]
 
+    def header_bytes(self) -> bytes:
+        """The raw header block, in its order (empty for a parsed Message)."""
+        return b"" if self._raw is None else self._raw[: self.headers.body_offset]
+
     @cached_property
     def parsed(self) -> email.message.Message:
         """The message parsed by the stdlib (compat32), at most ``MAX_BODY_BYTES`` of it.

@@ -138,6 +138,32 @@ def test_precedence_bulk_alone_never_outweighs_a_person(value: str) -> None:
     assert verdict.no_autoreply
 
 
+_HOPS = (
+    b"Received: from relay.example.net by mx.example.org; Tue, 10 Mar 2026 18:02:11 +0100\n"
+    b"Received: from sender.example.com by relay.example.net; Tue, 10 Mar 2026 18:02:10 +0100\n"
+)
+_AUTHOR = b"From: a@example.com\nTo: b@example.org\nSubject: Re: pages\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "stamped"),
+    [
+        (_HOPS[:84] + b"Precedence: bulk\n" + _HOPS[84:] + _AUTHOR, True),
+        (b"X-Precedence: junk\n" + _HOPS + _AUTHOR, True),
+        (_HOPS + b"Precedence: bulk\n" + _AUTHOR, False),
+        (b"Precedence: bulk\n" + _AUTHOR, False),
+    ],
+)
+def test_precedence_a_relay_added_on_the_way_is_only_a_request(head: bytes, stamped: bool) -> None:
+    # Each hop prepends its fields: a Precedence above the last Received was added by a
+    # relay, not by the program that wrote the message (whose fields sit below every hop).
+    verdict = classify(head + b"\nHere are the signed pages.\n")
+    assert verdict.category is (Category.HUMAN if stamped else Category.BULK)
+    assert verdict.no_autoreply
+    (precedence,) = (r for r in verdict.reasons if r.rule == "precedence-bulk")
+    assert ("added in transit" in precedence.detail) is stamped
+
+
 def test_precedence_list_stays_bulk_beside_a_person() -> None:
     body = "Hi all,\n\ndoes anyone have the slides from Tuesday?\n\nPia\n"
     verdict = classify(build_message({"Precedence": "list"}, body=body))

@@ -30,7 +30,8 @@ _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
     Category.BULK,
     0.6,
     evidence="Precedence (or X-Precedence): bulk or junk: a request not to be answered and "
-    "weak evidence of same-content mail (weak: it never decides against a person's text)",
+    "weak evidence of same-content mail (weak: it never decides against a person's text); "
+    "above the last Received field a relay added it on the way: a request only (0.45)",
     source="de-facto convention (RFC 3834 section 3.1.8 notes it is unreliable); "
     "Sieve vacation, Mailman, Zammad, BSD vacation",
     false_positives="relays and forwarders add it to people's mail (hence weak); Gmail's "
@@ -41,7 +42,28 @@ _NO_REPLY_FLAGS = frozenset({"all", "oof", "autoreply", "-1"})
 )
 def precedence_bulk(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
     value = _precedence(view, _BULK_PRECEDENCE)
-    return None if value is None else self.hit(f"Precedence: {value}")
+    if value is None:
+        return None
+    if _stamped_in_transit(view):
+        # A relay's stamp on whatever passed through it: still a request, no evidence.
+        return self.hit(f"Precedence: {value} (added in transit)", confidence=_IN_TRANSIT)
+    return self.hit(f"Precedence: {value}")
+
+
+# Below the deciding confidence: a request not to answer, no evidence of a kind.
+_IN_TRANSIT = 0.45
+
+
+def _stamped_in_transit(view: MessageView) -> bool:
+    """Whether a Precedence field sits above the last Received field: a relay added it on
+    the way (each hop prepends its fields), not the sender's program. A list that
+    redistributes a post does the same, but says so in its own list headers."""
+    head = b"\n" + view.header_bytes().lower()
+    last_received = head.rfind(b"\nreceived:")
+    if last_received < 0:
+        return False
+    stamps = (head.find(name) for name in (b"\nprecedence:", b"\nx-precedence:"))
+    return any(0 <= stamp < last_received for stamp in stamps)
 
 
 @rule(
