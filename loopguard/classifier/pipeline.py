@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -97,8 +96,6 @@ class Classifier:
             raise TypeError(f"envelope_sender must be a str, not {type(envelope_sender).__name__}")
         if recipient is not None and not isinstance(recipient, str):
             raise TypeError(f"recipient must be a str, not {type(recipient).__name__}")
-        if isinstance(message, str):
-            message = _encoded(message)
         view = MessageView.from_input(message, envelope_sender=envelope_sender)
         return self.classify_view(view, reply_to_ours=reply_to_ours)
 
@@ -208,19 +205,6 @@ def _shielded(name: str, check: Callable[[], Reason | None]) -> Iterator[Reason]
         return
     if reason is not None:
         yield reason
-
-
-# Surrogates that "surrogateescape" cannot turn back into bytes: lone halves of a pair, as
-# a JSON webhook may deliver them ("\ud83d" without its partner).
-_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
-
-
-def _encoded(text: str) -> bytes:
-    """A message given as ``str`` as bytes; lone surrogates become U+FFFD, never an error."""
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8", "surrogateescape")
 
 
 def _rule_error(name: str, exc: Exception) -> Reason:

@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Final
 
-from loopguard.classifier.pipeline import Classifier, _encoded
+from loopguard.classifier.pipeline import Classifier
 from loopguard.classifier.rules.roles import Role
 from loopguard.classifier.verdict import Category, Reason, Verdict
 from loopguard.errors import StoreError
@@ -156,16 +156,10 @@ class MessageReader:
 
 
 def message_view(message: object, envelope_sender: str | None = None) -> MessageView:
-    """``message`` as a view, parsed unless it is one already.
-
-    A ``str`` goes through the classifier's conversion, so that lone surrogates (JSON
-    webhooks deliver them) become U+FFFD instead of an error; the right place for it is
-    ``MessageView.from_input``, which would make this one line.
-    """
+    """``message`` as a view, parsed unless it is one already (a ``str`` with lone
+    surrogates, as JSON webhooks deliver them, reads with U+FFFD in their place)."""
     if isinstance(message, MessageView):
         return message
-    if isinstance(message, str):
-        message = _encoded(message)
     return MessageView.from_input(message, envelope_sender=envelope_sender)
 
 

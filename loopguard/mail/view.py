@@ -7,6 +7,7 @@ import email.message
 import email.parser
 import email.policy
 import os
+import re
 from functools import cached_property
 from typing import Any
 
@@ -69,8 +70,7 @@ class MessageView:
         if isinstance(message, bytes | bytearray | memoryview):
             return cls.from_bytes(bytes(message), envelope_sender=envelope_sender)
         if isinstance(message, str):
-            raw = message.encode("utf-8", "surrogateescape")
-            return cls.from_bytes(raw, envelope_sender=envelope_sender)
+            return cls.from_bytes(_text_bytes(message), envelope_sender=envelope_sender)
         if isinstance(message, email.message.Message):
             return cls.from_message(message, envelope_sender=envelope_sender)
         if isinstance(message, os.PathLike):
@@ -201,6 +201,20 @@ class MessageView:
                 + b"\n"
             )
         return head + _cut_nesting(body)
+
+
+# Surrogates that "surrogateescape" cannot turn back into bytes: lone halves of a pair, as
+# a JSON webhook may deliver them ("\ud83d" without its partner).
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+def _text_bytes(text: str) -> bytes:
+    """A message given as ``str`` as bytes: bytes decoded with "surrogateescape" come back
+    as they were; lone surrogates become U+FFFD, never an error."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8", "surrogateescape")
 
 
 def _cut_nesting(body: bytes) -> bytes:

@@ -157,3 +157,14 @@ def test_a_str_with_lone_surrogates_gets_a_verdict(code: int) -> None:
     surrogate = chr(code)
     text = f"From: a@example.com\nSubject: hello {surrogate}\n\nsee you {surrogate} tomorrow\n"
     assert classify(text).category is Category.HUMAN
+
+
+def test_the_mail_layer_reads_lone_surrogates_as_replacement_characters() -> None:
+    # One conversion for every reader (classify, the guard, a host building a view): a
+    # lone half becomes U+FFFD, bytes decoded with "surrogateescape" come back unchanged.
+    from loopguard.mail.view import MessageView
+
+    view = MessageView.from_input("From: a@example.com\nSubject: hi \ud83d\n\nx\n")
+    assert view.subject == "hi \ufffd"
+    escaped = b"Subject: caf\xe9\n\nx\n".decode("utf-8", "surrogateescape")
+    assert MessageView.from_input(escaped).header_bytes() == b"Subject: caf\xe9\n\n"
