@@ -113,6 +113,16 @@ class Scenario:
 
 
 SCENARIOS: dict[str, Scenario] = {}
+#: Rows that break their promise today, and why: the table shows them as
+#: "BROKEN (known)" and tests/guard/test_scenarios.py expects them to fail (strictly, so a
+#: fix shows up). docs/reliability.md describes each gap and the fix proposed.
+KNOWN_BROKEN: dict[str, str] = {
+    "from-unquoted-comma/headers-only": (
+        "an unparsable From falls back to the rotating envelope sender (identity.py)"
+    ),
+    "form-relay-service": "the form service's From is one correspondent for every visitor",
+    "shared-mailbox-team": "48 answers a day to one shared mailbox pass the 40/day pair rung",
+}
 LoopScenario = Callable[[bool], Outcome]
 HumanScenario = Callable[[], Outcome]
 
@@ -219,7 +229,7 @@ def wire_bytes(message: email.message.Message) -> bytes:
     """
     head = "".join(f"{name}: {value}\r\n" for name, value in message.items())
     body = str(message.get_payload()).replace("\r\n", "\n").replace("\n", "\r\n")
-    return (head + "\r\n" + body).encode("ascii")
+    return (head + "\r\n" + body).encode()  # SMTPUTF8 when an address is not ASCII
 
 
 def new_message_id(rng: random.Random, domain: str) -> str:
@@ -292,6 +302,9 @@ class Desk:
     address: str = HELP
     recipe: Recipe = "smtp"
     pass_recipient: bool = True
+    trigger: str = TRIGGER
+    #: The address our answers come from, when not the one that received the mail.
+    sends_from: str = ""
     acks: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
     tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
@@ -309,22 +322,25 @@ class Desk:
         recipient = self.address if self.pass_recipient else None
         if self.recipe == "imap":
             raw = delivered(mail, self.address)
-            return self.guard.check(raw, recipient=recipient, trigger=TRIGGER)
+            return self.guard.check(raw, recipient=recipient, trigger=self.trigger)
         return self.guard.check(
-            mail.raw, recipient=recipient, envelope_sender=mail.envelope_sender, trigger=TRIGGER
+            mail.raw,
+            recipient=recipient,
+            envelope_sender=mail.envelope_sender,
+            trigger=self.trigger,
         )
 
     def acknowledgement(self, mail: Mail) -> Mail:
         """As examples/aiosmtpd_gateway.py writes it: to Reply-To or From, subject kept."""
         incoming = headers_of(mail.raw)
         ack = email.message.Message()
-        ack["From"] = f"Help Desk <{self.address}>"
+        ack["From"] = f"Help Desk <{self.sends_from or self.address}>"
         ack["To"] = header(incoming, "Reply-To", "From") or mail.envelope_sender
         ack["Subject"] = f"[Ticket#{next(self.tickets)}] {header(incoming, 'Subject')[:150]}"
         ack["Date"] = date_at(self.guard.clock())
         ack.set_payload("Thank you for your message. We will answer as soon as we can.\n", "utf-8")
         self.guard.stamp(ack, replying_to=mail.raw)
-        return Mail(wire_bytes(ack), self.address)
+        return Mail(wire_bytes(ack), self.sends_from or self.address)
 
 
 def deciding(decision: loopguard.Decision) -> str:
@@ -415,22 +431,44 @@ class CaseSystem:
     domain: str = "partner.example"
     reply_to: str | None = None
     case: int = 12345
+    #: From and Reply-To per case number, when the scenario shapes them itself.
+    sender_of: Callable[[int], str] | None = None
+    reply_to_of: Callable[[int], str | None] | None = None
+    quoting: bool = False  # quotes our whole message under its notice
+    threading: bool = False  # In-Reply-To its own last notice, References ours and its own
+    sent: list[str] = field(default_factory=list)
 
     def answer(self, mail: Mail) -> Mail:
         self.case += 1
         incoming = headers_of(mail.raw)
         subject = f"RE: [Case {self.case}] {header(incoming, 'Subject')}"
-        local = f"cases+{self.case}" if self.rotate_tag else "cases"
+        message_id = new_message_id(self.rng, self.domain)
+        sender, reply_to = self.addresses()
         headers = [
-            ("From", f"Partner Support <{local}@{self.domain}>"),
+            ("From", sender),
             ("To", header(incoming, "Reply-To", "From")),
             ("Subject", subject),
             ("Date", date_at(self.clock.now)),
-            ("Message-ID", new_message_id(self.rng, self.domain)),
+            ("Message-ID", message_id),
         ]
-        if self.reply_to:
-            headers.append(("Reply-To", self.reply_to))
-        return Mail(compose(headers, self.notice(subject)), self.return_path())
+        if reply_to:
+            headers.append(("Reply-To", reply_to))
+        if self.threading and self.sent:
+            cited = [*self.sent[-3:], header(incoming, "Message-ID")]
+            headers += [("In-Reply-To", self.sent[-1]), ("References", " ".join(cited))]
+        self.sent.append(message_id)
+        body = self.notice(subject)
+        if self.quoting:
+            body += quoted_original(mail.raw)
+        return Mail(compose(headers, body), self.return_path())
+
+    def addresses(self) -> tuple[str, str | None]:
+        """This case's From and Reply-To."""
+        if self.sender_of is not None:
+            reply_to = self.reply_to_of(self.case) if self.reply_to_of else None
+            return self.sender_of(self.case), reply_to
+        local = f"cases+{self.case}" if self.rotate_tag else "cases"
+        return f"Partner Support <{local}@{self.domain}>", self.reply_to
 
     def notice(self, subject: str) -> str:
         articles = "\n".join(f"- {title}" for title in self.rng.sample(KB_ARTICLES, 3))
@@ -461,6 +499,15 @@ def opening_message(clock: FakeClock, rng: random.Random, *, sender: str, to: st
     ]
     body = "Hello,\n\nplease send two black toner cartridges to our office.\n\nMaria\n"
     return Mail(compose(headers, body), sender)
+
+
+def quoted_original(raw: bytes) -> str:
+    """Our whole message below the notice, its headers too (our Message-ID, and the token
+    in our text), as a case system that files the mail it answers into the case."""
+    original = headers_of(raw)
+    names = ("From", "Date", "Subject", "Message-ID")
+    fields = "\n".join(f"{name}: {header(original, name)}" for name in names)
+    return f"\n-----Original Message-----\n{fields}\n\n{text_of(raw)}"
 
 
 def responder_loop(
@@ -528,6 +575,171 @@ def two_desks(stop_early: bool) -> Outcome:
     theirs = Desk(desk_guard(clock, own=(other,), secret=b"the other desk"), address=other)
     first = opening_message(clock, rng, sender=HELP, to=other)
     return closed_loop(clock, [theirs, ours], first, counted=[ours, theirs], stop_early=stop_early)
+
+
+# -- probes: other shapes of the other side, and of ourselves --------------------------------
+
+
+def shaped_loop(
+    stop_early: bool,
+    seed: int,
+    *,
+    policy: loopguard.Policy | None = None,
+    recipe: Recipe = "smtp",
+    **shape: object,
+) -> Outcome:
+    """Our desk against a case system shaped by ``shape`` (CaseSystem's fields), rotating
+    its return path, for a day."""
+    clock, rng = FakeClock(), random.Random(seed)
+    desk = Desk(desk_guard(clock, policy=policy), recipe=recipe)
+    partner = CaseSystem(clock, rng, rotate_envelope=True, **shape)  # type: ignore[arg-type]
+    first = partner.answer(opening_message(clock, rng, sender=HELP, to="cases@partner.example"))
+    return closed_loop(clock, [desk, partner], first, counted=[desk], stop_early=stop_early)
+
+
+@loop_scenario("reply-to-rotating")
+def reply_to_rotating(stop_early: bool) -> Outcome:
+    """From stays cases@, Reply-To is a new per-case mailbox (case-<n>@replies.) each time."""
+    return shaped_loop(
+        stop_early,
+        31,
+        sender_of=lambda case: "Partner Support <cases@partner.example>",
+        reply_to_of=lambda case: f"case-{case}@replies.partner.example",
+    )
+
+
+@loop_scenario("from-rotating-reply-to-fixed")
+def from_rotating_reply_to_fixed(stop_early: bool) -> Outcome:
+    """From is a new mailbox per case (agent-<n>@, no separator), Reply-To stays cases@."""
+    return shaped_loop(
+        stop_early,
+        32,
+        sender_of=lambda case: f"Partner Agent <agent{case}@partner.example>",
+        reply_to_of=lambda case: "cases@partner.example",
+    )
+
+
+@loop_scenario("reply-to-third-party")
+def reply_to_third_party(stop_early: bool) -> Outcome:
+    """Two partners' case systems each set Reply-To to the other's: our answers alternate
+    between them and each answers us, a three-party ring (IMAP recipe)."""
+    clock, rng = FakeClock(), random.Random(33)
+    desk = Desk(desk_guard(clock), recipe="imap")
+    vendor, reseller = "cases@vendor.example", "tickets@reseller.example"
+    first_system = CaseSystem(clock, rng, domain="vendor.example", reply_to=reseller)
+    second_system = CaseSystem(clock, rng, domain="reseller.example", reply_to=vendor)
+    first_system.sender_of = lambda case: f"Vendor Support <{vendor}>"
+    second_system.sender_of = lambda case: f"Reseller Desk <{reseller}>"
+    second_system.reply_to_of = lambda case: vendor
+    first_system.reply_to_of = lambda case: reseller
+    opening = opening_message(clock, rng, sender=HELP, to=vendor)
+    parties = [desk, second_system, desk, first_system]
+    return closed_loop(
+        clock, parties, first_system.answer(opening), counted=[desk], stop_early=stop_early
+    )
+
+
+@loop_scenario("quotes-our-message")
+def quotes_our_message(stop_early: bool) -> Outcome:
+    """The case system quotes our whole acknowledgement (its Message-ID and our token in
+    the text, no References) and files each case under a new +tag."""
+    return shaped_loop(stop_early, 34, rotate_tag=True, quoting=True)
+
+
+@loop_scenario("references-mixed")
+def references_mixed(stop_early: bool) -> Outcome:
+    """The case system threads on its own notices: In-Reply-To its last, References its
+    recent ones and ours; new +tag per case, IMAP recipe."""
+    return shaped_loop(stop_early, 35, recipe="imap", rotate_tag=True, threading=True)
+
+
+#: One address as relays and clients spell it: case, quotes, a root dot, the Unicode or
+#: ASCII (IDNA) domain, a display name with a comment.
+SPELLINGS = (
+    "Soporte <soporte@b\u00fccher.example>",
+    "SOPORTE@B\u00dcCHER.EXAMPLE",
+    '"soporte"@xn--bcher-kva.example',
+    "<Soporte@xn--bcher-kva.example.>",
+    "soporte@b\u00fccher.example (Soporte)",
+    "Soporte+Caso <soporte+caso@B\u00fccher.example>",
+)
+
+
+@loop_scenario("address-spellings")
+def address_spellings(stop_early: bool) -> Outcome:
+    """The case system's From is one address spelled six ways in turn (case, quotes, IDNA,
+    root dot, comment, +tag), through relays that rewrite it."""
+    return shaped_loop(
+        stop_early, 36, domain="xn--bcher-kva.example", sender_of=lambda case: SPELLINGS[case % 6]
+    )
+
+
+@loop_scenario("from-unquoted-comma")
+def from_unquoted_comma(stop_early: bool) -> Outcome:
+    """The case system signs From with the case owner's "Last, First" unquoted (RFC 5322
+    wants quotes; mail servers and clients reply to the <address> all the same), behind a
+    new SES return path per message (aiosmtpd recipe)."""
+
+    def owner(case: int) -> str:
+        return f"{LAST_NAMES[case % 7]}, {FIRST_NAMES[case % 5]} <cases@partner.example>"
+
+    return shaped_loop(stop_early, 37, sender_of=owner)
+
+
+@loop_scenario("dash-tag-configured")
+def dash_tag_configured(stop_early: bool) -> Outcome:
+    """A qmail-style case system (From: cases-<n>@) against a desk that declares "-" as a
+    sub-address separator, as docs/guard.md advises."""
+    policy = loopguard.Policy(subaddress_separators="+-")
+    sender = "Partner Support <cases-{}@partner.example>".format
+    return shaped_loop(stop_early, 38, policy=policy, sender_of=sender)
+
+
+@loop_scenario("noreply-outbound")
+def noreply_outbound(stop_early: bool) -> Outcome:
+    """We answer from noreply@ (declared ours); the case system answers it, and our server
+    delivers noreply@ into the desk's mailbox too (IMAP recipe, no recipient passed)."""
+    clock, rng = FakeClock(), random.Random(39)
+    noreply = "noreply@desk.example"
+    guard = desk_guard(clock, own=(HELP, noreply))
+    desk = Desk(guard, recipe="imap", pass_recipient=False, sends_from=noreply)
+    partner = CaseSystem(clock, rng, rotate_tag=True)
+    first = partner.answer(opening_message(clock, rng, sender=HELP, to="cases@partner.example"))
+    return closed_loop(clock, [desk, partner], first, counted=[desk], stop_early=stop_early)
+
+
+#: A partner answers every message in flight; more than this many at once is a mail
+#: storm no real system keeps up (the lab's bound, not the guard's).
+IN_FLIGHT = 64
+
+
+def fan_out(
+    desks: Sequence[Desk], partner: Party, first: Mail, clock: FakeClock, until: Callable[[], bool]
+) -> bool:
+    """Every message of the partner reaches every desk (one trigger each); the partner
+    answers each of our answers. True when ``until()`` stopped it early."""
+    end, incoming = clock.now + DAY, [first]
+    while incoming and clock.now < end:
+        if until():
+            return True
+        answers = [ack for mail in incoming for desk in desks if (ack := desk.answer(mail))]
+        clock.advance(HOP)
+        incoming = [mail for ack in answers[:IN_FLIGHT] if (mail := partner.answer(ack))]
+        clock.advance(HOP)
+    return False
+
+
+@loop_scenario("two-triggers")
+def two_triggers(stop_early: bool) -> Outcome:
+    """Two of our triggers (acknowledge, ticket-updated) answer each message of the case
+    system, which answers both: the loop doubles every round."""
+    clock, rng = FakeClock(), random.Random(40)
+    guard = desk_guard(clock)
+    desks = [Desk(guard), Desk(guard, trigger="ticket-updated")]
+    partner = CaseSystem(clock, rng, rotate_envelope=True)
+    first = partner.answer(opening_message(clock, rng, sender=HELP, to="cases@partner.example"))
+    stopped = fan_out(desks, partner, first, clock, broken(desks) if stop_early else never)
+    return loop_outcome(desks, stopped=stopped)
 
 
 # -- people and their threads --------------------------------------------------------------
@@ -1065,6 +1277,132 @@ def list_alias_customers() -> Outcome:
     return human_flow(list_alias, policy=policy, own=(HELP, LIST_ADDRESS))
 
 
+# -- probes: people who share an address, or change theirs ----------------------------------
+
+
+def freemail_colleagues(writer: Chatter, rounds: int = 12) -> list[Event]:
+    """A customer and her colleague, both at gmail.com, answer each other and us in one
+    thread, the other in copy, a message every 3-8 minutes for an hour."""
+    first, second = writer.person("gmail.com"), writer.person("gmail.com")
+    thread, at = Thread(writer.subject(), writer.rng), HOUR
+    events = [writes(thread, first, writer.problem(first), at, cc=[second])]
+    for n in range(rounds):
+        author, other = (second, first) if n % 2 == 0 else (first, second)
+        at += writer.rng.uniform(3, 8) * 60
+        events.append(writes(thread, author, writer.follow_up(author), at, cc=[other]))
+    return events
+
+
+def tagged_customer(writer: Chatter, messages: int = 30) -> list[Event]:
+    """One customer writes 30 times in a day, every message from a new +tag."""
+    customer, events = writer.customer(), []
+    local, _, domain = customer.address.partition("@")
+    at = writer.rng.uniform(0, 1) * HOUR
+    for n in range(messages):
+        tagged = Person(customer.name, f"{local}+desk{n}@{domain}")
+        text = writer.problem(customer)
+        events.append(
+            writes(Thread(writer.subject(), writer.rng), tagged, text, at, on_behalf_of=customer)
+        )
+        at += (4 + writer.rng.expovariate(1 / 20)) * 60
+    return events
+
+
+FORM_RELAY = Person("Formrelay", "forms@formrelay.example")
+
+
+def relayed_form(writer: Chatter, visitor: Person, at: float) -> Event:
+    """One submission through a hosted form service: From the service, Reply-To the
+    visitor (the service cannot send From the visitor's domain under DMARC)."""
+    text = (
+        f"New submission on desk.example/contact\n\nName: {visitor.name}\n"
+        f"Email: {visitor.address}\nMessage:\n{writer.problem(visitor)}\n"
+    )
+    thread = Thread(f"New submission: {writer.subject()}", writer.rng)
+    extra = [("Reply-To", visitor.header())]
+    return writes(thread, FORM_RELAY, text, at, extra=extra, on_behalf_of=visitor)
+
+
+def form_relay(writer: Chatter, visitors: int = 60, repeats: int = 20) -> list[Event]:
+    """60 visitors through a hosted form service over the day, and one visitor who uses
+    the form 20 times (a reseller placing orders)."""
+    events = [
+        relayed_form(writer, writer.customer(), office_time(writer.rng)) for _ in range(visitors)
+    ]
+    regular = writer.customer()
+    events += [relayed_form(writer, regular, n * OFFICE_HOURS / repeats) for n in range(repeats)]
+    return events
+
+
+def family_account(writer: Chatter) -> list[Event]:
+    """Two members of a family write from their own gmail.com addresses, both with
+    Reply-To the family's shared address, about their orders: 5 messages each."""
+    family = writer.person("gmail.com")
+    members = [writer.person("gmail.com"), writer.person("gmail.com")]
+    events = []
+    for member in members:
+        thread, at = Thread(writer.subject(), writer.rng), office_time(writer.rng)
+        for n in range(5):
+            text = writer.problem(member) if n == 0 else writer.follow_up(member)
+            extra = [("Reply-To", family.header())]
+            events.append(writes(thread, member, text, at, extra=extra, on_behalf_of=member))
+            at += writer.rng.uniform(15, 90) * 60
+    return events
+
+
+def shared_mailbox(writer: Chatter, buyers: int = 8, orders: int = 6) -> list[Event]:
+    """A reseller's 8 buyers write from the shared orders@ mailbox (Exchange "send on
+    behalf": From the mailbox, Sender the buyer), 6 orders each over the day."""
+    mailbox = Person("Reseller Orders", "orders@reseller.example")
+    events = []
+    for _ in range(buyers):
+        buyer = writer.person("reseller.example")
+        for _ in range(orders):
+            extra = [("Sender", buyer.header())]
+            thread, at = Thread(writer.subject(), writer.rng), office_time(writer.rng)
+            text = writer.problem(buyer)
+            events.append(writes(thread, mailbox, text, at, extra=extra, on_behalf_of=buyer))
+    return events
+
+
+@human_scenario("freemail-colleagues")
+def freemail_colleagues_answered() -> Outcome:
+    """Two colleagues at gmail.com in one thread, each in the other's copy, every few minutes."""
+    return human_flow(freemail_colleagues)
+
+
+@human_scenario("customer-new-tag-each-time")
+def customer_new_tag_each_time() -> Outcome:
+    """One customer writes 30 times in a day, each message from a new +tag."""
+    return human_flow(tagged_customer)
+
+
+@human_scenario("form-relay-service")
+def form_relay_service() -> Outcome:
+    """80 submissions through a hosted form service (From the service, Reply-To the
+    visitor), 20 of them from one visitor."""
+    return human_flow(form_relay)
+
+
+@human_scenario("form-relay-declared")
+def form_relay_declared() -> Outcome:
+    """The same, with the form service's From among our own_addresses: each submission is
+    then a contact form, judged by its visitor."""
+    return human_flow(form_relay, own=(HELP, FORM_RELAY.address))
+
+
+@human_scenario("family-reply-to")
+def family_reply_to() -> Outcome:
+    """Two family members, their own From, one shared Reply-To, 5 messages each."""
+    return human_flow(family_account)
+
+
+@human_scenario("shared-mailbox-team")
+def shared_mailbox_team() -> Outcome:
+    """8 buyers send 48 orders in a day from one shared mailbox (send on behalf)."""
+    return human_flow(shared_mailbox)
+
+
 # -- forged mail against a customer --------------------------------------------------------
 
 
@@ -1311,7 +1649,7 @@ def table(rows: Sequence[Row]) -> str:
             row.kind,
             row.measured,
             row.promise,
-            "pass" if row.passed else "FAIL",
+            verdict(row),
             f"{row.seconds:.1f}",
             row.note,
         )
@@ -1327,7 +1665,17 @@ def table(rows: Sequence[Row]) -> str:
         for line in lines
     ]
     kept = sum(row.passed for row in rows)
-    return "\n".join([*rendered, "", f"{kept}/{len(rows)} promises kept"])
+    known = sum(not row.passed and row.name in KNOWN_BROKEN for row in rows)
+    broken_note = f" ({known} known broken)" if known else ""
+    return "\n".join([*rendered, "", f"{kept}/{len(rows)} promises kept{broken_note}"])
+
+
+def verdict(row: Row) -> str:
+    """pass, FAIL, or BROKEN (known) for a listed row that fails (a listed row that
+    passes says so: take it off the list)."""
+    if row.name not in KNOWN_BROKEN:
+        return "pass" if row.passed else "FAIL"
+    return "pass (listed as broken)" if row.passed else "BROKEN (known)"
 
 
 def main(argv: list[str] | None = None) -> int:
