@@ -117,9 +117,6 @@ SCENARIOS: dict[str, Scenario] = {}
 #: "BROKEN (known)" and tests/guard/test_scenarios.py expects them to fail (strictly, so a
 #: fix shows up). docs/reliability.md describes each gap and the fix proposed.
 KNOWN_BROKEN: dict[str, str] = {
-    "from-unquoted-comma/headers-only": (
-        "an unparsable From falls back to the rotating envelope sender (identity.py)"
-    ),
     "form-relay-service": "the form service's From is one correspondent for every visitor",
     "shared-mailbox-team": "48 answers a day to one shared mailbox pass the 40/day pair rung",
 }

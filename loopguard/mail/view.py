@@ -121,8 +121,13 @@ class MessageView:
 
     @cached_property
     def from_address(self) -> str | None:
-        """The normalized address of the From header."""
-        return normalize_address(self.get("from"))
+        """The normalized address of the From header; a display name the address parser
+        cannot read (``Adler, Ann <a@example.com>`` unquoted) does not hide its address."""
+        value = self.get("from")
+        parsed = normalize_address(value)
+        if parsed is not None and value is not None and parsed in value.lower():
+            return parsed  # (nearly every From: the address as written)
+        return _bracketed_address(value) or parsed
 
     @cached_property
     def return_path(self) -> str | None:
@@ -201,6 +206,18 @@ class MessageView:
                 + b"\n"
             )
         return head + _cut_nesting(body)
+
+
+# The first <local@domain> of a header value: what mail programs answer to, whatever the
+# display name before it holds. Bounded pieces, no nesting: linear on any input.
+_BRACKETED = re.compile(r"<[ \t]*([^<>@\s]{1,64}@[^<>@\s]{1,255})[ \t]*>")
+
+
+def _bracketed_address(value: str | None) -> str | None:
+    if not value or "@" not in value:
+        return None
+    found = _BRACKETED.search(value[:2048])
+    return normalize_address(found.group(1)) if found else None
 
 
 # Surrogates that "surrogateescape" cannot turn back into bytes: lone halves of a pair, as

@@ -168,3 +168,22 @@ def test_the_mail_layer_reads_lone_surrogates_as_replacement_characters() -> Non
     assert view.subject == "hi \ufffd"
     escaped = b"Subject: caf\xe9\n\nx\n".decode("utf-8", "surrogateescape")
     assert MessageView.from_input(escaped).header_bytes() == b"Subject: caf\xe9\n\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Adler, Ann <cases@partner.example>",
+        "Support [Partner] <cases@partner.example>",
+        "Support; Partner <cases@partner.example>",
+        "X @ ACME <cases@partner.example>",
+        "<<cases@partner.example>>",
+    ],
+)
+def test_a_display_name_the_parser_rejects_does_not_hide_the_from_address(value: str) -> None:
+    # Mail programs answer the <address> whatever stands before it: the classifier and the
+    # guard must count that address, not fall back to a rotating envelope sender.
+    from loopguard.mail.view import MessageView
+
+    view = MessageView.from_input(f"From: {value}\nSubject: x\n\nbody\n")
+    assert view.from_address == "cases@partner.example"
