@@ -117,8 +117,10 @@ SCENARIOS: dict[str, Scenario] = {}
 #: "BROKEN (known)" and tests/guard/test_scenarios.py expects them to fail (strictly, so a
 #: fix shows up). docs/reliability.md describes each gap and the fix proposed.
 KNOWN_BROKEN: dict[str, str] = {
-    "form-relay-service": "the form service's From is one correspondent for every visitor",
-    "shared-mailbox-team": "48 answers a day to one shared mailbox pass the 40/day pair rung",
+    "shared-mailbox-team": (
+        "48 answers a day to one undeclared shared mailbox pass the 40/day pair rung "
+        "(declared in Policy.shared_mailboxes: shared-mailbox-declared)"
+    ),
 }
 LoopScenario = Callable[[bool], Outcome]
 HumanScenario = Callable[[], Outcome]
@@ -1398,6 +1400,13 @@ def family_reply_to() -> Outcome:
 def shared_mailbox_team() -> Outcome:
     """8 buyers send 48 orders in a day from one shared mailbox (send on behalf)."""
     return human_flow(shared_mailbox)
+
+
+@human_scenario("shared-mailbox-declared")
+def shared_mailbox_declared() -> Outcome:
+    """The same, with the mailbox in Policy(shared_mailboxes=...): counted per buyer."""
+    policy = loopguard.Policy(shared_mailboxes=frozenset({"orders@reseller.example"}))
+    return human_flow(shared_mailbox, policy=policy)
 
 
 # -- forged mail against a customer --------------------------------------------------------

@@ -104,7 +104,7 @@ _INI_LISTS: Final = frozenset(
     {
         "categories", "allow_addresses", "allow_domains", "deny_addresses", "deny_domains",
         "do_not_mail", "extra_do_not_mail", "repeat_limits", "free_mail_domains",
-        "own_list_ids",
+        "own_list_ids", "shared_mailboxes",
     }
 )  # fmt: skip
 

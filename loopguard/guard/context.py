@@ -104,11 +104,12 @@ class MessageReader:
         # References) weighs its out-of-office text a little more.
         token = self.token
         in_headers = token.find_in_headers(view) if token is not None else None
-        ids = self.identities.read(view, normalize_address(recipient) or recipient)
+        verdict = self._classify(view, reply_to_ours=in_headers is not None)
+        person = verdict.category is Category.HUMAN and any(map(self._a_person, verdict.reasons))
+        ids = self.identities.read(view, normalize_address(recipient) or recipient, person=person)
         if ids.recipient is None:
             self._warn_no_recipient()
         primary = ids.correspondents[0] if ids.correspondents else view.sender
-        verdict = self._classify(view, reply_to_ours=in_headers is not None)
         return CheckContext(
             view=view,
             verdict=verdict,
@@ -125,6 +126,9 @@ class MessageReader:
             answering=token is not None and token.answered_by(view),
             machine_hints=any(map(self._hints_a_machine, verdict.reasons)),
         )
+
+    def _a_person(self, reason: Reason) -> bool:
+        return Role.PERSON in self.classifier.roles.of(reason)
 
     def _hints_a_machine(self, reason: Reason) -> bool:
         """Any evidence but a person's signs and damage to the message."""

@@ -94,30 +94,73 @@ class IdentityReader:
         own: Our normalized addresses (never counted as correspondents).
         separators: Characters that start a sub-address (``"+"``; ``""`` folds none).
         free_mail: Shared free-mail domains (never one organization).
+        shared: Shared mailboxes, counted per person who wrote (``Sender``).
     """
 
-    def __init__(self, own: Iterable[str], separators: str, free_mail: frozenset[str]) -> None:
+    def __init__(
+        self,
+        own: Iterable[str],
+        separators: str,
+        free_mail: frozenset[str],
+        *,
+        shared: Iterable[str] = (),
+    ) -> None:
         self.separators = separators
         self.free_mail = free_mail
         self.own = frozenset(self.fold(address) for address in own)
+        self.shared = frozenset(self.fold(address) for address in shared)
 
-    def read(self, view: MessageView, recipient: str | None) -> Identities:
-        """The identities of ``view``; ``recipient`` is the one the host gave, if any."""
+    def read(self, view: MessageView, recipient: str | None, *, person: bool = False) -> Identities:
+        """The identities of ``view``; ``recipient`` is the one the host gave, if any;
+        ``person``: the text shows a person wrote it (a relayed visitor's, perhaps)."""
         answer_to = answer_addresses(view)
-        folded = [self.fold(address) for address in (*answer_to, view.from_address or "")]
-        correspondents = tuple(
-            dict.fromkeys(a for a in folded if a and a not in self.own and a != recipient)
-        )
+        counted = {
+            address: self.organization(address)
+            for address in map(self.fold, answer_to)
+            if address not in self.own and address != recipient
+        }
+        sender = self.fold(view.from_address or "")
+        if sender and sender not in self.own and sender != recipient and sender not in counted:
+            relaying = self._relaying(sender, counted) if person else sender
+            counted[relaying] = self.organization(sender)
+        if self.shared and counted.keys() & self.shared:
+            counted = self._per_writer(view, counted)
         source: RecipientSource | None = "given" if recipient else None
         if not recipient:
             recipient, source = recipient_of(view, self.own)
         return Identities(
             answer_to=answer_to,
-            correspondents=correspondents,
-            domains=tuple(self.organization(address) for address in correspondents),
+            correspondents=tuple(counted),
+            domains=tuple(counted.values()),
             recipient=recipient,
             recipient_source=source,
         )
+
+    def _relaying(self, sender: str, answered: dict[str, str | None]) -> str:
+        """The From address beside the Reply-To ones of a person's text: itself, or, when
+        the answer goes to another organization only (a form service relaying a visitor),
+        the From *for* that organization (or free-mail address), so that one service
+        relaying many people does not count as one person. A responder pointing replies at
+        its own organization stays one key, and so does any From without a person's text
+        (two case systems pointing replies at each other)."""
+        organization = self.organization(sender)
+        targets = {domain or address for address, domain in answered.items()}
+        if not targets or (organization is not None and organization in targets):
+            return sender
+        return f"{sender} for {min(targets)}"
+
+    def _per_writer(
+        self, view: MessageView, counted: dict[str, str | None]
+    ) -> dict[str, str | None]:
+        """A shared mailbox counted per person who wrote (its ``Sender``), as declared."""
+        writer = self.folded(view.get("sender"))
+        if writer is None:
+            return counted
+        per_writer: dict[str, str | None] = {}
+        for address, domain in counted.items():
+            shared = address in self.shared and writer != address
+            per_writer[f"{address} by {writer}" if shared else address] = domain
+        return per_writer
 
     def fold(self, address: str) -> str:
         """``address`` with its sub-address folded (``user+tag@`` is ``user@``)."""

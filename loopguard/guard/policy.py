@@ -152,6 +152,8 @@ class Policy:
             (the bundled list by default).
         own_list_ids: List-Ids of our own list aliases (a Google Group in front of the
             desk): their list headers do not make a customer's mail bulk.
+        shared_mailboxes: A customer's shared mailboxes (``orders@``, Exchange's "send on
+            behalf"): counted per person who wrote (``Sender``), not as one correspondent.
 
     Raises:
         ConfigurationError: A bad value, naming the field.
@@ -174,10 +176,11 @@ class Policy:
     subaddress_separators: str = "+"
     free_mail_domains: frozenset[str] = FREE_MAIL_DOMAINS
     own_list_ids: frozenset[str] = frozenset()
+    shared_mailboxes: frozenset[str] = frozenset()
     _do_not_mail: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("allow_addresses", "deny_addresses"):
+        for name in ("allow_addresses", "deny_addresses", "shared_mailboxes"):
             values = _addresses(getattr(self, name), name)
             object.__setattr__(self, name, values)
         for name in ("allow_domains", "deny_domains"):

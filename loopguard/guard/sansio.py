@@ -80,7 +80,10 @@ class GuardCore:
                 "our loop tokens in returned mail"
             )
         self.identities = IdentityReader(
-            self.own_addresses, self.policy.subaddress_separators, self.policy.free_mail_domains
+            self.own_addresses,
+            self.policy.subaddress_separators,
+            self.policy.free_mail_domains,
+            shared=self.policy.shared_mailboxes,
         )
         self.reader = MessageReader(
             self.classifier, self.token, KeyDeriver(secret=key), self.identities, self.policy

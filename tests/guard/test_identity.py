@@ -65,6 +65,33 @@ def test_the_answer_addresses_and_the_from_address_are_counted(reader: IdentityR
     assert ids.domains == ("victim.example", "partner.example", "relay.example")
 
 
+def test_a_service_relaying_a_persons_text_counts_per_organization_answered(
+    reader: IdentityReader,
+) -> None:
+    # A hosted form service (From the service, Reply-To the visitor) relays many people:
+    # beside a person's text its From counts per organization (or free-mail address) the
+    # answer goes to. Without a person's text (two case systems pointing replies at each
+    # other) and for replies pointed at the From's own organization it stays one key.
+    view = view_of({"Reply-To": "Ida <ida@example.net>"}, sender="Forms <forms@relay.example>")
+    relayed = reader.read(view, HELP, person=True)
+    assert relayed.correspondents == ("ida@example.net", "forms@relay.example for example.net")
+    assert relayed.domains == ("example.net", "relay.example")
+    plain = reader.read(view, HELP)
+    assert plain.correspondents == ("ida@example.net", "forms@relay.example")
+    own = view_of({"Reply-To": "case-7@replies.relay.example"}, sender="forms@relay.example")
+    assert reader.read(own, HELP, person=True).correspondents[1] == "forms@relay.example"
+
+
+def test_a_declared_shared_mailbox_counts_per_person_who_wrote() -> None:
+    view = view_of({"Sender": "Bo <bo@reseller.example>"}, sender="orders@reseller.example")
+    shared = IdentityReader(OWN, "+", FREE_MAIL_DOMAINS, shared=["orders@reseller.example"])
+    assert shared.read(view, HELP).correspondents == (
+        "orders@reseller.example by bo@reseller.example",
+    )
+    undeclared = IdentityReader(OWN, "+", FREE_MAIL_DOMAINS)
+    assert undeclared.read(view, HELP).correspondents == ("orders@reseller.example",)
+
+
 def test_the_envelope_sender_identifies_nobody(reader: IdentityReader) -> None:
     raw = build_message(sender="Partner Support <cases@partner.example>")
     view = MessageView.from_bytes(raw, envelope_sender="0100abc-def@eu-west-1.amazonses.com")
