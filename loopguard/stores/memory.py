@@ -1,20 +1,25 @@
-"""The in-process store: an LRU-ordered map of compact timestamp arrays.
+"""The in-process store: an LRU-ordered map of packed timestamp logs.
 
 Measured against a plain ``dict`` and cachetools' ``LRUCache`` (docs/rate-tracking.md), a
 C ``OrderedDict`` gives true LRU order for ~50 B more per key than a ``dict`` and stays
 faster than ``LRUCache``. Its order also makes idle expiry cheap: keys are ordered by last
-use, so expired ones gather at the front and are popped in O(1) each. Each log is an
-``array('d')`` (8 bytes per timestamp instead of a 24-byte float object plus a pointer).
+use, so expired ones gather at the front and are popped in O(1) each. Each log is a
+``bytes`` of packed doubles, oldest first: 33 bytes and 8 per timestamp, where an
+``array('d')`` costs 80 and 8 per slot it over-allocates (one timestamp: 48 bytes against
+112). A hit replaces the log with a new one, which costs no more than updating an array
+in place: it unpacks and returns the live stamps either way.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
+import struct
 import threading
-from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +31,9 @@ __all__ = ["MemoryStore"]
 _logger = logging.getLogger(__name__)
 
 _DEFAULT_MAX_KEYS: Final = 1_000_000
+_STAMP: Final = struct.Struct("d")
+_WIDTH: Final = _STAMP.size
+_pack = _STAMP.pack
 
 
 class MemoryStore:
@@ -49,9 +57,12 @@ class MemoryStore:
         if not _is_positive_int(max_keys):
             raise ConfigurationError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
-        self._logs: OrderedDict[str, array[float]] = OrderedDict()
+        self._logs: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._longest_window = 0.0
+        # No idle key can expire before this moment (see _expire_idle), so most hits skip
+        # the look at the front of the order.
+        self._next_expiry = -math.inf
         self._evictions = 0
         self._expirations = 0
 
@@ -85,9 +96,36 @@ class MemoryStore:
 
     def hit(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
         """Read each key's live timestamps, then record ``now`` under it (see :class:`Store`)."""
+        answers: list[list[float]] = []
         with self._lock:
-            answers = [self._hit_one(touch, now) for touch in touches]
-            self._expire_idle(now)
+            logs = self._logs
+            # One loop without a call per key: this is most of a decision's time.
+            for key, window, keep in touches:
+                if window > self._longest_window:
+                    self._longest_window = window
+                log = logs.get(key)
+                if log is None:
+                    logs[key] = _pack(now)
+                    if len(logs) > self.max_keys:
+                        self._evict_oldest(now)
+                    answers.append([])
+                    continue
+                logs.move_to_end(key)
+                live = list(_unpacker(len(log))(log))
+                dead = bisect_right(live, now - window)
+                if dead:
+                    del live[:dead]
+                if live and now < live[-1]:
+                    logs[key] = _packed_with(live, now, keep)
+                else:
+                    # In order, as nearly always: the dead and the overflow go, and ``now``
+                    # is appended.
+                    over = len(live) + 1 - keep
+                    drop = dead + over if over > 0 else dead
+                    logs[key] = (log[drop * _WIDTH :] if drop else log) + _pack(now)
+                answers.append(live)
+            if now >= self._next_expiry:
+                self._expire_idle(now)
         return answers
 
     def peek(self, touches: Sequence[Touch], *, now: float) -> list[list[float]]:
@@ -98,21 +136,25 @@ class MemoryStore:
     def refund(self, touches: Sequence[Touch], *, now: float) -> None:
         """Remove one timestamp equal to ``now`` under each key, if it is still kept."""
         with self._lock:
+            logs = self._logs
             for touch in touches:
-                log = self._logs.get(touch.key)
+                log = logs.get(touch.key)
                 if log is not None:
-                    _remove_one(log, now)
+                    logs[touch.key] = _without(log, now)
+            self._next_expiry = -math.inf
 
     def reset(self, keys: Sequence[str]) -> None:
         """Forget everything recorded under ``keys``."""
         with self._lock:
             for key in keys:
                 self._logs.pop(key, None)
+            self._next_expiry = -math.inf
 
     def close(self) -> None:
         """Drop all state."""
         with self._lock:
             self._logs.clear()
+            self._next_expiry = -math.inf
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -120,35 +162,16 @@ class MemoryStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _hit_one(self, touch: Touch, now: float) -> list[float]:
-        key, window, keep = touch
-        if window > self._longest_window:
-            self._longest_window = window
-        log = self._logs.get(key)
-        if log is None:
-            log = self._logs[key] = array("d")
-            if len(self._logs) > self.max_keys:
-                self._evict_oldest(now)
-        else:
-            self._logs.move_to_end(key)
-            dead = bisect_right(log, now - window)
-            if dead:
-                del log[:dead]
-        live = log.tolist()
-        insort(log, now)
-        if len(log) > keep:
-            del log[: len(log) - keep]
-        return live
-
     def _live(self, touch: Touch, now: float) -> list[float]:
         log = self._logs.get(touch.key)
         if log is None:
             return []
-        return log[bisect_right(log, now - touch.window) :].tolist()
+        live = _stamps(log)
+        return live[bisect_right(live, now - touch.window) :]
 
     def _evict_oldest(self, now: float) -> None:
         _, log = self._logs.popitem(last=False)
-        if log and log[-1] > now - self._longest_window:
+        if log and _last(log) > now - self._longest_window:
             self._evictions += 1
             if _is_power_of_ten(self._evictions):
                 _warn_evictions(self._evictions, self.max_keys)
@@ -157,22 +180,59 @@ class MemoryStore:
 
     def _expire_idle(self, now: float) -> None:
         # Keys are in last-use order, so the idle ones are at the front; each key is
-        # popped at most once, which keeps this O(1) amortized per hit.
+        # popped at most once, which keeps this O(1) amortized per hit. The front key's
+        # last use bounds everyone's: until it is a window old, no key expires (hits
+        # only move keys behind it, a longer window only delays expiry; a refund or a
+        # reset may empty a key anywhere, so they make the next hit look again). Clocks
+        # read out of order by threads can delay an expiry by their skew, never a count.
         horizon = now - self._longest_window
         logs = self._logs
         while logs:
             oldest = next(iter(logs))
             log = logs[oldest]
-            if log and log[-1] > horizon:
+            if log and (last := _last(log)) > horizon:
+                self._next_expiry = last + self._longest_window
                 return
             del logs[oldest]
             self._expirations += 1
+        self._next_expiry = -math.inf
 
 
-def _remove_one(log: array[float], stamp: float) -> None:
-    index = bisect_left(log, stamp)
-    if index < len(log) and log[index] == stamp:
-        del log[index]
+def _stamps(log: bytes) -> list[float]:
+    return list(_unpacker(len(log))(log))
+
+
+@functools.cache
+def _unpacker(size: int) -> Callable[[bytes], tuple[float, ...]]:
+    # One prepared Struct per log length (at most the largest count + 1 of them): a third
+    # faster than a memoryview cast.
+    return struct.Struct(f"{size // _WIDTH}d").unpack
+
+
+def _last(log: bytes) -> float:
+    stamp: float = _STAMP.unpack_from(log, len(log) - _WIDTH)[0]
+    return stamp
+
+
+def _packed(stamps: list[float]) -> bytes:
+    return struct.pack(f"{len(stamps)}d", *stamps)
+
+
+def _packed_with(live: list[float], now: float, keep: int) -> bytes:
+    """``live`` with ``now`` sorted in (after equal stamps), the newest ``keep`` packed."""
+    stamps = live.copy()
+    insort(stamps, now)
+    return _packed(stamps[-keep:])
+
+
+def _without(log: bytes, stamp: float) -> bytes:
+    """``log`` without one timestamp equal to ``stamp``, if it holds one."""
+    stamps = _stamps(log)
+    index = bisect_left(stamps, stamp)
+    if index < len(stamps) and stamps[index] == stamp:
+        del stamps[index]
+        return _packed(stamps)
+    return log
 
 
 def _is_power_of_ten(number: int) -> bool:
