@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hmac
 import re
 
 import pytest
@@ -89,8 +90,29 @@ def test_bad_configuration() -> None:
 
 
 def test_the_normalization_cache_is_bounded() -> None:
-    keys = KeyDeriver(cache_size=3)
-    results = [keys.address(f"User{i}@X.org") for i in range(10)]
-    assert results == [f"user{i}@x.org" for i in range(10)]
-    assert len(keys._cache) <= 3
+    keys = KeyDeriver(cache_size=4)
+    for _ in range(3):
+        results = [keys.address(f"User{i}@X.org") for i in range(10)]
+        assert results == [f"user{i}@x.org" for i in range(10)]
+    assert 0 < len(keys._addresses) <= 4
     assert KeyDeriver(cache_size=0).address("A@B.c") == "a@b.c"
+
+
+def test_an_address_seen_once_is_not_remembered() -> None:
+    keys = KeyDeriver()
+    keys.address("Once <once@example.org>")
+    assert len(keys._addresses) == 0
+    keys.address("twice@example.org")
+    assert keys.address("twice@example.org") == "twice@example.org"
+    assert len(keys._addresses) == 1
+
+
+@pytest.mark.parametrize("secret", [b"k", "s3cret", b"\xff" * 64, b"a much longer key " * 8])
+def test_keyed_digests_are_hmac_sha256(secret: bytes | str) -> None:
+    # The digest is computed from prepared pad states; it must be RFC 2104 exactly.
+    key = secret.encode() if isinstance(secret, str) else secret
+    keys = KeyDeriver(secret=secret)
+    for material in ("a@x.org\nb@y.org", "", "\udcff lone surrogate", "ü" * 300):
+        data = material.encode("utf-8", "surrogatepass")
+        expected = hmac.digest(key, data, "sha256")[:16].hex()
+        assert keys._digest(material) == expected
