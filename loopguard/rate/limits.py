@@ -16,7 +16,7 @@ from typing import Final
 from loopguard.errors import ConfigurationError
 from loopguard.rate.keys import SCOPES, Scope
 
-__all__ = ["DEFAULT_LIMITS", "Clock", "Limit", "RateResult", "parse_duration"]
+__all__ = ["DEFAULT_LIMITS", "Clock", "Limit", "RateResult", "denied", "parse_duration"]
 
 #: Returns wall-clock seconds; wall clock because SQLite and Redis state outlives processes.
 Clock = Callable[[], float]
@@ -118,3 +118,21 @@ class RateResult:
     retry_after: float = 0.0
     exceeded: Limit | None = None
     key: str | None = field(default=None, compare=False)
+
+
+# A frozen dataclass sets each field through object.__setattr__ (1.2 µs for a RateResult,
+# a fifth of a denied decision); the slots' own setters do it in a third of that.
+_new = object.__new__
+_set_allowed, _set_retry_after, _set_exceeded, _set_key = (
+    RateResult.__dict__[name].__set__ for name in ("allowed", "retry_after", "exceeded", "key")
+)
+
+
+def denied(retry_after: float, exceeded: Limit | None, key: str | None) -> RateResult:
+    """``RateResult(False, retry_after, exceeded, key)``, made faster (the loop's path)."""
+    result: RateResult = _new(RateResult)
+    _set_allowed(result, False)
+    _set_retry_after(result, retry_after)
+    _set_exceeded(result, exceeded)
+    _set_key(result, key)
+    return result

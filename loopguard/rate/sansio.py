@@ -11,15 +11,22 @@ core yields from them inside its steps, so all of them count and decide alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Final, Literal
 
+from loopguard.rate.cache import RepeatCache
 from loopguard.rate.keys import KeyDeriver, MailEvent
-from loopguard.rate.ladder import LimitLadder
+from loopguard.rate.ladder import LimitLadder, Touched
 from loopguard.rate.limits import Clock, Limit, RateResult
 from loopguard.stores import Touch
-from loopguard.stores.sansio import Operation, StoreCall
+from loopguard.stores.sansio import Operation, Stamps, StoreCall
 
-__all__ = ["TrackerCore"]
+__all__ = ["Parts", "TrackerCore"]
+
+#: An event as its parts: sender, recipient, thread, domain, answering.
+Parts = tuple[str | None, str | None, str | None, str | None, bool]
+# Events whose keys are remembered: a loop's pairs are few (the loop workload of
+# benchmarks/bench_tracker.py has 1,000), and each entry costs about 400 bytes.
+_KNOWN_EVENTS: Final = 2048
 
 
 class TrackerCore:
@@ -46,6 +53,9 @@ class TrackerCore:
         self.ladder = LimitLadder(limits)
         self.keys = KeyDeriver(secret=secret, fold_subaddress=fold_subaddress)
         self.clock = clock
+        #: The keys of events seen again: a key is derived once its event repeats
+        #: (every one of its keys held stamps), not on every call.
+        self.known: RepeatCache[Parts, Touched] = RepeatCache(_KNOWN_EVENTS)
 
     def hit(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
@@ -92,16 +102,37 @@ class TrackerCore:
         key of every event once, in one store call, and one result (allowed only when
         every key is under its limits). ``riders`` (another tracker's touches, see
         :meth:`touches_of`) go along in the same call, their answers unread."""
-        scopes, touches = self.ladder.touches_together(self.keys, events)
+        derived = self._derive(events)
+        scopes, touches = LimitLadder.together(touched for _, touched, _ in derived)
         now = self.clock()
         stamps = yield StoreCall(verb, [*touches, *riders], now)
-        return LimitLadder.decide(
-            scopes, stamps[: len(touches)], now, counted=verb == "hit", touches=touches
-        )
+        stamps = stamps[: len(touches)]
+        for parts, touched, known in derived:
+            if not known:
+                # Every key of the answer held stamps only if every event was seen before.
+                self.learn(parts, touched, stamps)
+        return LimitLadder.decide(scopes, stamps, now, counted=verb == "hit", touches=touches)
 
     def touches_of(self, events: Iterable[MailEvent]) -> list[Touch]:
         """The store touches of ``events``, each key once."""
-        return self.ladder.touches_together(self.keys, events)[1]
+        derived = self._derive(events)
+        return list(LimitLadder.together(touched for _, touched, _ in derived)[1])
+
+    def touched(
+        self,
+        sender: str | None,
+        recipient: str | None,
+        thread: str | None,
+        domain: str | None = None,
+        answering: bool = False,
+    ) -> Touched:
+        """The scopes and store touches of an event, derived (see :attr:`known`)."""
+        return self.ladder.touches(self.keys, sender, recipient, thread, domain, answering)
+
+    def learn(self, parts: Parts, touched: Touched, stamps: Stamps) -> None:
+        """Remember the keys of an event that was seen before: every key held stamps."""
+        if all(stamps):
+            self.known.put(parts, touched)
 
     def reset(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
@@ -119,7 +150,8 @@ class TrackerCore:
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> list[str]:
         """The store keys an event touches."""
-        _, touches = self.ladder.touches(self.keys, sender, recipient, thread)
+        parts = (sender, recipient, thread, None, False)
+        _, touches = self.known.get(parts) or self.touched(*parts)
         return [touch.key for touch in touches]
 
     def _one(
@@ -129,25 +161,36 @@ class TrackerCore:
         recipient: str | None,
         thread: str | None,
     ) -> Operation[RateResult]:
-        scopes, touches = self.ladder.touches(self.keys, sender, recipient, thread)
+        parts = (sender, recipient, thread, None, False)
+        known = self.known.get(parts)
+        scopes, touches = touched = known or self.touched(*parts)
         now = self.clock()
         stamps = yield StoreCall(verb, touches, now)
+        if known is None:
+            self.learn(parts, touched, stamps)
         return LimitLadder.decide(scopes, stamps, now, counted=verb == "hit", touches=touches)
 
     def _many(
         self, verb: Literal["hit", "peek"], events: Iterable[MailEvent]
     ) -> Operation[list[RateResult]]:
-        batch = [
-            self.ladder.touches(
-                self.keys,
-                event.sender,
-                event.recipient,
-                event.thread,
-                event.domain,
-                event.answering,
-            )
-            for event in events
-        ]
+        derived = self._derive(events)
+        batch = [touched for _, touched, _ in derived]
         now = self.clock()
         stamps = yield StoreCall(verb, [touch for _, touches in batch for touch in touches], now)
+        offset = 0
+        for parts, touched, known in derived:
+            end = offset + len(touched[1])
+            if not known:
+                self.learn(parts, touched, stamps[offset:end])
+            offset = end
         return LimitLadder.decide_batch(batch, stamps, now, counted=verb == "hit")
+
+    def _derive(self, events: Iterable[MailEvent]) -> list[tuple[Parts, Touched, bool]]:
+        """Each event's parts, its touches, and whether they were known."""
+        derived = []
+        for event in events:
+            parts = (event.sender, event.recipient, event.thread, event.domain, event.answering)
+            known = self.known.get(parts)
+            touched = known or self.touched(*parts)
+            derived.append((parts, touched, known is not None))
+        return derived

@@ -108,9 +108,13 @@ class RateTracker(TrackerBase):
             StoreError: The store failed.
         """
         core = self.core
-        scopes, touches = core.ladder.touches(core.keys, sender, recipient, thread)
+        parts = (sender, recipient, thread, None, False)
+        known = core.known.get(parts)
+        scopes, touches = touched = known or core.touched(*parts)
         now = core.clock()
         stamps = self.store.hit(touches, now=now)
+        if known is None:
+            core.learn(parts, touched, stamps)
         return LimitLadder.decide(scopes, stamps, now, counted=True, touches=touches)
 
     def peek(
@@ -122,9 +126,13 @@ class RateTracker(TrackerBase):
             StoreError: The store failed.
         """
         core = self.core
-        scopes, touches = core.ladder.touches(core.keys, sender, recipient, thread)
+        parts = (sender, recipient, thread, None, False)
+        known = core.known.get(parts)
+        scopes, touches = touched = known or core.touched(*parts)
         now = core.clock()
         stamps = self.store.peek(touches, now=now)
+        if known is None:
+            core.learn(parts, touched, stamps)
         return LimitLadder.decide(scopes, stamps, now, counted=False, touches=touches)
 
     def close(self) -> None:

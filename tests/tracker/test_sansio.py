@@ -29,7 +29,7 @@ def test_a_hit_is_one_call_with_every_scope(core: TrackerCore, clock: FakeClock)
     assert call.now == clock.now
     pair = core.keys.key_of("pair", "a@x.org", "b@y.org", None)
     thread = core.keys.key_of("thread", "a@x.org", None, "<t@h>")
-    assert call.touches == [Touch(pair, 3600.0, 3), Touch(thread, 3600.0, 5)]
+    assert list(call.touches) == [Touch(pair, 3600.0, 3), Touch(thread, 3600.0, 5)]
     assert result == RateResult(True)
 
 
