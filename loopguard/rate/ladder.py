@@ -21,6 +21,9 @@ from loopguard.stores.sansio import Stamps
 __all__ = ["LimitLadder", "ScopeLimits", "Touched"]
 
 _ALLOWED: Final = RateResult(True)
+# Touch(key, window, keep) through the named tuple's own __new__, without its Python frame
+# (half the cost: 0.25 µs of a first sighting's 6 µs).
+_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +89,12 @@ class LimitLadder:
         """The keys an event touches; scopes the event has no value for are skipped."""
         scopes = []
         touches = []
+        key_of = deriver.key_of
         for limits in self.scopes:
-            key = deriver.key_of(limits.scope, sender, recipient, thread, domain, answering)
+            key = key_of(limits.scope, sender, recipient, thread, domain, answering)
             if key is not None:
                 scopes.append(limits)
-                touches.append(Touch(key, limits.window, limits.keep))
+                touches.append(_new_tuple(Touch, (key, limits.window, limits.keep)))
         return tuple(scopes), tuple(touches)
 
     @staticmethod
