@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 from loopguard.errors import ConfigurationError
 from loopguard.mail.address import normalize_address
-from loopguard.rate.cache import RepeatCache
+from loopguard.rate.cache import BoundedCache
 
 __all__ = ["SCOPES", "KeyDeriver", "MailEvent", "Scope"]
 
@@ -27,7 +27,9 @@ _KEY_VERSION: Final = "v1"
 _DIGEST_BYTES: Final = 16  # 128 bits: collisions stay negligible at billions of keys
 _DIGEST_HEX: Final = 2 * _DIGEST_BYTES
 # Normalizing an address costs 2-7 µs; mail reuses few addresses (one help desk, repeat
-# senders), so a small cache of the addresses seen again pays (see RepeatCache).
+# senders) and the guard derives several keys from each correspondent of a message, so a
+# small bounded cache pays (see BoundedCache). Remembered from the first sighting: a cache
+# of those seen twice normalized each new correspondent twice per message in the guard.
 _DEFAULT_CACHE_SIZE: Final = 4096
 # HMAC-SHA256 (RFC 2104) with the key's two padded blocks hashed once: each digest then
 # copies two prepared hashes (1.8 µs) where hmac.digest sets the key up anew (4 µs).
@@ -64,7 +66,7 @@ class KeyDeriver:
         secret: Key for HMAC-SHA256; with it, no store holds anything from which an
             address can be recovered. Keep it stable: a new secret starts new counters.
         fold_subaddress: Count ``user+tag@example.org`` as ``user@example.org``.
-        cache_size: How many normalized addresses to remember (those seen twice).
+        cache_size: How many normalized addresses to remember.
 
     Raises:
         ConfigurationError: An empty secret or a negative cache size.
@@ -84,7 +86,7 @@ class KeyDeriver:
         key = secret.encode() if isinstance(secret, str) else secret
         self._keyed = _padded_hashes(key) if key is not None else None
         self._fold = fold_subaddress
-        self._addresses: RepeatCache[str, str] = RepeatCache(cache_size)
+        self._addresses: BoundedCache[str, str] = BoundedCache(cache_size)
 
     def key(self, scope: Scope, event: MailEvent) -> str | None:
         """The store key of ``event`` in ``scope``, or ``None`` if the event lacks that part."""
@@ -154,7 +156,7 @@ class KeyDeriver:
         if normalized is not None:
             # Most addresses arrive normalized already: remember the caller's string then,
             # not a second copy of it.
-            self._addresses.offer(value, value if normalized == value else normalized)
+            self._addresses.put(value, value if normalized == value else normalized)
         return normalized
 
     def _digest(self, material: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal
 
-from loopguard.rate.cache import RepeatCache
+from loopguard.rate.cache import BoundedCache
 from loopguard.rate.keys import KeyDeriver, MailEvent
 from loopguard.rate.ladder import LimitLadder, Touched
 from loopguard.rate.limits import Clock, Limit, RateResult
@@ -55,7 +55,7 @@ class TrackerCore:
         self.clock = clock
         #: The keys of events seen again: a key is derived once its event repeats
         #: (every one of its keys held stamps), not on every call.
-        self.known: RepeatCache[Parts, Touched] = RepeatCache(_KNOWN_EVENTS)
+        self.known: BoundedCache[Parts, Touched] = BoundedCache(_KNOWN_EVENTS)
 
     def hit(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
