@@ -43,7 +43,8 @@ def normalized_text(text: str) -> str:
     words: list[str] = []
     for raw in fold(text).split():
         word = raw.strip(_PUNCTUATION)
-        if any(char.isdigit() for char in raw):
+        # map() with the C method, not a generator: a third of the time on long texts.
+        if any(map(str.isdigit, raw)):
             word = _NUMBER
         elif word in _CALENDAR_WORDS:
             word = _CALENDAR
@@ -72,7 +73,7 @@ def content_digest(
     except Exception:  # a body the parser cannot read has no comparable text
         return None
     text = normalized_text(body.text)
-    if sum(1 for char in text if char not in " #@") < min_chars:
+    if len(text) - text.count(" ") - text.count(_NUMBER) - text.count(_CALENDAR) < min_chars:
         return None
     key = secret or _DEFAULT_KEY
     return hmac.digest(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256)[:16].hex()

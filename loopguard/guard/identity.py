@@ -167,7 +167,11 @@ class IdentityReader:
         local, at, domain = address.rpartition("@")
         if not at or not self.separators:
             return address
-        cut = min((i for i in map(local.find, self.separators) if i > 0), default=-1)
+        cut = -1
+        for separator in self.separators:  # where the first one starts, unless at 0
+            index = local.find(separator)
+            if index > 0 and (cut < 0 or index < cut):
+                cut = index
         return f"{local[:cut]}@{domain}" if cut > 0 else address
 
     def folded(self, value: str | None) -> str | None:
