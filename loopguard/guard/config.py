@@ -304,7 +304,7 @@ def compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def listed(address: str | None, addresses: frozenset[str], domains: frozenset[str]) -> str | None:
     """What lists a normalized address: ``"address"``, ``"domain d"`` (or a parent), or None."""
-    if not address:
+    if not address or not (addresses or domains):  # most lists are empty: no domain walk
         return None
     if address in addresses:
         return "address"
