@@ -110,8 +110,11 @@ class KeyDeriver:
         Answers to our own answers are counted per domain, else per sender.
         """
         if scope == "pair":
-            sender = self.address(sender)
-            recipient = self.address(recipient)
+            # The cache's own get first (no Python frame): nearly every address of a
+            # pair was normalized before.
+            known = self._addresses.get
+            sender = known(sender or "") or self.address(sender)
+            recipient = known(recipient or "") or self.address(recipient)
             if sender is None or recipient is None:
                 return None
             material = f"{sender}\n{recipient}"
