@@ -7,7 +7,10 @@ use, so expired ones gather at the front and are popped in O(1) each. Each log i
 ``bytes`` of packed doubles, oldest first: 33 bytes and 8 per timestamp, where an
 ``array('d')`` costs 80 and 8 per slot it over-allocates (one timestamp: 48 bytes against
 112). A hit replaces the log with a new one, which costs no more than updating an array
-in place: it unpacks and returns the live stamps either way.
+in place: it unpacks and returns the live stamps either way. A log that holds as many
+stamps as it keeps (a key at its limit, as a loop's) becomes a ``list`` of floats updated
+in place: larger (56 bytes and 32 a stamp), but a loop's denied hits then neither unpack
+nor rebuild it (0.4 µs of a 5 µs decision).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ _DEFAULT_MAX_KEYS: Final = 1_000_000
 _STAMP: Final = struct.Struct("d")
 _WIDTH: Final = _STAMP.size
 _pack = _STAMP.pack
+# A log: packed doubles, oldest first; or, once full, a list of them updated in place.
+_Log = bytes | list[float]
 
 
 class MemoryStore:
@@ -57,7 +62,7 @@ class MemoryStore:
         if not _is_positive_int(max_keys):
             raise ConfigurationError(f"max_keys must be a positive integer, got {max_keys!r}")
         self.max_keys = max_keys
-        self._logs: OrderedDict[str, bytes] = OrderedDict()
+        self._logs: OrderedDict[str, _Log] = OrderedDict()
         self._lock = threading.Lock()
         self._longest_window = 0.0
         # No idle key can expire before this moment (see _expire_idle), so most hits skip
@@ -111,18 +116,22 @@ class MemoryStore:
                     answers.append([])
                     continue
                 logs.move_to_end(key)
+                if isinstance(log, list):
+                    answers.append(_hit_full(log, now, window, keep))
+                    continue
                 live = list(_unpacker(len(log))(log))
                 dead = bisect_right(live, now - window)
                 if dead:
                     del live[:dead]
-                if live and now < live[-1]:
-                    logs[key] = _packed_with(live, now, keep)
+                if len(live) + 1 >= keep:
+                    # Full from now on (a key at its limit, as a loop's): a list updated
+                    # in place, so that its next hits neither unpack nor rebuild it.
+                    logs[key] = _with(live.copy(), now, keep)
+                elif live and now < live[-1]:
+                    logs[key] = _packed(_with(live.copy(), now, keep))
                 else:
-                    # In order, as nearly always: the dead and the overflow go, and ``now``
-                    # is appended.
-                    over = len(live) + 1 - keep
-                    drop = dead + over if over > 0 else dead
-                    logs[key] = (log[drop * _WIDTH :] if drop else log) + _pack(now)
+                    # In order, as nearly always: the dead go and ``now`` is appended.
+                    logs[key] = (log[dead * _WIDTH :] if dead else log) + _pack(now)
                 answers.append(live)
             if now >= self._next_expiry:
                 self._expire_idle(now)
@@ -198,7 +207,30 @@ class MemoryStore:
         self._next_expiry = -math.inf
 
 
-def _stamps(log: bytes) -> list[float]:
+def _hit_full(log: list[float], now: float, window: float, keep: int) -> list[float]:
+    """A hit on a full log: its live stamps before ``now``, then ``now`` kept in place."""
+    dead = bisect_right(log, now - window)
+    if dead:
+        del log[:dead]
+    live = log.copy()
+    _with(log, now, keep)
+    return live
+
+
+def _with(stamps: list[float], now: float, keep: int) -> list[float]:
+    """``stamps`` with ``now`` sorted in (after equal stamps), cut to the newest ``keep``."""
+    if stamps and now < stamps[-1]:
+        insort(stamps, now)
+    else:
+        stamps.append(now)
+    if len(stamps) > keep:
+        del stamps[: len(stamps) - keep]
+    return stamps
+
+
+def _stamps(log: _Log) -> list[float]:
+    if isinstance(log, list):
+        return log.copy()
     return list(_unpacker(len(log))(log))
 
 
@@ -209,7 +241,9 @@ def _unpacker(size: int) -> Callable[[bytes], tuple[float, ...]]:
     return struct.Struct(f"{size // _WIDTH}d").unpack
 
 
-def _last(log: bytes) -> float:
+def _last(log: _Log) -> float:
+    if isinstance(log, list):
+        return log[-1]
     stamp: float = _STAMP.unpack_from(log, len(log) - _WIDTH)[0]
     return stamp
 
@@ -218,14 +252,7 @@ def _packed(stamps: list[float]) -> bytes:
     return struct.pack(f"{len(stamps)}d", *stamps)
 
 
-def _packed_with(live: list[float], now: float, keep: int) -> bytes:
-    """``live`` with ``now`` sorted in (after equal stamps), the newest ``keep`` packed."""
-    stamps = live.copy()
-    insort(stamps, now)
-    return _packed(stamps[-keep:])
-
-
-def _without(log: bytes, stamp: float) -> bytes:
+def _without(log: _Log, stamp: float) -> _Log:
     """``log`` without one timestamp equal to ``stamp``, if it holds one."""
     stamps = _stamps(log)
     index = bisect_left(stamps, stamp)

@@ -50,6 +50,24 @@ def test_logs_are_trimmed_to_keep_and_sorted() -> None:
     assert len(store) == 0
 
 
+def test_a_full_log_answers_copies_and_expires_like_any_other() -> None:
+    # A log that holds as many stamps as it keeps is updated in place: what a hit or a
+    # peek answers must still be the caller's own list.
+    store = MemoryStore(max_keys=10)
+    touch = Touch("loop", 60, 3)
+    for now in (1.0, 2.0, 3.0):
+        store.hit([touch], now=now)
+    answer = store.hit([touch], now=4.0)[0]
+    answer.append(99.0)
+    assert store.peek([touch], now=4.0) == [[2.0, 3.0, 4.0]]
+    assert store.hit([touch], now=3.5) == [[2.0, 3.0, 4.0]]  # a clock out of order
+    assert store.peek([touch], now=4.0) == [[3.0, 3.5, 4.0]]
+    store.refund([touch], now=3.5)
+    assert store.peek([touch], now=4.0) == [[3.0, 4.0]]
+    store.hit([Touch("fresh", 60, 3)], now=64.5)
+    assert (len(store), store.expirations) == (1, 1)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
 def test_max_keys_is_validated(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="max_keys"):
