@@ -163,7 +163,10 @@ class KeyDeriver:
         return normalized
 
     def _digest(self, material: str) -> str:
-        data = material.encode("utf-8", "surrogatepass")
+        try:
+            data = material.encode()  # an error handler argument costs a tenth of a digest
+        except UnicodeEncodeError:  # lone surrogates: kept, never an error
+            data = material.encode("utf-8", "surrogatepass")
         if self._keyed is None:
             return hashlib.sha256(data).hexdigest()[:_DIGEST_HEX]
         inner_start, outer_start = self._keyed

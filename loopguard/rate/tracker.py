@@ -113,8 +113,8 @@ class RateTracker(TrackerBase):
         scopes, touches = touched = known or core.touched(*parts)
         now = core.clock()
         stamps = self.store.hit(touches, now=now)
-        if known is None:
-            core.learn(parts, touched, stamps)
+        if known is None and all(stamps):  # seen before: remember its keys (core.learn)
+            core.known.put(parts, touched)
         return LimitLadder.decide(scopes, stamps, now, counted=True, touches=touches)
 
     def peek(
@@ -131,8 +131,8 @@ class RateTracker(TrackerBase):
         scopes, touches = touched = known or core.touched(*parts)
         now = core.clock()
         stamps = self.store.peek(touches, now=now)
-        if known is None:
-            core.learn(parts, touched, stamps)
+        if known is None and all(stamps):  # seen before: remember its keys (core.learn)
+            core.known.put(parts, touched)
         return LimitLadder.decide(scopes, stamps, now, counted=False, touches=touches)
 
     def close(self) -> None:
