@@ -95,10 +95,10 @@ class RateTracker(TrackerBase):
     hit_many = blocking(TrackerCore.hit_many)
     reset = blocking(TrackerCore.reset)
 
-    # The hot two make the core's one store call themselves, inline (even a shared helper
-    # costs 0.4 µs): the core's generator and driver would add a third to the 8 µs of a
-    # decision (benchmarks/bench_tracker.py). The ladder, keys, clock and decision are
-    # the core's all the same.
+    # The hot two make the core's one store call themselves, inline: even a shared helper
+    # costs 0.4 µs, and the core's generator and driver more, of a decision's 4-7 µs
+    # (benchmarks/bench_tracker.py). The ladder, keys, clock and decision are the core's
+    # all the same.
     def hit(
         self, *, sender: str | None = None, recipient: str | None = None, thread: str | None = None
     ) -> RateResult:
