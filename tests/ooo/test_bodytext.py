@@ -452,3 +452,16 @@ def test_a_view_reads_the_parts_it_has_decoded() -> None:
     view = MessageView.from_bytes(b"Subject: x\n\nI am away until Monday.\n")
     assert author_text(view) == author_text(view.parsed)
     assert view.parts[0].text() is view.parts[0].text()  # decoded once, then cached
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
+    | st.text(max_size=100)
+    | st.lists(st.sampled_from(_MARKERISH_LINES), max_size=6).map("\n".join)
+)
+def test_the_word_split_of_a_text_is_the_word_regex(text: str) -> None:
+    from loopguard.classifier.text.patterns import WORD, _words, fold
+
+    folded = fold(text)
+    assert _words(folded) == frozenset(WORD.findall(folded))
