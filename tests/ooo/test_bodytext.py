@@ -402,6 +402,8 @@ _MARKERISH_LINES = [
     "wrote:",
     "x" * 320 + " wrote:",
     "İSTANBUL ofisinden yazdı:",
+    "Ayşe yazdi:",
+    "Quotıng Ann:",
     "ΣΟΦΊΑ έγραψε:",
     "2024年1月1日 10:00 山田 <yamada@example.jp>:",
 ]
@@ -465,3 +467,41 @@ def test_the_word_split_of_a_text_is_the_word_regex(text: str) -> None:
 
     folded = fold(text)
     assert _words(folded) == frozenset(WORD.findall(folded))
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.one_of(st.sampled_from(_MARKERISH_LINES), st.text(max_size=80)), max_size=25),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_cutting_reads_only_lines_that_can_be_markers(
+    patterns: PatternSet, lines: list[str], newline: str
+) -> None:
+    from unittest import mock
+
+    from loopguard.classifier.text import quotes
+
+    text = newline.join(lines)
+    found = quotes.cut_author_part(text, patterns)
+    every_line = lambda self, markers, every_kind: range(len(self.lines))  # noqa: E731
+    with mock.patch.object(quotes._Lines, "candidates", every_line):
+        assert found == quotes.cut_author_part(text, patterns)
+
+
+def test_case_twins_are_the_regex_engines() -> None:
+    from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
+
+    from loopguard.classifier.text.quotes import _REGEX_CASE_TWINS
+
+    expected = {chr(code): {chr(twin) for twin in twins} for code, twins in _EXTRA_CASES.items()}
+    assert {letter: set(twins) for letter, twins in _REGEX_CASE_TWINS.items()} == expected
+
+
+def test_a_marker_matched_through_a_case_twin_still_cuts(patterns: PatternSet) -> None:
+    from loopguard.classifier.text.quotes import before_quotes, cut_author_part
+
+    # The regex engine takes dotless "ı" for "i": the line matches "Originalnachricht"
+    # without holding its anchor, which the first line supplies.
+    text = "Die Originalnachricht fehlt.\n-----Orıgınalnachricht-----\nalt"
+    assert cut_author_part(text, patterns).text == "Die Originalnachricht fehlt."
+    assert before_quotes(text, patterns) == "Die Originalnachricht fehlt."

@@ -2,8 +2,9 @@
 
 Quote and forward markers come from the language data (``quote_markers``,
 ``forward_markers``, ``signature_markers``); each must match a whole trimmed line. The
-lines that can start a quote are found with ``str.find`` on the markers' anchors, so a
-long newsletter's thousands of other lines are never looked at one by one.
+lines that can be markers are found with ``str.find`` on the whole text (the markers'
+anchors, colons, ``>`` and ``--``), so the thousands of other lines of a long newsletter or
+letter are never looked at one by one.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.patterns import CompiledPhrase, PatternSet, fold
@@ -22,9 +24,7 @@ __all__ = ["AuthorCut", "before_quotes", "cut_author_part"]
 # A marker line longer than this is prose, not an attribution line: only its first
 # characters are compared, and only with signature markers.
 _MAX_MARKER_LINE = 300
-_NEWLINE = re.compile("\n")
-# A colon among a line's first 60 characters: where a header field line can start.
-_FIELD_COLON = re.compile(r"^[^\n:：]{0,59}[:：]", re.MULTILINE)
+_SIGNATURE_DASHES = ("-- ", "--")
 # Lines a quote-header block ("From:/Sent:/To:/Subject:") may spread over.
 _HEADER_BLOCK_WINDOW = 4
 # Trimmed from both ends of a line before markers are compared: rules, bullets, and the
@@ -32,6 +32,19 @@ _HEADER_BLOCK_WINDOW = 4
 _MARKER_DECORATION = (
     " \t-_*=~#<>[]|\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
+# Letters a case-insensitive regex takes for one another although ``str.lower`` keeps them
+# apart (Python's re case-fix table): "yazdi:" matches the marker "yazdı:" without holding
+# its anchor.
+_CASE_TWIN_GROUPS = (
+    "i\u0131", "s\u017f", "\u00b5\u03bc", "\u0345\u03b9\u1fbe", "\u0390\u1fd3",
+    "\u03b0\u1fe3", "\u03b2\u03d0", "\u03b5\u03f5", "\u03b8\u03d1", "\u03ba\u03f0",
+    "\u03c0\u03d6", "\u03c1\u03f1", "\u03c2\u03c3", "\u03c6\u03d5", "\u0432\u1c80",
+    "\u0434\u1c81", "\u043e\u1c82", "\u0441\u1c83", "\u0442\u1c84\u1c85",
+    "\u044a\u1c86", "\u0463\u1c87", "\ua64b\u1c88", "\u1e61\u1e9b", "\ufb05\ufb06",
+)  # fmt: skip
+_REGEX_CASE_TWINS = {
+    letter: group.replace(letter, "") for group in _CASE_TWIN_GROUPS for letter in group
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +60,8 @@ class AuthorCut:
 class _Markers:
     """The line markers that can occur in one body (anchor-filtered once per message), each
     kind as one alternation (``None`` when none can occur): a line is tested with one
-    ``fullmatch`` per kind instead of one per marker. ``anchors``: those of the quote and
-    forward markers, one of which every line they match contains."""
+    ``fullmatch`` per kind instead of one per marker. ``anchors``: those of the markers
+    read, one of which every line they match contains."""
 
     quote: re.Pattern[str] | None
     forward: re.Pattern[str] | None
@@ -60,11 +73,12 @@ class _Markers:
         """The markers that can occur in a text, given as ``fold(text)``."""
         quote = patterns.line_markers("quote_markers", folded)
         forward = patterns.line_markers("forward_markers", folded)
+        signature = patterns.line_markers("signature_markers", folded) if signatures else ()
         return cls(
             _any_of(quote),
             _any_of(forward),
-            _any_of(patterns.line_markers("signature_markers", folded)) if signatures else None,
-            frozenset(marker.anchor for marker in quote + forward),
+            _any_of(signature),
+            frozenset(marker.anchor for marker in quote + forward + signature),
         )
 
 
@@ -77,29 +91,98 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{marker.regex.pattern})" for marker in markers), re.I)
 
 
+class _Lines:
+    """A text's lines and where each starts, so that the few lines a marker can be on are
+    found with ``str.find`` on the whole text instead of by looking at every line."""
+
+    __slots__ = ("folded", "lines", "starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self.lines = self.text.split("\n")
+        # Each line starts one past the end of the one before (C-level, no Python loop).
+        self.starts = list(accumulate(map((1).__add__, map(len, self.lines)), initial=0))
+        self.folded = fold(self.text)
+
+    def first_hits(self, needle: str, haystack: str) -> Iterator[tuple[int, int]]:
+        """``(line, column)`` of the first occurrence of ``needle`` in each line that holds
+        one; ``haystack`` is the text or its fold (same offsets)."""
+        offset = haystack.find(needle)
+        last = len(self.lines) - 1
+        while offset != -1:
+            line = bisect_right(self.starts, offset) - 1
+            yield line, offset - self.starts[line]
+            if line == last:
+                return
+            offset = haystack.find(needle, self.starts[line + 1])  # one hit per line is enough
+
+    def candidates(self, markers: _Markers, *, every_kind: bool) -> Sequence[int]:
+        """The indexes of the lines whose kind can be other than ``None``, ascending.
+
+        A line a marker matches holds the marker's anchor; a wrapped attribution has it in
+        that line or the next; an Outlook-style header block starts with a colon among the
+        line's first 60 characters. With ``every_kind``, also "-- " and ">" lines.
+        """
+        if len(self.folded) != len(self.text) or _has_case_twins(self.folded, markers.anchors):
+            return range(len(self.lines))  # folding moved offsets or hides a match: read all
+        found: set[int] = set()
+        for anchor in markers.anchors:
+            for line, _ in self.first_hits(anchor, self.folded):
+                found.update((line, line - 1) if line else (line,))
+        for colon in (":", "："):
+            found.update(line for line, column in self.first_hits(colon, self.text) if column < 60)
+        if every_kind:
+            lines = self.lines
+            found.update(
+                line
+                for line, column in self.first_hits(">", self.text)
+                if not lines[line][:column].strip()
+            )
+            found.update(
+                line
+                for line, _ in self.first_hits("--", self.text)
+                if lines[line] in _SIGNATURE_DASHES
+            )
+        return sorted(found)
+
+
+def _has_case_twins(folded: str, anchors: frozenset[str]) -> bool:
+    """Whether the text holds a letter that a case-insensitive marker equates with a letter
+    of an anchor but that folding does not turn into it (dotless "ı" for "i", "ς" for "σ"):
+    a line could then match without holding the anchor."""
+    return any(twin in folded for twin in _case_twins(anchors))
+
+
+@functools.lru_cache(maxsize=256)
+def _case_twins(anchors: frozenset[str]) -> frozenset[str]:
+    return frozenset(
+        twin for char in set("".join(anchors)) for twin in _REGEX_CASE_TWINS.get(char, ())
+    )
+
+
 def cut_author_part(text: str, patterns: PatternSet) -> AuthorCut:
     """``text`` above its first quote, quote header, forwarded block or signature; for a
     bottom-posted reply, the unquoted lines below the quote."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    markers = _Markers.of(fold(text), patterns)
-    top: list[str] = []
-    for index, line in enumerate(lines):
-        kind = _line_kind(lines, index, markers, patterns)
+    lines = _Lines(text)
+    markers = _Markers.of(lines.folded, patterns)
+    candidates = lines.candidates(markers, every_kind=True)
+    for position, index in enumerate(candidates):
+        kind = _line_kind(lines.lines, index, markers, patterns)
         if kind is None:
-            top.append(line)
             continue
-        above = _tidy(top)
+        above = _tidy(lines.lines[:index])
         if kind == "signature":
             return AuthorCut(above, quoted=False, forwarded=False)
         forwarded = kind == "forward"
-        if above or not _opens_angle_quote(lines, index):
+        if above or not _opens_angle_quote(lines.lines, index):
             # Below a forward marker or a quote header comes another message, never the
             # author's own words, even when nothing was written above it.
             return AuthorCut(above, quoted=True, forwarded=forwarded)
         # Nothing above a ">" quote: a bottom-posted or interleaved reply; the author's words
         # are the unquoted lines below it.
-        return AuthorCut(_unquoted_rest(lines, index + 1, markers, patterns), True, forwarded)
-    return AuthorCut(_tidy(top), quoted=False, forwarded=False)
+        rest = _unquoted_rest(lines.lines, index + 1, candidates[position + 1 :], markers, patterns)
+        return AuthorCut(rest, True, forwarded)
+    return AuthorCut(_tidy(lines.lines), quoted=False, forwarded=False)
 
 
 def before_quotes(text: str, patterns: PatternSet | None = None) -> str:
@@ -110,42 +193,15 @@ def before_quotes(text: str, patterns: PatternSet | None = None) -> str:
     message's; the same words inside a quoted message are somebody else's.
     """
     patterns = patterns or default_patterns()
-    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = normalized.split("\n")
-    folded = fold(normalized)
-    markers = _Markers.of(folded, patterns, signatures=False)
-    for index in _possible_quote_starts(normalized, folded, markers.anchors):
-        line = lines[index]
+    lines = _Lines(text)
+    markers = _Markers.of(lines.folded, patterns, signatures=False)
+    for index in lines.candidates(markers, every_kind=False):
+        line = lines.lines[index]
         if line.lstrip().startswith(">"):
             continue  # a quoted line, not a marker: the caller drops those lines itself
-        if _line_kind(lines, index, markers, patterns) in ("quote", "forward"):
-            return "\n".join(lines[:index])
+        if _line_kind(lines.lines, index, markers, patterns) in ("quote", "forward"):
+            return "\n".join(lines.lines[:index])
     return text
-
-
-def _possible_quote_starts(text: str, folded: str, anchors: frozenset[str]) -> Iterable[int]:
-    """The indexes of the lines of ``text`` that can start a quote or a forward, ascending.
-
-    A line that fullmatches a quote or forward marker contains the marker's anchor; a
-    wrapped attribution has it in that line or the next; an Outlook-style header block
-    starts with a colon among the line's first 60 characters. Finding those with
-    ``str.find`` and one regex keeps ``_line_kind`` off the thousands of other lines of a
-    long newsletter.
-    """
-    starts = [0, *(newline.end() for newline in _NEWLINE.finditer(text))]
-    if len(folded) != len(text):  # folding changed offsets (never seen): look at every line
-        return range(len(starts))
-    found = {bisect_right(starts, hit.start()) - 1 for hit in _FIELD_COLON.finditer(text)}
-    last = len(starts) - 1
-    for anchor in anchors:
-        offset = folded.find(anchor)
-        while offset != -1:
-            line = bisect_right(starts, offset) - 1
-            found.update((line, line - 1) if line else (line,))
-            if line == last:
-                break
-            offset = folded.find(anchor, starts[line + 1])  # one hit per line is enough
-    return sorted(found)
 
 
 def _opens_angle_quote(lines: list[str], index: int) -> bool:
@@ -158,7 +214,7 @@ def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: Patter
     """Classify one line: "quote", "forward", "signature", or None for the author's text."""
     line = lines[index]
     stripped = line.strip()
-    if line in ("-- ", "--"):
+    if line in _SIGNATURE_DASHES:
         return "signature"
     if stripped.startswith(">"):
         return "quote"
@@ -213,14 +269,26 @@ def _is_field(line: str, field: re.Pattern[str]) -> bool:
     return (":" in head or "：" in head) and field.match(head) is not None
 
 
-def _unquoted_rest(lines: list[str], start: int, markers: _Markers, patterns: PatternSet) -> str:
-    kept = []
-    for index in range(start, len(lines)):
+def _unquoted_rest(
+    lines: list[str],
+    start: int,
+    candidates: Sequence[int],
+    markers: _Markers,
+    patterns: PatternSet,
+) -> str:
+    """The lines from ``start`` on that are the author's (kind ``None``), up to a signature
+    or a forward; ``candidates``: the lines from ``start`` on whose kind can be another."""
+    kept: list[str] = []
+    previous = start
+    for index in candidates:
         kind = _line_kind(lines, index, markers, patterns)
-        if kind in ("signature", "forward"):
-            break
         if kind is None:
-            kept.append(lines[index])
+            continue
+        kept.extend(lines[previous:index])
+        if kind in ("signature", "forward"):
+            return _tidy(kept)
+        previous = index + 1
+    kept.extend(lines[previous:])
     return _tidy(kept)
 
 
