@@ -100,8 +100,12 @@ class _Builder:
             start = end
         end, body = self.blank_line(start, limit)
         fields = _FIELD.findall(text, start, end)
+        # Every line must start a field or continue one: as many fields as lines that do
+        # not start with a space or a tab after a line break (a first line does not count
+        # as continued, so it must be a field).
         lines = text.count("\n", start, end) + (0 if end == start or text[end - 1] == "\n" else 1)
-        if lines != len(fields) + sum(value.count("\n") for _, value in fields):
+        continued = text.count("\n ", start, end) + text.count("\n\t", start, end)
+        if len(fields) != lines - continued:
             raise _LeftToStdlibError  # a line that is no field: the stdlib reads it as body
         for name, value in fields:
             if not name:
