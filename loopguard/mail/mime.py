@@ -70,11 +70,13 @@ class _Builder:
         message = email.message.Message()
         if parent == "multipart/digest":
             message.set_default_type("message/rfc822")
-        # Only a boundary inside the header block can end it early: searching further
-        # would read the rest of the message once per nesting level.
-        header_end = self.blank_line(start, len(self.text))[0]
-        early = self.next_boundary(start, outer, header_end)[0]
-        body = self.headers(message, start, early if early < header_end else len(self.text))
+        end, body = self.blank_line(start, len(self.text))
+        if any(":" in separator for separator in outer):
+            # A boundary line that passes for a field would end the header block early;
+            # any other one makes it fail the field check below (and go to the stdlib).
+            early = self.next_boundary(start, outer, end)[0]
+            end, body = (early, early) if early < end else (end, body)
+        self.headers(message, start, end)
         ctype = message.get_content_type()
         maintype = ctype.partition("/")[0]
         if maintype == "message" and ctype != "message/delivery-status":
@@ -89,16 +91,14 @@ class _Builder:
         message.set_payload(self.text[body:limit])
         return message, limit, message
 
-    def headers(self, message: email.message.Message, start: int, limit: int) -> int:
-        """Set the header fields between ``start`` and the first blank line (or ``limit``);
-        returns where the body starts."""
+    def headers(self, message: email.message.Message, start: int, end: int) -> None:
+        """Set the header fields of the block from ``start`` to ``end``."""
         text = self.text
         if text.startswith("From ", start):
-            newline = text.find("\n", start, limit)
-            end = limit if newline == -1 else newline + 1
-            message.set_unixfrom(text[start:end].rstrip("\r\n"))
-            start = end
-        end, body = self.blank_line(start, limit)
+            newline = text.find("\n", start, end)
+            first_end = end if newline == -1 else newline + 1
+            message.set_unixfrom(text[start:first_end].rstrip("\r\n"))
+            start = first_end
         fields = _FIELD.findall(text, start, end)
         # Every line must start a field or continue one: as many fields as lines that do
         # not start with a space or a tab after a line break (a first line does not count
@@ -111,17 +111,17 @@ class _Builder:
             if not name:
                 raise _LeftToStdlibError  # "Missing header name": a defect
             message.set_raw(name, value)
-        return body
 
     def blank_line(self, start: int, limit: int) -> tuple[int, int]:
         """Where the header block from ``start`` ends and where the body starts."""
         text = self.text
-        if start < limit and (text.startswith("\n", start) or text.startswith("\r\n", start)):
+        if start < limit and text.startswith(("\n", "\r\n"), start):
             return start, text.index("\n", start) + 1
-        lf = text.find("\n\n", start, limit)
-        crlf = text.find("\n\r\n", start, limit)
-        first = min(found for found in (lf, crlf, limit) if found != -1)
-        if first == limit:
+        first = text.find("\n\n", start, limit)
+        crlf = text.find("\n\r\n", start, first if first != -1 else limit)
+        if crlf != -1:
+            first = crlf
+        if first == -1:
             return limit, limit
         return first + 1, text.index("\n", first + 1) + 1
 
@@ -171,8 +171,10 @@ class _Builder:
         if at > body:
             message.preamble = _without_line_end(self.text[body:at])
         while True:
-            at, found, _, _ = self.next_boundary(line_end, inner)
-            if found and at == line_end:
+            if (
+                self.text.startswith("--", line_end)
+                and self.next_boundary(line_end, inner, line_end + 1)[1]
+            ):
                 raise _LeftToStdlibError  # two boundary lines in a row
             part, at, last = self.part(line_end, inner, ctype, depth + 1)
             message.attach(part)
@@ -236,13 +238,15 @@ def _without_line_end(text: str) -> str:
 def _drop_final_line_end(last: email.message.Message) -> None:
     """The line break before a boundary belongs to the boundary (RFC 2046): the stdlib
     takes it off the payload (or the epilogue) of the last message the part created."""
-    if last.get_content_maintype() == "multipart":
+    # The payload as the parser stored it (get_payload() re-decodes 8-bit text); a list
+    # only for a multipart: the last message created is never an attached message's
+    # container or a delivery-status part.
+    payload = vars(last).get("_payload")
+    if isinstance(payload, list):
         if last.epilogue == "":
             last.epilogue = None
         elif last.epilogue is not None:
             last.epilogue = _without_line_end(last.epilogue)
         return
-    # The payload as the parser stored it: get_payload() re-decodes 8-bit text.
-    payload = vars(last).get("_payload")
     if isinstance(payload, str):
         last.set_payload(_without_line_end(payload))
