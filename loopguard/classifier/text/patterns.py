@@ -80,13 +80,14 @@ class PatternSet:
     noreply_local: re.Pattern[str]
     lines: Mapping[LineKind, tuple[CompiledPhrase, ...]] = field(repr=False)
     phrases: Mapping[PhraseKind, tuple[CompiledPhrase, ...]] = field(repr=False)
-    index: Mapping[PhraseKind | LineKind, PhraseIndex] = field(init=False, repr=False)
+    phrase_index: PhraseIndex = field(init=False, repr=False)
+    """Every body phrase list in one index: a text is looked up once for all of them."""
+    line_index: PhraseIndex = field(init=False, repr=False)
+    """Every line marker list in one index."""
 
     def __post_init__(self) -> None:
-        index: dict[PhraseKind | LineKind, PhraseIndex] = {}
-        index.update((kind, PhraseIndex.build(found)) for kind, found in self.phrases.items())
-        index.update((kind, PhraseIndex.build(found)) for kind, found in self.lines.items())
-        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "phrase_index", PhraseIndex.build(self.phrases.items()))
+        object.__setattr__(self, "line_index", PhraseIndex.build(self.lines.items()))
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -106,7 +107,7 @@ class PatternSet:
         folded = fold(text) if folded is None else folded
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
-            for phrase in self.index[kind].candidates(folded)
+            for phrase in self.phrase_index.candidates(folded).get(kind, ())
             for match in phrase.regex.finditer(text)
         ]
         return _without_overlaps(hits)
@@ -117,7 +118,7 @@ class PatternSet:
         Callers test each candidate with ``regex.fullmatch(line)`` on trimmed lines; the anchor
         filter leaves only a handful of candidates per message.
         """
-        return tuple(self.index[kind].candidates(folded))
+        return self.line_index.candidates(folded).get(kind, ())
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
@@ -147,34 +148,38 @@ class CompiledPhrase:
     words: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PhraseIndex:
-    """Phrases of one list grouped so that a text only meets the phrases it can match.
+    """The phrases of several lists grouped so that a text only meets those it can match,
+    looked up once per text for every list (the lookup is kept for the last eight texts).
 
     ``by_word`` keys each phrase by its longest complete word: only phrases whose key word
     occurs in the text are tried. Phrases without complete words (scripts written without
     spaces, markers whose words run into a ``*``) are grouped in ``by_anchor`` by their
     anchor: a text is searched once per distinct anchor, not once per phrase (twelve
     Scandinavian markers share "skrev"). An ASCII text is searched only for the few ASCII
-    anchors (``ascii_anchors``: 20 of 140, say); any other text first for the anchors'
+    anchors (``ascii_anchors``: 60 of 480, say); any other text first for the anchors'
     first characters (``by_first``), then for the anchors that start with one it holds.
+    Each phrase is listed with the name of its list.
     """
 
-    by_word: Mapping[str, tuple[CompiledPhrase, ...]]
+    by_word: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
     key_words: frozenset[str]
-    by_anchor: Mapping[str, tuple[CompiledPhrase, ...]]
+    by_anchor: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
     ascii_anchors: tuple[str, ...]
     by_first: Mapping[str, tuple[str, ...]]
 
     @classmethod
-    def build(cls, phrases: Iterable[CompiledPhrase]) -> PhraseIndex:
-        by_word: dict[str, list[CompiledPhrase]] = {}
-        by_anchor: dict[str, list[CompiledPhrase]] = {}
-        for phrase in phrases:
-            if phrase.words:
-                by_word.setdefault(max(phrase.words, key=len), []).append(phrase)
-            else:
-                by_anchor.setdefault(phrase.anchor, []).append(phrase)
+    def build(cls, lists: Iterable[tuple[str, Iterable[CompiledPhrase]]]) -> PhraseIndex:
+        """The index of ``(list name, phrases)`` pairs."""
+        by_word: dict[str, list[tuple[str, CompiledPhrase]]] = {}
+        by_anchor: dict[str, list[tuple[str, CompiledPhrase]]] = {}
+        for kind, phrases in lists:
+            for phrase in phrases:
+                if phrase.words:
+                    by_word.setdefault(max(phrase.words, key=len), []).append((kind, phrase))
+                else:
+                    by_anchor.setdefault(phrase.anchor, []).append((kind, phrase))
         by_first: dict[str, list[str]] = {}
         for anchor in by_anchor:
             by_first.setdefault(anchor[:1], []).append(anchor)
@@ -186,16 +191,10 @@ class PhraseIndex:
             {first: tuple(anchors) for first, anchors in by_first.items()},
         )
 
-    def candidates(self, folded: str) -> Iterator[CompiledPhrase]:
-        """The phrases that can match a text (given as ``fold(text)``): all their complete
-        words and their anchor occur in it."""
-        words = _words(folded)
-        for word in words & self.key_words:
-            for phrase in self.by_word[word]:
-                if phrase.words <= words and phrase.anchor in folded:
-                    yield phrase
-        for anchor in self._anchors_in(folded):
-            yield from self.by_anchor[anchor]
+    def candidates(self, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
+        """The phrases that can match a text (given as ``fold(text)``), by list: all their
+        complete words and their anchor occur in it."""
+        return _candidates(self, folded)
 
     def _anchors_in(self, folded: str) -> Iterator[str]:
         if folded.isascii():
@@ -204,6 +203,20 @@ class PhraseIndex:
         chars = _characters(folded)
         for first in chars & self.by_first.keys():
             yield from (anchor for anchor in self.by_first[first] if anchor in folded)
+
+
+@functools.lru_cache(maxsize=8)
+def _candidates(index: PhraseIndex, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
+    found: dict[str, list[CompiledPhrase]] = {}
+    words = _words(folded)
+    for word in words & index.key_words:
+        for kind, phrase in index.by_word[word]:
+            if phrase.words <= words and phrase.anchor in folded:
+                found.setdefault(kind, []).append(phrase)
+    for anchor in index._anchors_in(folded):
+        for kind, phrase in index.by_anchor[anchor]:
+            found.setdefault(kind, []).append(phrase)
+    return {kind: tuple(phrases) for kind, phrases in found.items()}
 
 
 @functools.lru_cache(maxsize=8)

@@ -88,7 +88,9 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> re.Pattern[str] | None:
     # line. Line markers are compiled case-insensitive, without lookbehinds.
     if not markers:
         return None
-    return re.compile("|".join(f"(?:{marker.regex.pattern})" for marker in markers), re.I)
+    # Two languages may share a marker ("* <*>:"): each alternative once.
+    alternatives = dict.fromkeys(f"(?:{marker.regex.pattern})" for marker in markers)
+    return re.compile("|".join(alternatives), re.I)
 
 
 class _Lines:
