@@ -505,3 +505,43 @@ def test_a_marker_matched_through_a_case_twin_still_cuts(patterns: PatternSet) -
     text = "Die Originalnachricht fehlt.\n-----Orıgınalnachricht-----\nalt"
     assert cut_author_part(text, patterns).text == "Die Originalnachricht fehlt."
     assert before_quotes(text, patterns) == "Die Originalnachricht fehlt."
+
+
+_HTML_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "<p>", "</p>", "<div>", "<br>", "text", " ", "&amp;", "&#x41;", "&lt", "x;", "<",
+            ">", "a < b", "<script>if (a<b) {}</script>", "<style>p{}</style>", "<!--", "-->",
+            "<blockquote>", "</blockquote>", '<div class="gmail_signature">', "</", "<!x",
+            "<a href='<x>'>", "\n",
+        ]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+def _one_feed(html: str) -> str:
+    from loopguard.mail.html import _defuse, _TextExtractor
+
+    parser = _TextExtractor()
+    try:
+        parser.feed(_defuse(html))
+        parser.close()
+    except Exception:  # html_to_text keeps the text before the damage too
+        pass
+    return parser.text()
+
+
+@settings(max_examples=300)
+@given(_HTML_PIECES, st.integers(min_value=0, max_value=120))
+def test_html_read_in_pieces_or_up_to_a_limit_is_the_same_text(html: str, limit: int) -> None:
+    from unittest import mock
+
+    from loopguard.mail import html as html_module
+
+    whole = _one_feed(html)
+    with mock.patch.object(html_module, "_CHUNK", 1):  # a piece before every "<"
+        assert html_to_text(html) == whole
+        limited = html_to_text(html, limit=limit)
+    assert limited[:limit] == whole[:limit]
+    assert (len(limited) > limit) == (len(whole) > limit)
