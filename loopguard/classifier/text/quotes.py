@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
+import re._constants as _regex_constants  # type: ignore[import-not-found]
+import re._parser as _regex_parser  # type: ignore[import-not-found]
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -63,9 +65,9 @@ class _Markers:
     ``fullmatch`` per kind instead of one per marker. ``anchors``: those of the markers
     read, one of which every line they match contains."""
 
-    quote: re.Pattern[str] | None
-    forward: re.Pattern[str] | None
-    signature: re.Pattern[str] | None
+    quote: _Alternation | None
+    forward: _Alternation | None
+    signature: _Alternation | None
     anchors: frozenset[str]
 
     @classmethod
@@ -82,15 +84,54 @@ class _Markers:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Alternation:
+    """Markers of one kind as one regex, and the characters every line they match ends
+    with when the regexes say so (``None`` when they do not): a line of base64 or
+    uuencoded text holds "<" (the anchor of "* <*>:") but seldom ends with a colon."""
+
+    regex: re.Pattern[str]
+    last: frozenset[str] | None
+
+    def fullmatch(self, line: str) -> bool:
+        if self.last is not None and line[-1:] not in self.last:
+            return False
+        return self.regex.fullmatch(line) is not None
+
+
 @functools.lru_cache(maxsize=256)
-def _any_of(markers: tuple[CompiledPhrase, ...]) -> re.Pattern[str] | None:
+def _any_of(markers: tuple[CompiledPhrase, ...]) -> _Alternation | None:
     # fullmatch of an alternation succeeds exactly when one alternative matches the whole
     # line. Line markers are compiled case-insensitive, without lookbehinds.
     if not markers:
         return None
     # Two languages may share a marker ("* <*>:"): each alternative once.
     alternatives = dict.fromkeys(f"(?:{marker.regex.pattern})" for marker in markers)
-    return re.compile("|".join(alternatives), re.I)
+    lasts = [_last_characters(marker.regex) for marker in markers]
+    last = None if None in lasts else frozenset().union(*lasts)  # type: ignore[arg-type]
+    return _Alternation(re.compile("|".join(alternatives), re.I), last)
+
+
+@functools.lru_cache(maxsize=1024)
+def _last_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters a full match of ``regex`` can end with, when its parse says so: its
+    last item is one character or a class of characters, none with a case."""
+    try:
+        items = list(_regex_parser.parse(regex.pattern, regex.flags))
+    except Exception:  # a private module of the stdlib: never let it break the cut
+        return None
+    if not items:
+        return None
+    op, value = items[-1]
+    if op is _regex_constants.LITERAL:
+        codes = [value]
+    elif op is _regex_constants.IN and all(o is _regex_constants.LITERAL for o, _ in value):
+        codes = [code for _, code in value]
+    else:
+        return None
+    chars = frozenset(map(chr, codes))
+    caseless = all(c.lower() == c == c.upper() and c not in _REGEX_CASE_TWINS for c in chars)
+    return chars if caseless else None
 
 
 class _Lines:
@@ -238,8 +279,8 @@ def _line_kind(lines: list[str], index: int, markers: _Markers, patterns: Patter
     return None
 
 
-def _fullmatch_any(markers: re.Pattern[str] | None, line: str) -> bool:
-    return markers is not None and markers.fullmatch(line) is not None
+def _fullmatch_any(markers: _Alternation | None, line: str) -> bool:
+    return markers is not None and markers.fullmatch(line)
 
 
 def _wrapped_attribution(lines: list[str], index: int, markers: _Markers) -> bool:
