@@ -546,3 +546,25 @@ def test_html_read_in_pieces_or_up_to_a_limit_is_the_same_text(html: str, limit:
         limited = html_to_text(html, limit=limit)
     assert limited[:limit] == whole[:limit]
     assert (len(limited) > limit) == (len(whole) > limit)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "last"),
+    [
+        (r"[^\n]{0,200}?<[^\n]{0,200}?>\s*+[:：]", {":", "："}),
+        (r"wrote\s*+[:：]", {":", "："}),
+        (r"元のメッセージ", {"ジ"}),
+        (r"Original\s+Message", None),  # a letter: the case-insensitive match may end in "E"
+        (r"wrote:|Original", None),  # a top-level alternation ends in either
+        (r"wrote:?", None),
+        (r"", None),
+    ],
+)
+def test_markers_know_their_last_characters_only_when_the_regex_says_so(
+    pattern: str, last: set[str] | None
+) -> None:
+    import re
+
+    from loopguard.classifier.text.quotes import _last_characters
+
+    assert _last_characters(re.compile(pattern, re.I)) == last

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-import re._constants as _regex_constants  # type: ignore[import-not-found]
-import re._parser as _regex_parser  # type: ignore[import-not-found]
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -108,7 +106,8 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> _Alternation | None:
     # Two languages may share a marker ("* <*>:"): each alternative once.
     alternatives = dict.fromkeys(f"(?:{marker.regex.pattern})" for marker in markers)
     lasts = [_last_characters(marker.regex) for marker in markers]
-    last = None if None in lasts else frozenset().union(*lasts)  # type: ignore[arg-type]
+    known = [chars for chars in lasts if chars is not None]
+    last = frozenset[str]().union(*known) if len(known) == len(lasts) else None
     return _Alternation(re.compile("|".join(alternatives), re.I), last)
 
 
@@ -116,18 +115,19 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> _Alternation | None:
 def _last_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
     """The characters a full match of ``regex`` can end with, when its parse says so: its
     last item is one character or a class of characters, none with a case."""
-    try:
-        items = list(_regex_parser.parse(regex.pattern, regex.flags))
-    except Exception:  # a private module of the stdlib: never let it break the cut
-        return None
-    if not items:
-        return None
-    op, value = items[-1]
-    if op is _regex_constants.LITERAL:
-        codes = [value]
-    elif op is _regex_constants.IN and all(o is _regex_constants.LITERAL for o, _ in value):
-        codes = [code for _, code in value]
-    else:
+    try:  # the stdlib's own regex parser: private, so any surprise means "not known"
+        from re import _constants as ops  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        items = list(_parser.parse(regex.pattern, regex.flags))
+        op, value = items[-1]
+        if op is ops.LITERAL:
+            codes = [value]
+        elif op is ops.IN and all(kind is ops.LITERAL for kind, _ in value):
+            codes = [code for _, code in value]
+        else:
+            return None
+    except Exception:
         return None
     chars = frozenset(map(chr, codes))
     caseless = all(c.lower() == c == c.upper() and c not in _REGEX_CASE_TWINS for c in chars)
