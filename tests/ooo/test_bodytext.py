@@ -492,10 +492,10 @@ def test_cutting_reads_only_lines_that_can_be_markers(
 def test_case_twins_are_the_regex_engines() -> None:
     from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
 
-    from loopguard.classifier.text.quotes import _REGEX_CASE_TWINS
+    from loopguard.classifier.text.patterns import CASE_TWINS
 
     expected = {chr(code): {chr(twin) for twin in twins} for code, twins in _EXTRA_CASES.items()}
-    assert {letter: set(twins) for letter, twins in _REGEX_CASE_TWINS.items()} == expected
+    assert {letter: set(twins) for letter, twins in CASE_TWINS.items()} == expected
 
 
 def test_a_marker_matched_through_a_case_twin_still_cuts(patterns: PatternSet) -> None:
@@ -568,3 +568,36 @@ def test_markers_know_their_last_characters_only_when_the_regex_says_so(
     from loopguard.classifier.text.quotes import _last_characters
 
     assert _last_characters(re.compile(pattern, re.I)) == last
+
+
+def _packaged_phrases() -> list[object]:
+    from loopguard.classifier.text.languages import default_patterns
+
+    vocabulary = "until out of the office i will be back see you"
+    return [
+        phrase
+        for found in default_patterns().phrases.values()
+        for phrase in found
+        if phrase.anchor in vocabulary
+    ]
+
+
+@settings(max_examples=400)
+@given(
+    st.sampled_from(_packaged_phrases()),
+    st.lists(
+        st.sampled_from(
+            ["until", "UNTIL", "untıl", "out of the office", "I will be back", "ſee you", " ",
+             "\n", "İ", "will", "back on", "Σ", "ς", "σ", "x", "-", "I'm", "ünd"]
+        ),
+        max_size=30,
+    ).map("".join),
+)  # fmt: skip
+def test_phrases_are_tried_where_their_first_letters_are_as_everywhere(
+    phrase: object, text: str
+) -> None:
+    from loopguard.classifier.text.patterns import CompiledPhrase, _matches, fold
+
+    assert isinstance(phrase, CompiledPhrase)
+    everywhere = [(m.start(), m.end()) for m in phrase.regex.finditer(text)]
+    assert [(m.start(), m.end()) for m in _matches(phrase.regex, text, fold(text))] == everywhere

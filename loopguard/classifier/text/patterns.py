@@ -12,12 +12,13 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from loopguard.classifier.text.languages import LanguageData
 
 __all__ = [
+    "CASE_TWINS",
     "LINE_KINDS",
     "PHRASE_KINDS",
     "WORD",
@@ -28,7 +29,9 @@ __all__ = [
     "PhraseKind",
     "PhraseMatch",
     "fold",
+    "has_case_twins",
     "language_of",
+    "regex_items",
 ]
 
 #: Body phrase lists, searched anywhere in the author's text.
@@ -48,6 +51,19 @@ LINE_KINDS: tuple[LineKind, ...] = ("quote_markers", "forward_markers", "signatu
 #: A word, as anchors and texts are split into words.
 WORD = re.compile(r"[^\W_]+")
 _FOLD = str.maketrans({"ş": "ș", "ţ": "ț"})
+# Letters a case-insensitive regex takes for one another although ``str.lower`` keeps them
+# apart (Python's re case-fix table): "yazdi:" matches the marker "yazdı:".
+_CASE_TWIN_GROUPS = (
+    "i\u0131", "s\u017f", "\u00b5\u03bc", "\u0345\u03b9\u1fbe", "\u0390\u1fd3",
+    "\u03b0\u1fe3", "\u03b2\u03d0", "\u03b5\u03f5", "\u03b8\u03d1", "\u03ba\u03f0",
+    "\u03c0\u03d6", "\u03c1\u03f1", "\u03c2\u03c3", "\u03c6\u03d5", "\u0432\u1c80",
+    "\u0434\u1c81", "\u043e\u1c82", "\u0441\u1c83", "\u0442\u1c84\u1c85",
+    "\u044a\u1c86", "\u0463\u1c87", "\ua64b\u1c88", "\u1e61\u1e9b", "\ufb05\ufb06",
+)  # fmt: skip
+#: Each such letter and the letters the regex engine takes for it.
+CASE_TWINS: Mapping[str, str] = {
+    letter: group.replace(letter, "") for group in _CASE_TWIN_GROUPS for letter in group
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +124,7 @@ class PatternSet:
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
             for phrase in self.phrase_index.candidates(folded).get(kind, ())
-            for match in phrase.regex.finditer(text)
+            for match in _matches(phrase.regex, text, folded)
         ]
         return _without_overlaps(hits)
 
@@ -119,6 +135,68 @@ class PatternSet:
         filter leaves only a handful of candidates per message.
         """
         return self.line_index.candidates(folded).get(kind, ())
+
+
+def _matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)``, tried only where the text its every match starts with
+    occurs (the regex engine would try every position of a 4,000-character text)."""
+    start = _leading_text(regex)
+    if start is None or len(folded) != len(text) or has_case_twins(folded, start):
+        yield from regex.finditer(text)
+        return
+    position = folded.find(start)
+    while position != -1:
+        match = regex.match(text, position)
+        if match is None:
+            position = folded.find(start, position + 1)
+            continue
+        yield match
+        position = folded.find(start, match.end())  # finditer goes on after a match
+
+
+@functools.lru_cache(maxsize=4096)
+def _leading_text(regex: re.Pattern[str]) -> str | None:
+    """The text (folded, three characters or more) every match of ``regex`` starts with,
+    when its parse says so: letters before anything but zero-width assertions."""
+    letters = []
+    for op, value in regex_items(regex) or ():
+        if op == "LITERAL":
+            letters.append(chr(value))
+        elif op not in ("ASSERT", "ASSERT_NOT"):
+            break
+    start = fold("".join(letters))
+    return start if len(start) >= 3 and len(start) == len(letters) else None
+
+
+def regex_items(regex: re.Pattern[str]) -> list[tuple[str, Any]] | None:
+    """The top-level items of ``regex`` as the stdlib's regex parser sees them (operator
+    name, argument; class items likewise), or ``None`` when it cannot tell: the parser is a
+    private module, so any surprise from it means "not known"."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return [(str(op), _named(value)) for op, value in _parser.parse(regex.pattern, regex.flags)]
+    except Exception:
+        return None
+
+
+def _named(value: Any) -> Any:
+    # A class is a list of (operator, argument) pairs: name those operators too.
+    if isinstance(value, list):
+        return [(str(op), argument) for op, argument in value]
+    return value
+
+
+def has_case_twins(folded: str, letters: str) -> bool:
+    """Whether ``folded`` holds a letter a case-insensitive regex takes for one of
+    ``letters`` but folding does not turn into it (dotless "ı" for "i", "ς" for "σ"): a
+    match could then be where the folded letters are not."""
+    return any(twin in folded for twin in _twins(frozenset(letters)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _twins(letters: frozenset[str]) -> frozenset[str]:
+    return frozenset(twin for letter in letters for twin in CASE_TWINS.get(letter, ""))
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:

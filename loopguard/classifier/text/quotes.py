@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from loopguard.classifier.text.languages import default_patterns
-from loopguard.classifier.text.patterns import CompiledPhrase, PatternSet, fold
+from loopguard.classifier.text.patterns import (
+    CASE_TWINS,
+    CompiledPhrase,
+    PatternSet,
+    fold,
+    has_case_twins,
+    regex_items,
+)
 
 __all__ = ["AuthorCut", "before_quotes", "cut_author_part"]
 
@@ -32,19 +39,6 @@ _HEADER_BLOCK_WINDOW = 4
 _MARKER_DECORATION = (
     " \t-_*=~#<>[]|\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
-# Letters a case-insensitive regex takes for one another although ``str.lower`` keeps them
-# apart (Python's re case-fix table): "yazdi:" matches the marker "yazdı:" without holding
-# its anchor.
-_CASE_TWIN_GROUPS = (
-    "i\u0131", "s\u017f", "\u00b5\u03bc", "\u0345\u03b9\u1fbe", "\u0390\u1fd3",
-    "\u03b0\u1fe3", "\u03b2\u03d0", "\u03b5\u03f5", "\u03b8\u03d1", "\u03ba\u03f0",
-    "\u03c0\u03d6", "\u03c1\u03f1", "\u03c2\u03c3", "\u03c6\u03d5", "\u0432\u1c80",
-    "\u0434\u1c81", "\u043e\u1c82", "\u0441\u1c83", "\u0442\u1c84\u1c85",
-    "\u044a\u1c86", "\u0463\u1c87", "\ua64b\u1c88", "\u1e61\u1e9b", "\ufb05\ufb06",
-)  # fmt: skip
-_REGEX_CASE_TWINS = {
-    letter: group.replace(letter, "") for group in _CASE_TWIN_GROUPS for letter in group
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,22 +109,17 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> _Alternation | None:
 def _last_characters(regex: re.Pattern[str]) -> frozenset[str] | None:
     """The characters a full match of ``regex`` can end with, when its parse says so: its
     last item is one character or a class of characters, none with a case."""
-    try:  # the stdlib's own regex parser: private, so any surprise means "not known"
-        from re import _constants as ops  # type: ignore[attr-defined]
-        from re import _parser  # type: ignore[attr-defined]
-
-        items = list(_parser.parse(regex.pattern, regex.flags))
-        op, value = items[-1]
-        if op is ops.LITERAL:
-            codes = [value]
-        elif op is ops.IN and all(kind is ops.LITERAL for kind, _ in value):
-            codes = [code for _, code in value]
-        else:
-            return None
-    except Exception:
+    items = regex_items(regex)
+    if not items:
         return None
-    chars = frozenset(map(chr, codes))
-    caseless = all(c.lower() == c == c.upper() and c not in _REGEX_CASE_TWINS for c in chars)
+    op, value = items[-1]
+    if op == "LITERAL":
+        chars = frozenset(chr(value))
+    elif op == "IN" and all(kind == "LITERAL" for kind, _ in value):
+        chars = frozenset(chr(code) for _, code in value)
+    else:
+        return None
+    caseless = all(c.lower() == c == c.upper() and c not in CASE_TWINS for c in chars)
     return chars if caseless else None
 
 
@@ -166,7 +155,8 @@ class _Lines:
         that line or the next; an Outlook-style header block starts with a colon among the
         line's first 60 characters. With ``every_kind``, also "-- " and ">" lines.
         """
-        if len(self.folded) != len(self.text) or _has_case_twins(self.folded, markers.anchors):
+        anchor_letters = "".join(markers.anchors)
+        if len(self.folded) != len(self.text) or has_case_twins(self.folded, anchor_letters):
             return range(len(self.lines))  # folding moved offsets or hides a match: read all
         found: set[int] = set()
         for anchor in markers.anchors:
@@ -187,20 +177,6 @@ class _Lines:
                 if lines[line] in _SIGNATURE_DASHES
             )
         return sorted(found)
-
-
-def _has_case_twins(folded: str, anchors: frozenset[str]) -> bool:
-    """Whether the text holds a letter that a case-insensitive marker equates with a letter
-    of an anchor but that folding does not turn into it (dotless "ı" for "i", "ς" for "σ"):
-    a line could then match without holding the anchor."""
-    return any(twin in folded for twin in _case_twins(anchors))
-
-
-@functools.lru_cache(maxsize=256)
-def _case_twins(anchors: frozenset[str]) -> frozenset[str]:
-    return frozenset(
-        twin for char in set("".join(anchors)) for twin in _REGEX_CASE_TWINS.get(char, ())
-    )
 
 
 def cut_author_part(text: str, patterns: PatternSet) -> AuthorCut:
