@@ -596,8 +596,10 @@ def _packaged_phrases() -> list[object]:
 def test_phrases_are_tried_where_their_first_letters_are_as_everywhere(
     phrase: object, text: str
 ) -> None:
-    from loopguard.classifier.text.patterns import CompiledPhrase, _matches, fold
+    from loopguard.classifier.text.patterns import CompiledPhrase, fold, phrase_matches
 
     assert isinstance(phrase, CompiledPhrase)
     everywhere = [(m.start(), m.end()) for m in phrase.regex.finditer(text)]
-    assert [(m.start(), m.end()) for m in _matches(phrase.regex, text, fold(text))] == everywhere
+    assert [
+        (m.start(), m.end()) for m in phrase_matches(phrase.regex, text, fold(text))
+    ] == everywhere

@@ -31,6 +31,7 @@ __all__ = [
     "fold",
     "has_case_twins",
     "language_of",
+    "phrase_matches",
     "regex_items",
 ]
 
@@ -124,7 +125,7 @@ class PatternSet:
         hits = [
             PhraseMatch(kind, phrase.language, match.group(), match.start())
             for phrase in self.phrase_index.candidates(folded).get(kind, ())
-            for match in _matches(phrase.regex, text, folded)
+            for match in phrase_matches(phrase.regex, text, folded)
         ]
         return _without_overlaps(hits)
 
@@ -137,7 +138,7 @@ class PatternSet:
         return self.line_index.candidates(folded).get(kind, ())
 
 
-def _matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
+def phrase_matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
     """``regex.finditer(text)``, tried only where the text its every match starts with
     occurs (the regex engine would try every position of a 4,000-character text)."""
     start = _leading_text(regex)
