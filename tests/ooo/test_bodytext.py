@@ -460,7 +460,7 @@ def test_a_view_reads_the_parts_it_has_decoded() -> None:
 @given(
     st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
     | st.text(max_size=100)
-    | st.text(alphabet="ab1_ -.'\n\xa0’é中²\u3000\u0301", max_size=60)
+    | st.text(alphabet="ab1_ -.'\n\xa0’é中²\u3000\u0301\x85\u2028\x1c", max_size=60)
     | st.lists(st.sampled_from(_MARKERISH_LINES), max_size=6).map("\n".join)
 )
 def test_the_word_split_of_a_text_is_the_word_regex(text: str) -> None:

@@ -303,18 +303,21 @@ def _words(folded: str) -> frozenset[str]:
     """The words of a text, as :data:`WORD` finds them; once per text and message.
 
     Every ASCII character but a letter or a digit separates words: a C-level translate
-    and split finds them, several times cheaper than the regex. Only the few pieces
-    holding other characters (an accent, a no-break space, a curly apostrophe) are split
-    by the regex.
+    of the UTF-8 bytes and a split find them, several times cheaper than the regex. Only
+    the few pieces holding other characters (an accent, a curly apostrophe) are split by
+    the regex.
     """
-    if folded.isascii():
-        return frozenset(folded.translate(_ASCII_SEPARATORS).split())
     try:
         data = folded.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return frozenset(WORD.findall(folded))
-    # UTF-8 keeps every other character in bytes >= 0x80, which the split never cuts.
-    words = set(map(bytes.decode, frozenset(data.translate(_ASCII_BYTE_SEPARATORS).split())))
+    # UTF-8 keeps every other character in bytes >= 0x80, which the translate leaves as
+    # they are: the bytes still decode. str.split also cuts at the Unicode spaces (a
+    # no-break space), which the regex never takes into a word either.
+    pieces = data.translate(_ASCII_BYTE_SEPARATORS).decode("utf-8").split()
+    if folded.isascii():
+        return frozenset(pieces)
+    words = set(pieces)
     for piece in [word for word in words if not word.isascii()]:
         words.discard(piece)  # a piece never equals a word of another piece but its own
         words.update(WORD.findall(piece))
@@ -327,7 +330,6 @@ def _characters(folded: str) -> frozenset[str]:
     return frozenset(folded)
 
 
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _ASCII_BYTE_SEPARATORS = bytes(c if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 
 
