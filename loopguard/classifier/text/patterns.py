@@ -237,17 +237,17 @@ class PhraseIndex:
     spaces, markers whose words run into a ``*``) are grouped in ``by_anchor`` by their
     anchor: a text is searched once per distinct anchor, not once per phrase (twelve
     Scandinavian markers share "skrev"). A text is searched for the few ASCII anchors
-    (``ascii_anchors``: 60 of 480, say) and for the others (``other_anchors``) only when
-    it holds every character of theirs beyond ASCII: an English newsletter with one
-    no-break space is not searched for "escribió" or "napisał". Each phrase is listed
-    with the name of its list.
+    (``ascii_anchors``: 60 of 480, say) and for the others (``other_anchors``, keyed by
+    their first character beyond ASCII) only when it holds every character of theirs
+    beyond ASCII: an English newsletter with one no-break space is not searched for
+    "escribió" or "napisał". Each phrase is listed with the name of its list.
     """
 
     by_word: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
     key_words: frozenset[str]
     by_anchor: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
     ascii_anchors: tuple[str, ...]
-    other_anchors: tuple[tuple[str, frozenset[str]], ...]
+    other_anchors: Mapping[str, tuple[tuple[str, frozenset[str]], ...]]
 
     @classmethod
     def build(cls, lists: Iterable[tuple[str, Iterable[CompiledPhrase]]]) -> PhraseIndex:
@@ -260,16 +260,17 @@ class PhraseIndex:
                     by_word.setdefault(max(phrase.words, key=len), []).append((kind, phrase))
                 else:
                     by_anchor.setdefault(phrase.anchor, []).append((kind, phrase))
+        others: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        for anchor in by_anchor:
+            beyond = [char for char in anchor if not char.isascii()]
+            if beyond:
+                others.setdefault(beyond[0], []).append((anchor, frozenset(beyond)))
         return cls(
             {word: tuple(found) for word, found in by_word.items()},
             frozenset(by_word),
             {anchor: tuple(found) for anchor, found in by_anchor.items()},
             tuple(anchor for anchor in by_anchor if anchor.isascii()),
-            tuple(
-                (anchor, frozenset(char for char in anchor if not char.isascii()))
-                for anchor in by_anchor
-                if not anchor.isascii()
-            ),
+            {char: tuple(found) for char, found in others.items()},
         )
 
     def candidates(self, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
@@ -282,9 +283,10 @@ class PhraseIndex:
         if folded.isascii():
             return
         held = _non_ascii_characters(folded)
-        for anchor, needed in self.other_anchors:
-            if needed <= held and anchor in folded:
-                yield anchor
+        for char in held & self.other_anchors.keys():
+            for anchor, needed in self.other_anchors[char]:
+                if needed <= held and anchor in folded:
+                    yield anchor
 
 
 @functools.lru_cache(maxsize=8)
