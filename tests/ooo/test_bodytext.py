@@ -484,9 +484,11 @@ def test_cutting_reads_only_lines_that_can_be_markers(
 
     text = newline.join(lines)
     found = quotes.cut_author_part(text, patterns)
-    every_line = lambda self, markers, every_kind: range(len(self.lines))  # noqa: E731
+    before = quotes.before_quotes(text, patterns)
+    every_line = lambda self, markers, field, every_kind: range(len(self.lines))  # noqa: E731
     with mock.patch.object(quotes._Lines, "candidates", every_line):
         assert found == quotes.cut_author_part(text, patterns)
+        assert before == quotes.before_quotes(text, patterns)
 
 
 def test_case_twins_are_the_regex_engines() -> None:

@@ -148,12 +148,16 @@ class _Lines:
                 return
             offset = haystack.find(needle, self.starts[line + 1])  # one hit per line is enough
 
-    def candidates(self, markers: _Markers, *, every_kind: bool) -> Sequence[int]:
+    def candidates(
+        self, markers: _Markers, sender_field: re.Pattern[str], *, every_kind: bool
+    ) -> Sequence[int]:
         """The indexes of the lines whose kind can be other than ``None``, ascending.
 
         A line a marker matches holds the marker's anchor; a wrapped attribution has it in
-        that line or the next; an Outlook-style header block starts with a colon among the
-        line's first 60 characters. With ``every_kind``, also "-- " and ">" lines.
+        that line or the next; an Outlook-style header block starts with a sender field
+        (``sender_field``) and a colon among the line's first 60 characters (a newsletter's
+        "http:" lines are not read one by one). With ``every_kind``, also "-- " and ">"
+        lines.
         """
         anchor_letters = "".join(markers.anchors)
         if len(self.folded) != len(self.text) or has_case_twins(self.folded, anchor_letters):
@@ -163,7 +167,11 @@ class _Lines:
             for line, _ in self.first_hits(anchor, self.folded):
                 found.update((line, line - 1) if line else (line,))
         for colon in (":", "："):
-            found.update(line for line, column in self.first_hits(colon, self.text) if column < 60)
+            found.update(
+                line
+                for line, column in self.first_hits(colon, self.text)
+                if column < 60 and sender_field.match(self.lines[line][:60])
+            )
         if every_kind:
             lines = self.lines
             found.update(
@@ -184,7 +192,7 @@ def cut_author_part(text: str, patterns: PatternSet) -> AuthorCut:
     bottom-posted reply, the unquoted lines below the quote."""
     lines = _Lines(text)
     markers = _Markers.of(lines.folded, patterns)
-    candidates = lines.candidates(markers, every_kind=True)
+    candidates = lines.candidates(markers, patterns.sender_field, every_kind=True)
     for position, index in enumerate(candidates):
         kind = _line_kind(lines.lines, index, markers, patterns)
         if kind is None:
@@ -214,7 +222,7 @@ def before_quotes(text: str, patterns: PatternSet | None = None) -> str:
     patterns = patterns or default_patterns()
     lines = _Lines(text)
     markers = _Markers.of(lines.folded, patterns, signatures=False)
-    for index in lines.candidates(markers, every_kind=False):
+    for index in lines.candidates(markers, patterns.sender_field, every_kind=False):
         line = lines.lines[index]
         if line.lstrip().startswith(">"):
             continue  # a quoted line, not a marker: the caller drops those lines itself
