@@ -293,9 +293,17 @@ class PhraseIndex:
 def _candidates(index: PhraseIndex, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
     found: dict[str, list[CompiledPhrase]] = {}
     words = _words(folded)
+    # Phrases share anchors ("monday", "office"): each is looked for once per text, and a
+    # word of the text needs no search.
+    held: dict[str, bool] = {}
     for word in words & index.key_words:
         for kind, phrase in index.by_word[word]:
-            if phrase.words <= words and phrase.anchor in folded:
+            if not phrase.words <= words:
+                continue
+            anchor = phrase.anchor
+            if anchor not in held:
+                held[anchor] = anchor in words or anchor in folded
+            if held[anchor]:
                 found.setdefault(kind, []).append(phrase)
     for anchor in index._anchors_in(folded):
         for kind, phrase in index.by_anchor[anchor]:
