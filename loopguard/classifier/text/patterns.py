@@ -157,8 +157,9 @@ def phrase_matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[r
 
 @functools.lru_cache(maxsize=4096)
 def _leading_text(regex: re.Pattern[str]) -> str | None:
-    """The text (folded, three characters or more) every match of ``regex`` starts with,
-    when its parse says so: letters before anything but zero-width assertions."""
+    """The text (folded, two characters or more: "on" is rare enough in a text, a single
+    "i" is not) every match of ``regex`` starts with, when its parse says so: letters
+    before anything but zero-width assertions."""
     letters = []
     for op, value in regex_items(regex) or ():
         if op == "LITERAL":
@@ -166,7 +167,7 @@ def _leading_text(regex: re.Pattern[str]) -> str | None:
         elif op not in ("ASSERT", "ASSERT_NOT"):
             break
     start = fold("".join(letters))
-    return start if len(start) >= 3 and len(start) == len(letters) else None
+    return start if len(start) >= 2 and len(start) == len(letters) else None
 
 
 def regex_items(regex: re.Pattern[str]) -> list[tuple[str, Any]] | None:
@@ -192,12 +193,24 @@ def has_case_twins(folded: str, letters: str) -> bool:
     """Whether ``folded`` holds a letter a case-insensitive regex takes for one of
     ``letters`` but folding does not turn into it (dotless "ı" for "i", "ς" for "σ"): a
     match could then be where the folded letters are not."""
-    return any(twin in folded for twin in _twins(frozenset(letters)))
+    ascii_twins, other_twins = _twins(frozenset(letters))
+    if any(twin in folded for twin in ascii_twins):  # "i" is the twin of "ı"
+        return True
+    # The others are looked up in the text's set of characters beyond ASCII, kept per text
+    # (a phrase search asks for each candidate phrase).
+    return (
+        bool(other_twins)
+        and not folded.isascii()
+        and not other_twins.isdisjoint(_non_ascii_characters(folded))
+    )
 
 
 @functools.lru_cache(maxsize=1024)
-def _twins(letters: frozenset[str]) -> frozenset[str]:
-    return frozenset(twin for letter in letters for twin in CASE_TWINS.get(letter, ""))
+def _twins(letters: frozenset[str]) -> tuple[tuple[str, ...], frozenset[str]]:
+    twins = {twin for letter in letters for twin in CASE_TWINS.get(letter, "")}
+    return tuple(sorted(t for t in twins if t.isascii())), frozenset(
+        t for t in twins if not t.isascii()
+    )
 
 
 def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
