@@ -605,3 +605,18 @@ def test_phrases_are_tried_where_their_first_letters_are_as_everywhere(
     assert [
         (m.start(), m.end()) for m in phrase_matches(phrase.regex, text, fold(text))
     ] == everywhere
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet="ab:>-\n\r ", max_size=80),
+    st.sampled_from([":", ">", "--", "ab", "b"]),
+)
+def test_first_hits_are_each_lines_first_occurrence(text: str, needle: str) -> None:
+    from loopguard.classifier.text.quotes import _Lines
+
+    lines = _Lines(text)
+    expected = [
+        (number, line.find(needle)) for number, line in enumerate(lines.lines) if needle in line
+    ]
+    assert list(lines.first_hits(needle, lines.text)) == expected
