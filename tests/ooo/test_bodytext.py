@@ -464,7 +464,8 @@ def test_a_view_reads_the_parts_it_has_decoded() -> None:
     | st.lists(st.sampled_from(_MARKERISH_LINES), max_size=6).map("\n".join)
 )
 def test_the_word_split_of_a_text_is_the_word_regex(text: str) -> None:
-    from loopguard.classifier.text.patterns import WORD, _words, fold
+    from loopguard.classifier.text.patterns import fold
+    from loopguard.classifier.text.phraseindex import WORD, _words
 
     folded = fold(text)
     assert _words(folded) == frozenset(WORD.findall(folded))
@@ -590,7 +591,8 @@ def _packaged_phrases() -> list[object]:
     st.lists(
         st.sampled_from(
             ["until", "UNTIL", "untıl", "out of the office", "I will be back", "ſee you", " ",
-             "\n", "İ", "will", "back on", "Σ", "ς", "σ", "x", "-", "I'm", "ünd"]
+             "\n", "İ", "will", "back on", "Σ", "ς", "σ", "x", "-", "I'm", "ünd", "i", "\t",
+             "\xa0", "\u2028", "be"]
         ),
         max_size=30,
     ).map("".join),
@@ -598,7 +600,8 @@ def _packaged_phrases() -> list[object]:
 def test_phrases_are_tried_where_their_first_letters_are_as_everywhere(
     phrase: object, text: str
 ) -> None:
-    from loopguard.classifier.text.patterns import CompiledPhrase, fold, phrase_matches
+    from loopguard.classifier.text.patterns import fold, phrase_matches
+    from loopguard.classifier.text.phraseindex import CompiledPhrase
 
     assert isinstance(phrase, CompiledPhrase)
     everywhere = [(m.start(), m.end()) for m in phrase.regex.finditer(text)]

@@ -24,7 +24,8 @@ from loopguard.classifier.text.compiler import (
     compile_phrase_list,
     compile_prefixes,
 )
-from loopguard.classifier.text.patterns import PatternSet, PhraseIndex, fold, phrase_matches
+from loopguard.classifier.text.patterns import PatternSet, fold, phrase_matches
+from loopguard.classifier.text.phraseindex import PhraseIndex
 from loopguard.classifier.verdict import Reason
 from loopguard.mail.address import local_part_of
 

@@ -2,17 +2,20 @@
 
 :class:`PatternSet` is what :func:`~loopguard.classifier.text.languages.load_patterns`
 returns: the subject regexes, and the body phrases and line markers as
-:class:`CompiledPhrase` tuples indexed by their words, so that a text only meets the
-phrases it can match. :func:`fold` is the form anchors are compared in.
+:class:`~loopguard.classifier.text.phraseindex.CompiledPhrase` tuples in a phrase index,
+so that a text only meets the phrases it can match; :func:`phrase_matches` runs a phrase
+only where its first letters occur. :func:`fold` is the form anchors are compared in.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from loopguard.classifier.text.phraseindex import CompiledPhrase, PhraseIndex, non_ascii_characters
 
 if TYPE_CHECKING:
     from loopguard.classifier.text.languages import LanguageData
@@ -21,11 +24,8 @@ __all__ = [
     "CASE_TWINS",
     "LINE_KINDS",
     "PHRASE_KINDS",
-    "WORD",
-    "CompiledPhrase",
     "LineKind",
     "PatternSet",
-    "PhraseIndex",
     "PhraseKind",
     "PhraseMatch",
     "fold",
@@ -49,8 +49,6 @@ PHRASE_KINDS: tuple[PhraseKind, ...] = (
 #: Line markers: each must match a whole (trimmed) line.
 LineKind = Literal["quote_markers", "forward_markers", "signature_markers"]
 LINE_KINDS: tuple[LineKind, ...] = ("quote_markers", "forward_markers", "signature_markers")
-#: A word, as anchors and texts are split into words.
-WORD = re.compile(r"[^\W_]+")
 _FOLD = str.maketrans({"ş": "ș", "ţ": "ț"})
 # Letters a case-insensitive regex takes for one another although ``str.lower`` keeps them
 # apart (Python's re case-fix table): "yazdi:" matches the marker "yazdı:".
@@ -142,7 +140,14 @@ def phrase_matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[r
     """``regex.finditer(text)``, tried only where the text its every match starts with
     occurs (the regex engine would try every position of a 4,000-character text)."""
     start = _leading_text(regex)
-    if start is None or len(folded) != len(text) or has_case_twins(folded, start):
+    if start is None:
+        spaced = _spaced_start(regex)
+        if spaced is None or len(folded) != len(text) or has_case_twins(folded, "".join(spaced)):
+            yield from regex.finditer(text)
+        else:
+            yield from _spaced_matches(regex, text, folded, *spaced)
+        return
+    if len(folded) != len(text) or has_case_twins(folded, start):
         yield from regex.finditer(text)
         return
     position = folded.find(start)
@@ -153,6 +158,75 @@ def phrase_matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[r
             continue
         yield match
         position = folded.find(start, match.end())  # finditer goes on after a match
+
+
+def _spaced_matches(
+    regex: re.Pattern[str], text: str, folded: str, lead: str, word: str
+) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)`` for a regex whose matches are ``lead``, spaces, ``word``
+    ("I(?<!\\w.)\\s+will\\s+be\\s+back"): each occurrence of ``word`` gives the one start a
+    match holding it there can have, behind the spaces before it."""
+    end = 0
+    position = folded.find(word)
+    while position != -1:
+        first = position
+        while first and folded[first - 1].isspace():
+            first -= 1
+        begin = first - len(lead)
+        if first < position and begin >= end and folded.startswith(lead, begin):
+            match = regex.match(text, begin)
+            if match is not None:
+                yield match
+                end = match.end()  # finditer goes on after a match
+                position = folded.find(word, max(end, position + 1))
+                continue
+        position = folded.find(word, position + 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spaced_start(regex: re.Pattern[str]) -> tuple[str, str] | None:
+    """``(lead, word)`` when every match of ``regex`` is letters (``lead``, zero-width
+    assertions aside), one or more spaces (``\\s+``), then two letters or more (``word``),
+    both folded; else ``None``."""
+    items = regex_items(regex) or []
+    lead = [chr(value) for op, value in _leading_items(items)]
+    rest = items[len(list(_leading_items(items, everything=True))) :]
+    if not lead or not rest or not _are_spaces(rest[0]):
+        return None
+    word = []
+    for op, value in rest[1:]:
+        if op != "LITERAL":
+            break
+        word.append(chr(value))
+    folded_lead, folded_word = fold("".join(lead)), fold("".join(word))
+    if len(folded_word) < 2 or len(folded_lead) + len(folded_word) != len(lead) + len(word):
+        return None
+    return folded_lead, folded_word
+
+
+def _leading_items(items: list[tuple[str, Any]], *, everything: bool = False) -> Iterator[Any]:
+    # The letters a parse starts with, zero-width assertions skipped (or, with
+    # ``everything``, counted).
+    for item in items:
+        if item[0] == "LITERAL":
+            yield item
+        elif item[0] in ("ASSERT", "ASSERT_NOT"):
+            if everything:
+                yield item
+        else:
+            return
+
+
+def _are_spaces(item: tuple[str, Any]) -> bool:
+    """Whether a parse item is ``\\s+`` (one or more, greedy)."""
+    op, value = item
+    if op != "MAX_REPEAT":
+        return False
+    low, _, inner = value
+    inner = list(inner)
+    if low < 1 or len(inner) != 1 or str(inner[0][0]) != "IN":
+        return False
+    return [(str(kind), str(arg)) for kind, arg in inner[0][1]] == [("CATEGORY", "CATEGORY_SPACE")]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -201,7 +275,7 @@ def has_case_twins(folded: str, letters: str) -> bool:
     return (
         bool(other_twins)
         and not folded.isascii()
-        and not other_twins.isdisjoint(_non_ascii_characters(folded))
+        and not other_twins.isdisjoint(non_ascii_characters(folded))
     )
 
 
@@ -221,148 +295,6 @@ def _without_overlaps(hits: list[PhraseMatch]) -> tuple[PhraseMatch, ...]:
         if not kept or hit.start >= kept[-1].start + len(kept[-1].text):
             kept.append(hit)
     return tuple(kept)
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledPhrase:
-    """One body phrase: its language, its regex, and a lowercase literal every match contains.
-
-    The anchors are cheap tests that skip the regex for almost every phrase: running a thousand
-    alternatives over every position of a long text is what made one combined regex slow.
-    ``words`` are the phrase's words that any match contains as complete words (set lookups);
-    ``anchor`` is its longest word, tested as a substring (it may run into more letters, and
-    scripts without spaces have no words to look up).
-    """
-
-    language: str
-    regex: re.Pattern[str]
-    anchor: str
-    words: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class PhraseIndex:
-    """The phrases of several lists grouped so that a text only meets those it can match,
-    looked up once per text for every list (the lookup is kept for the last eight texts).
-
-    ``by_word`` keys each phrase by its longest complete word: only phrases whose key word
-    occurs in the text are tried. Phrases without complete words (scripts written without
-    spaces, markers whose words run into a ``*``) are grouped in ``by_anchor`` by their
-    anchor: a text is searched once per distinct anchor, not once per phrase (twelve
-    Scandinavian markers share "skrev"). A text is searched for the few ASCII anchors
-    (``ascii_anchors``: 60 of 480, say) and for the others (``other_anchors``, keyed by
-    their first character beyond ASCII) only when it holds every character of theirs
-    beyond ASCII: an English newsletter with one no-break space is not searched for
-    "escribió" or "napisał". Each phrase is listed with the name of its list.
-    """
-
-    by_word: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
-    key_words: frozenset[str]
-    by_anchor: Mapping[str, tuple[tuple[str, CompiledPhrase], ...]]
-    ascii_anchors: tuple[str, ...]
-    other_anchors: Mapping[str, tuple[tuple[str, frozenset[str]], ...]]
-
-    @classmethod
-    def build(cls, lists: Iterable[tuple[str, Iterable[CompiledPhrase]]]) -> PhraseIndex:
-        """The index of ``(list name, phrases)`` pairs."""
-        by_word: dict[str, list[tuple[str, CompiledPhrase]]] = {}
-        by_anchor: dict[str, list[tuple[str, CompiledPhrase]]] = {}
-        for kind, phrases in lists:
-            for phrase in phrases:
-                if phrase.words:
-                    by_word.setdefault(max(phrase.words, key=len), []).append((kind, phrase))
-                else:
-                    by_anchor.setdefault(phrase.anchor, []).append((kind, phrase))
-        others: dict[str, list[tuple[str, frozenset[str]]]] = {}
-        for anchor in by_anchor:
-            beyond = [char for char in anchor if not char.isascii()]
-            if beyond:
-                others.setdefault(beyond[0], []).append((anchor, frozenset(beyond)))
-        return cls(
-            {word: tuple(found) for word, found in by_word.items()},
-            frozenset(by_word),
-            {anchor: tuple(found) for anchor, found in by_anchor.items()},
-            tuple(anchor for anchor in by_anchor if anchor.isascii()),
-            {char: tuple(found) for char, found in others.items()},
-        )
-
-    def candidates(self, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
-        """The phrases that can match a text (given as ``fold(text)``), by list: all their
-        complete words and their anchor occur in it."""
-        return _candidates(self, folded)
-
-    def _anchors_in(self, folded: str) -> Iterator[str]:
-        yield from (anchor for anchor in self.ascii_anchors if anchor in folded)
-        if folded.isascii():
-            return
-        held = _non_ascii_characters(folded)
-        for char in held & self.other_anchors.keys():
-            for anchor, needed in self.other_anchors[char]:
-                if needed <= held and anchor in folded:
-                    yield anchor
-
-
-@functools.lru_cache(maxsize=8)
-def _candidates(index: PhraseIndex, folded: str) -> Mapping[str, tuple[CompiledPhrase, ...]]:
-    found: dict[str, list[CompiledPhrase]] = {}
-    words = _words(folded)
-    # Phrases share anchors ("monday", "office"): each is looked for once per text, and a
-    # word of the text needs no search.
-    held: dict[str, bool] = {}
-    for word in words & index.key_words:
-        for kind, phrase in index.by_word[word]:
-            if not phrase.words <= words:
-                continue
-            anchor = phrase.anchor
-            if anchor not in held:
-                held[anchor] = anchor in words or anchor in folded
-            if held[anchor]:
-                found.setdefault(kind, []).append(phrase)
-    for anchor in index._anchors_in(folded):
-        for kind, phrase in index.by_anchor[anchor]:
-            found.setdefault(kind, []).append(phrase)
-    return {kind: tuple(phrases) for kind, phrases in found.items()}
-
-
-@functools.lru_cache(maxsize=8)
-def _words(folded: str) -> frozenset[str]:
-    """The words of a text, as :data:`WORD` finds them; once per text and message.
-
-    Every ASCII character but a letter or a digit separates words: a C-level translate
-    of the UTF-8 bytes and a split find them, several times cheaper than the regex. Only
-    the few pieces holding other characters (an accent, a curly apostrophe) are split by
-    the regex.
-    """
-    try:
-        data = folded.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return frozenset(WORD.findall(folded))
-    # UTF-8 keeps every other character in bytes >= 0x80, which the translate leaves as
-    # they are: the bytes still decode. str.split also cuts at the Unicode spaces (a
-    # no-break space), which the regex never takes into a word either.
-    pieces = data.translate(_ASCII_BYTE_SEPARATORS).decode("utf-8").split()
-    if folded.isascii():
-        return frozenset(pieces)
-    words = set(pieces)
-    for piece in [word for word in words if not word.isascii()]:
-        words.discard(piece)  # a piece never equals a word of another piece but its own
-        words.update(WORD.findall(piece))
-    return frozenset(words)
-
-
-@functools.lru_cache(maxsize=8)
-def _non_ascii_characters(folded: str) -> frozenset[str]:
-    """The characters of a text beyond ASCII: its UTF-8 bytes without the ASCII ones,
-    decoded (a C-level pass instead of a set of every character)."""
-    try:
-        data = folded.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return frozenset(folded)
-    return frozenset(data.translate(None, _ASCII_BYTES).decode("utf-8"))
-
-
-_ASCII_BYTES = bytes(range(128))
-_ASCII_BYTE_SEPARATORS = bytes(c if c > 127 or chr(c).isalnum() else 32 for c in range(256))
 
 
 def fold(text: str) -> str:

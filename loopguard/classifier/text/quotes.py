@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from loopguard.classifier.text.languages import default_patterns
 from loopguard.classifier.text.patterns import (
     CASE_TWINS,
-    CompiledPhrase,
     PatternSet,
     fold,
     has_case_twins,
     regex_items,
 )
+from loopguard.classifier.text.phraseindex import CompiledPhrase
 
 __all__ = ["AuthorCut", "before_quotes", "cut_author_part"]
 
