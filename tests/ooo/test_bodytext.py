@@ -576,7 +576,7 @@ def test_markers_know_their_last_characters_only_when_the_regex_says_so(
 def _packaged_phrases() -> list[object]:
     from loopguard.classifier.text.languages import default_patterns
 
-    vocabulary = "until out of the office i will be back see you"
+    vocabulary = "until out of the office i will be back see you i'll take a look"
     return [
         phrase
         for found in default_patterns().phrases.values()
@@ -592,7 +592,7 @@ def _packaged_phrases() -> list[object]:
         st.sampled_from(
             ["until", "UNTIL", "untıl", "out of the office", "I will be back", "ſee you", " ",
              "\n", "İ", "will", "back on", "Σ", "ς", "σ", "x", "-", "I'm", "ünd", "i", "\t",
-             "\xa0", "\u2028", "be"]
+             "\xa0", "\u2028", "be", "I’ll", "ll", "i'll be back", "xI'll"]
         ),
         max_size=30,
     ).map("".join),

@@ -137,27 +137,29 @@ class PatternSet:
 
 
 def phrase_matches(regex: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
-    """``regex.finditer(text)``, tried only where the text its every match starts with
-    occurs (the regex engine would try every position of a 4,000-character text)."""
-    start = _leading_text(regex)
-    if start is None:
+    """``regex.finditer(text)``, tried only where the letters every match holds at a known
+    distance from its start occur (the regex engine would try every position of a
+    4,000-character text)."""
+    anchored = _anchored_text(regex)
+    if anchored is None:
         spaced = _spaced_start(regex)
         if spaced is None or len(folded) != len(text) or has_case_twins(folded, "".join(spaced)):
             yield from regex.finditer(text)
         else:
             yield from _spaced_matches(regex, text, folded, *spaced)
         return
-    if len(folded) != len(text) or has_case_twins(folded, start):
+    offset, letters = anchored
+    if len(folded) != len(text) or has_case_twins(folded, letters):
         yield from regex.finditer(text)
         return
-    position = folded.find(start)
+    position = folded.find(letters, offset)
     while position != -1:
-        match = regex.match(text, position)
+        match = regex.match(text, position - offset)
         if match is None:
-            position = folded.find(start, position + 1)
+            position = folded.find(letters, position + 1)
             continue
         yield match
-        position = folded.find(start, match.end())  # finditer goes on after a match
+        position = folded.find(letters, match.end() + offset)  # finditer goes on after it
 
 
 def _spaced_matches(
@@ -230,18 +232,26 @@ def _are_spaces(item: tuple[str, Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _leading_text(regex: re.Pattern[str]) -> str | None:
-    """The text (folded, two characters or more: "on" is rare enough in a text, a single
-    "i" is not) every match of ``regex`` starts with, when its parse says so: letters
-    before anything but zero-width assertions."""
-    letters = []
+def _anchored_text(regex: re.Pattern[str]) -> tuple[int, str] | None:
+    """``(offset, letters)``: two letters or more (folded) every match of ``regex`` holds
+    at ``offset`` from its start, when its parse says so: the first such run of letters
+    (zero-width assertions inside it aside) behind items one character wide each. "on"
+    is rare enough in a text, a single "i" is not: "I(?<!\\w.)['’]ll" gives "ll" at 2."""
+    letters: list[str] = []
+    offset = start = 0
     for op, value in regex_items(regex) or ():
         if op == "LITERAL":
+            start = start if letters else offset
             letters.append(chr(value))
-        elif op not in ("ASSERT", "ASSERT_NOT"):
+            offset += 1
+        elif op in ("ASSERT", "ASSERT_NOT"):
+            continue
+        elif op in ("IN", "ANY", "NOT_LITERAL") and len(letters) < 2:
+            letters, offset = [], offset + 1
+        else:
             break
-    start = fold("".join(letters))
-    return start if len(start) >= 2 and len(start) == len(letters) else None
+    folded = fold("".join(letters))
+    return (start, folded) if len(folded) >= 2 and len(folded) == len(letters) else None
 
 
 def regex_items(regex: re.Pattern[str]) -> list[tuple[str, Any]] | None:
