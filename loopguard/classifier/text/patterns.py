@@ -191,12 +191,13 @@ def _spaced_start(regex: re.Pattern[str]) -> tuple[str, str] | None:
     assertions aside), one or more spaces (``\\s+``), then two letters or more (``word``),
     both folded; else ``None``."""
     items = regex_items(regex) or []
-    lead = [chr(value) for op, value in _leading_items(items)]
-    rest = items[len(list(_leading_items(items, everything=True))) :]
-    if not lead or not rest or not _are_spaces(rest[0]):
+    leading = ("LITERAL", "ASSERT", "ASSERT_NOT")
+    spaces = next((at for at, (op, _) in enumerate(items) if op not in leading), len(items))
+    lead = [chr(value) for op, value in items[:spaces] if op == "LITERAL"]
+    if not lead or spaces == len(items) or not _are_spaces(items[spaces]):
         return None
-    word = []
-    for op, value in rest[1:]:
+    word: list[str] = []
+    for op, value in items[spaces + 1 :]:
         if op != "LITERAL":
             break
         word.append(chr(value))
@@ -204,19 +205,6 @@ def _spaced_start(regex: re.Pattern[str]) -> tuple[str, str] | None:
     if len(folded_word) < 2 or len(folded_lead) + len(folded_word) != len(lead) + len(word):
         return None
     return folded_lead, folded_word
-
-
-def _leading_items(items: list[tuple[str, Any]], *, everything: bool = False) -> Iterator[Any]:
-    # The letters a parse starts with, zero-width assertions skipped (or, with
-    # ``everything``, counted).
-    for item in items:
-        if item[0] == "LITERAL":
-            yield item
-        elif item[0] in ("ASSERT", "ASSERT_NOT"):
-            if everything:
-                yield item
-        else:
-            return
 
 
 def _are_spaces(item: tuple[str, Any]) -> bool:
