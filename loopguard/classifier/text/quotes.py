@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from loopguard.classifier.text.languages import default_patterns
@@ -53,12 +53,13 @@ class _Markers:
     """The line markers that can occur in one body (anchor-filtered once per message), each
     kind as one alternation (``None`` when none can occur): a line is tested with one
     ``fullmatch`` per kind instead of one per marker. ``anchors``: those of the markers
-    read, one of which every line they match contains."""
+    read, one of which every line they match contains, each with the characters every line
+    its markers match ends with (``None`` when the regexes do not say)."""
 
     quote: _Alternation | None
     forward: _Alternation | None
     signature: _Alternation | None
-    anchors: frozenset[str]
+    anchors: Mapping[str, frozenset[str] | None]
 
     @classmethod
     def of(cls, folded: str, patterns: PatternSet, *, signatures: bool = True) -> _Markers:
@@ -70,8 +71,23 @@ class _Markers:
             _any_of(quote),
             _any_of(forward),
             _any_of(signature),
-            frozenset(marker.anchor for marker in quote + forward + signature),
+            _last_by_anchor(quote + forward + signature),
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _last_by_anchor(
+    markers: tuple[CompiledPhrase, ...],
+) -> Mapping[str, frozenset[str] | None]:
+    lasts: dict[str, list[frozenset[str] | None]] = {}
+    for marker in markers:
+        lasts.setdefault(marker.anchor, []).append(_last_characters(marker.regex))
+    return {anchor: _union(found) for anchor, found in lasts.items()}
+
+
+def _union(sets: Sequence[frozenset[str] | None]) -> frozenset[str] | None:
+    known = [chars for chars in sets if chars is not None]
+    return frozenset[str]().union(*known) if len(known) == len(sets) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +113,7 @@ def _any_of(markers: tuple[CompiledPhrase, ...]) -> _Alternation | None:
         return None
     # Two languages may share a marker ("* <*>:"): each alternative once.
     alternatives = dict.fromkeys(f"(?:{marker.regex.pattern})" for marker in markers)
-    lasts = [_last_characters(marker.regex) for marker in markers]
-    known = [chars for chars in lasts if chars is not None]
-    last = frozenset[str]().union(*known) if len(known) == len(lasts) else None
+    last = _union([_last_characters(marker.regex) for marker in markers])
     return _Alternation(re.compile("|".join(alternatives), re.I), last)
 
 
@@ -167,17 +181,20 @@ class _Lines:
         if len(self.folded) != len(self.text) or has_case_twins(self.folded, anchor_letters):
             return range(len(self.lines))  # folding moved offsets or hides a match: read all
         found: set[int] = set()
-        for anchor in markers.anchors:
+        lines = self.lines
+        for anchor, last in markers.anchors.items():
             for line, _ in self.first_hits(anchor, self.folded):
-                found.update((line, line - 1) if line else (line,))
+                if last is None or _may_end_marker(lines, line, last):
+                    found.add(line)
+                if line and _ends_with_colon(lines[line]):
+                    found.add(line - 1)  # an attribution wrapped into this line
         for colon in (":", "："):
             found.update(
                 line
                 for line, column in self.first_hits(colon, self.text)
-                if column < 60 and sender_field.match(self.lines[line][:60])
+                if column < 60 and sender_field.match(lines[line][:60])
             )
         if every_kind:
-            lines = self.lines
             found.update(
                 line
                 for line, column in self.first_hits(">", self.text)
@@ -271,13 +288,25 @@ def _fullmatch_any(markers: _Alternation | None, line: str) -> bool:
     return markers is not None and markers.fullmatch(line)
 
 
+def _may_end_marker(lines: list[str], index: int, last: frozenset[str]) -> bool:
+    """Whether line ``index`` can be matched by a marker whose lines end in ``last``:
+    itself, trimmed as :func:`_line_kind` trims it, or wrapped into the next line, which
+    then ends with a colon (a line of base64 or uuencoded text holds "<" but seldom does)."""
+    bare = lines[index].strip()[:_MAX_MARKER_LINE].rstrip(_MARKER_DECORATION)
+    return bare[-1:] in last or (index + 1 < len(lines) and _ends_with_colon(lines[index + 1]))
+
+
+def _ends_with_colon(line: str) -> bool:
+    return line.strip().endswith((":", "："))
+
+
 def _wrapped_attribution(lines: list[str], index: int, markers: _Markers) -> bool:
     # Gmail wraps long attribution lines: "On Mon, 1 Jan 2024 at 10:00, Jane Doe <" /
     # "jane@example.com> wrote:". Join with the next line only when that line ends a marker.
     if index + 1 >= len(lines) or not markers.quote:
         return False
     following = lines[index + 1].strip()
-    if not following.endswith((":", "：")) or len(following) > _MAX_MARKER_LINE:
+    if not _ends_with_colon(following) or len(following) > _MAX_MARKER_LINE:
         return False
     joined = f"{lines[index].strip()} {following}".strip(_MARKER_DECORATION)
     return _fullmatch_any(markers.quote, joined)
