@@ -19,7 +19,7 @@ __all__ = ["WORD", "CompiledPhrase", "PhraseIndex", "non_ascii_characters"]
 WORD = re.compile(r"[^\W_]+")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledPhrase:
     """One body phrase: its language, its regex, and a lowercase literal every match contains.
 
@@ -28,6 +28,10 @@ class CompiledPhrase:
     ``words`` are the phrase's words that any match contains as complete words (set lookups);
     ``anchor`` is its longest word, tested as a substring (it may run into more letters, and
     scripts without spaces have no words to look up).
+
+    Compared and hashed by identity (the phrases live as long as their pattern set): a
+    text's candidate tuples key small caches, the alternation of its line markers, and
+    hashing every field of twenty phrases took 7 µs.
     """
 
     language: str
