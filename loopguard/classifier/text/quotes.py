@@ -171,8 +171,10 @@ class _Lines:
     ) -> Sequence[int]:
         """The indexes of the lines whose kind can be other than ``None``, ascending.
 
-        A line a marker matches holds the marker's anchor; a wrapped attribution has it in
-        that line or the next; an Outlook-style header block starts with a sender field
+        A line a marker matches holds the marker's anchor and, when the regexes say so,
+        ends with one of the characters the marker's lines end with; a wrapped attribution
+        has the anchor in that line or the next, which ends with a colon; an Outlook-style
+        header block starts with a sender field
         (``sender_field``) and a colon among the line's first 60 characters (a newsletter's
         "http:" lines are not read one by one). With ``every_kind``, also "-- " and ">"
         lines.
