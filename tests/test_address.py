@@ -43,3 +43,50 @@ def test_never_raises_and_is_idempotent(text: str) -> None:
 @given(st.from_regex(r"[a-z0-9._-]{1,20}@[a-z0-9-]{1,20}\.[a-z]{2,6}", fullmatch=True))
 def test_case_does_not_change_the_key(addr: str) -> None:
     assert normalize_address(addr.upper()) == normalize_address(addr)
+
+
+_ATOM = st.text(alphabet="abcXYZ019_.+-=?!#'/ü", min_size=1, max_size=8)
+_ADDRESS = st.builds("{}@{}".format, _ATOM, _ATOM)
+_NAME_PIECE = (
+    _ATOM
+    | st.sampled_from([" ", "  ", "\t", ".", "<", ">", "@", ",", ":", ";", "(", ")", "[", "\\"])
+    | st.builds('"{}"'.format, st.text(alphabet='ab .,@<>()\\"\r', max_size=6))
+)
+
+
+@given(
+    st.one_of(
+        st.builds("{}<{}>".format, st.lists(_NAME_PIECE, max_size=6).map("".join), _ADDRESS),
+        st.builds(
+            "{}{}".format,
+            _ADDRESS,
+            st.sampled_from(["", " ", "\t"]).flatmap(
+                lambda gap: st.builds(f"{gap}({{}})".format, st.text("ab .@<>()\\\r", max_size=6))
+            )
+            | st.just(""),
+        ),
+        _ATOM,
+        st.lists(_NAME_PIECE | _ADDRESS, max_size=6).map("".join),
+    )
+)
+def test_the_fast_forms_read_what_the_stdlib_parser_reads(text: str) -> None:
+    import email.utils
+
+    from loopguard.mail.address import _SIMPLE
+
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None:
+        assert next(filter(None, simple.groups())) == email.utils.parseaddr(text)[1]
+
+
+def test_common_display_forms_take_the_fast_path() -> None:
+    from loopguard.mail.address import _SIMPLE
+
+    for value in (
+        '"Carl Worth" <cworth@cworth.org>',
+        "MAILER-DAEMON@mx.example.org (Mail Delivery System)",
+        "=?iso-8859-15?Q?shironeko?= <shironeko@example.org>",
+        "Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>",
+        "mailer-daemon",
+    ):
+        assert _SIMPLE.fullmatch(value), value

@@ -10,9 +10,15 @@ __all__ = ["domain_of", "local_part_of", "normalize_address", "parse_address_lis
 # RFC 5321 caps a path at 256 octets; anything much longer is not an address worth parsing.
 _MAX_INPUT = 2048
 _WHITESPACE = re.compile(r"\s")
-# A display name without quotes, comments or specials, then <addr>; or a bare addr.
+# The forms most headers take, for which the stdlib's address parser returns exactly the
+# captured address: a display name of words and quoted strings (no comment, no escape, no
+# special) then <addr>; a bare addr, perhaps with a comment ("MAILER-DAEMON@host (Mail
+# Delivery System)"); a lone token ("MAILER-DAEMON"). The alternatives of each repetition
+# start with different characters: the match stays linear.
 _SIMPLE = re.compile(
-    r"[\w .'-]{0,200}<([\w.+-]{1,64}@[\w.-]{1,255})>|([\w.+-]{1,64}@[\w.-]{1,255})"
+    r"(?:\"[^\"\\\r\n]{0,200}\"|[\w .!#$%&'*+/=?^`{|}~-]){0,200}<([\w.+-]{1,64}@[\w.-]{1,255})>"
+    r"|([\w.+-]{1,64}@[\w.-]{1,255})(?:[ \t]*\([^()\\\r\n]{0,200}\))?"
+    r"|([\w.+-]{1,64})"
 )
 
 
@@ -30,7 +36,7 @@ def normalize_address(value: str | None, *, fold_subaddress: bool = False) -> st
         return None
     simple = _SIMPLE.fullmatch(text)
     # Most headers are "Name <local@domain>" or a bare address: skip the full parser.
-    addr = simple.group(1) or simple.group(2) if simple else _parse_one(text)
+    addr = next(filter(None, simple.groups()), "") if simple else _parse_one(text)
     addr = addr.strip().strip("<>").strip()
     if not addr or _WHITESPACE.search(addr):
         return None

@@ -76,8 +76,10 @@ def charset_of(part: email.message.Message) -> str | None:
 
 def _base64_payload(part: email.message.Message) -> bytes | None:
     encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding != "base64":
+        return None  # before get_payload(), which re-decodes 8-bit text with the charset
     payload = part.get_payload()
-    if encoding != "base64" or not isinstance(payload, str):
+    if not isinstance(payload, str):
         return None
     alphabet = _NOT_BASE64.sub("", payload)
     whole = alphabet[: len(alphabet) - len(alphabet) % 4]

@@ -63,16 +63,21 @@ def split_headers(raw: bytes) -> HeaderBlock:
 
 def _end_of_headers(raw: bytes) -> tuple[int, int] | None:
     """Start and end of the first blank line, LF or CRLF, within the bound."""
-    # Two bounded bytes.find calls are several times faster than one regex search.
-    lf = raw.find(b"\n\n", 0, MAX_HEADER_BYTES)
-    crlf = raw.find(b"\n\r\n", 0, MAX_HEADER_BYTES)
-    if crlf != -1 and (lf == -1 or crlf < lf):
-        start = crlf - 1 if crlf > 0 and raw[crlf - 1] == 13 else crlf
-        return start, crlf + 3
-    if lf != -1:
-        start = lf - 1 if lf > 0 and raw[lf - 1] == 13 else lf
-        return start, lf + 2
-    return None
+    # Two bounded bytes.find calls are several times faster than one regex search. The
+    # line ending the message uses is looked for first: the other search then stops
+    # where the first hit is, instead of reading the whole message for a blank line
+    # that is not there.
+    newline = raw.find(b"\n", 0, MAX_HEADER_BYTES)
+    crlf_first = newline > 0 and raw[newline - 1] == 13
+    first, second = (b"\n\r\n", b"\n\n") if crlf_first else (b"\n\n", b"\n\r\n")
+    hit = raw.find(first, 0, MAX_HEADER_BYTES)
+    other = raw.find(second, 0, hit + 2 if hit != -1 else MAX_HEADER_BYTES)
+    if other != -1:
+        hit, first = other, second
+    if hit == -1:
+        return None
+    start = hit - 1 if hit > 0 and raw[hit - 1] == 13 else hit
+    return start, hit + len(first)
 
 
 def _parse_fields(text: str, damage: list[str]) -> dict[str, list[str]]:

@@ -28,13 +28,22 @@ class Part:
             rendering is preferred to (the plain text one, else the last).
     """
 
-    __slots__ = ("_payload", "_text", "content_type", "depth", "message", "preferred")
+    __slots__ = (
+        "_attachment",
+        "_payload",
+        "_text",
+        "content_type",
+        "depth",
+        "message",
+        "preferred",
+    )
 
     def __init__(self, message: email.message.Message, depth: int, preferred: bool) -> None:
         self.message = message
         self.content_type = message.get_content_type()
         self.depth = depth
         self.preferred = preferred
+        self._attachment: bool | None = None
         self._payload: bytes | None = None
         self._text: tuple[str, str] | None = None
 
@@ -45,9 +54,12 @@ class Part:
 
     @property
     def is_attachment(self) -> bool:
-        """Whether the part is marked ``Content-Disposition: attachment``."""
-        disposition = str(self.message.get("Content-Disposition", "")).strip().lower()
-        return disposition.startswith("attachment")
+        """Whether the part is marked ``Content-Disposition: attachment`` (read once: a
+        header lookup walks every header of the part)."""
+        if self._attachment is None:
+            disposition = str(self.message.get("Content-Disposition", "")).strip().lower()
+            self._attachment = disposition.startswith("attachment")
+        return self._attachment
 
     @property
     def payload(self) -> bytes:

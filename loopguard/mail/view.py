@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import email.header
 import email.message
-import email.parser
-import email.policy
 import os
 import re
 from functools import cached_property
@@ -13,6 +11,7 @@ from typing import Any
 
 from loopguard.mail.address import normalize_address
 from loopguard.mail.headers import HeaderBlock, split_headers
+from loopguard.mail.mime import parse
 from loopguard.mail.parts import Part, walk
 
 __all__ = ["MAX_BODY_BYTES", "MessageView"]
@@ -166,7 +165,8 @@ class MessageView:
 
     @cached_property
     def parsed(self) -> email.message.Message:
-        """The message parsed by the stdlib (compat32), at most ``MAX_BODY_BYTES`` of it.
+        """The message as the stdlib (compat32) parses it, at most ``MAX_BODY_BYTES`` of it
+        (built by :func:`loopguard.mail.mime.parse`, the same tree at a fraction of the cost).
 
         A cut multipart only loses its closing boundary, which compat32 tolerates and
         records as a defect.
@@ -174,8 +174,7 @@ class MessageView:
         if self._parsed is not None:
             return self._parsed
         assert self._raw is not None
-        parser = email.parser.BytesParser(policy=email.policy.compat32)
-        return parser.parsebytes(self._parse_input())
+        return parse(self._parse_input())
 
     @cached_property
     def parts(self) -> tuple[Part, ...]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import email
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopguard import Category, Classifier, classify
 from loopguard.classifier.bounce.text import names_mail, read_text_bounce, report_text
@@ -272,3 +275,53 @@ def test_field_lines_and_failures_to_the_reader_are_no_failure_statements() -> N
     found = read_text_bounce(parts, exclude=frozenset())
     assert found.failure == "It was quarantined and could not be delivered to r@example.org."
     assert found.recipients == {"r@example.org"}
+
+
+_ORIGINAL_PIECES = st.sampled_from(
+    [
+        "\n",
+        "\r\n",
+        " ",
+        "\t",
+        "--",
+        "----- ",
+        "Original",
+        "ORIGINAL message follows",
+        "the original message is attached",
+        "Returned message",
+        "unsent Message below",
+        "This is a copy of the message",
+        "below this line is a copy",
+        "copy of",
+        "Message headers follow",
+        "Return-Path: ",
+        "RECEIVED:\n",
+        "ı",
+        "ſ",
+        "İ",
+        "K",
+        "text ",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ORIGINAL_PIECES, max_size=14).map("".join))
+def test_the_returned_original_is_found_where_the_regex_search_finds_it(text: str) -> None:
+    from loopguard.classifier.bounce.text import _ORIGINAL, _original_start
+
+    found = _ORIGINAL.search(text)
+    assert _original_start(text) == (None if found is None else found.start())
+
+
+@pytest.mark.corpus
+def test_the_returned_original_is_found_as_by_the_regex_in_every_corpus_message(
+    corpus_dir: Path,
+) -> None:
+    from loopguard.classifier.bounce.text import _ORIGINAL, _original_start
+
+    for path in sorted(corpus_dir.glob("messages/**/*.eml")):
+        text = path.read_bytes().decode("utf-8", "replace")
+        found = _ORIGINAL.search(text)
+        assert _original_start(text) == (None if found is None else found.start()), path

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loopguard.classifier.text.anyof import AnyOf, _literal_key
+from loopguard.classifier.text.anyof import AnyOf, _literal_key, _needed
 
 BRANCHES = (
     "unsubscribe",
@@ -26,6 +26,13 @@ def test_literal_keys() -> None:
     assert _literal_key("unsubscribe") == "unsubscribe"
     assert _literal_key("(?:please )?do") == ""
     assert _literal_key("ab*c") == ""
+
+
+def test_needed_literals_are_top_level_runs() -> None:
+    assert _needed(re.compile(r"(?:to|on) my [^\n]{0,30}guest list")) == "guest list"
+    assert _needed(re.compile(r"confirm (?:that )?you")) == "confirm "
+    assert _needed(re.compile(r"(?:a|b)x?yz")) == ""
+    assert _needed(re.compile("do not", re.I)) == ""
 
 
 @given(
@@ -59,3 +66,47 @@ def test_same_earliest_start_as_the_alternation(text: str) -> None:
     assert (reference is None) == (not starts)
     if reference is not None:
         assert starts[0] == reference.start()
+
+
+NEEDING = (
+    "unsubscribe",
+    r"(?:to|on) my [^\n]{0,30}guest list",
+    r"(?:x|y)+ your (?:mail|message) delivered",
+    r"confirm (?:that )?you",
+)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "to my ",
+                "on my list ",
+                "guest list",
+                "y your message delivered",
+                " your mail ",
+                "delivered",
+                "confirm ",
+                "that ",
+                "you",
+                "unsubscribe",
+                "xx",
+                " ",
+                "\n",
+            ]
+        ),
+        max_size=30,
+    ).map("".join),
+    st.integers(0, 40),
+)
+def test_the_needed_literal_skips_only_branches_that_cannot_match(text: str, start: int) -> None:
+    from unittest import mock
+
+    from loopguard.classifier.text import anyof
+
+    with mock.patch.object(anyof, "_needed", return_value=""):
+        unfiltered = AnyOf(NEEDING)
+    filtered = AnyOf(NEEDING)
+    ours, reference = filtered.search(text, start), unfiltered.search(text, start)
+    assert (ours and ours.span()) == (reference and reference.span())
+    assert filtered.starts(text) == unfiltered.starts(text)

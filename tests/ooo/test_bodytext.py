@@ -402,6 +402,8 @@ _MARKERISH_LINES = [
     "wrote:",
     "x" * 320 + " wrote:",
     "İSTANBUL ofisinden yazdı:",
+    "Ayşe yazdi:",
+    "Quotıng Ann:",
     "ΣΟΦΊΑ έγραψε:",
     "2024年1月1日 10:00 山田 <yamada@example.jp>:",
 ]
@@ -452,3 +454,172 @@ def test_a_view_reads_the_parts_it_has_decoded() -> None:
     view = MessageView.from_bytes(b"Subject: x\n\nI am away until Monday.\n")
     assert author_text(view) == author_text(view.parsed)
     assert view.parts[0].text() is view.parts[0].text()  # decoded once, then cached
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
+    | st.text(max_size=100)
+    | st.text(alphabet="ab1_ -.'\n\xa0’é中²\u3000\u0301\x85\u2028\x1c", max_size=60)
+    | st.lists(st.sampled_from(_MARKERISH_LINES), max_size=6).map("\n".join)
+)
+def test_the_word_split_of_a_text_is_the_word_regex(text: str) -> None:
+    from loopguard.classifier.text.patterns import fold
+    from loopguard.classifier.text.phraseindex import WORD, _words
+
+    folded = fold(text)
+    assert _words(folded) == frozenset(WORD.findall(folded))
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.one_of(st.sampled_from(_MARKERISH_LINES), st.text(max_size=80)), max_size=25),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_cutting_reads_only_lines_that_can_be_markers(
+    patterns: PatternSet, lines: list[str], newline: str
+) -> None:
+    from unittest import mock
+
+    from loopguard.classifier.text import quotes
+
+    text = newline.join(lines)
+    found = quotes.cut_author_part(text, patterns)
+    before = quotes.before_quotes(text, patterns)
+    every_line = lambda self, markers, field, every_kind: range(len(self.lines))  # noqa: E731
+    with mock.patch.object(quotes._Lines, "candidates", every_line):
+        assert found == quotes.cut_author_part(text, patterns)
+        assert before == quotes.before_quotes(text, patterns)
+
+
+def test_case_twins_are_the_regex_engines() -> None:
+    from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
+
+    from loopguard.classifier.text.patterns import CASE_TWINS
+
+    expected = {chr(code): {chr(twin) for twin in twins} for code, twins in _EXTRA_CASES.items()}
+    assert {letter: set(twins) for letter, twins in CASE_TWINS.items()} == expected
+
+
+def test_a_marker_matched_through_a_case_twin_still_cuts(patterns: PatternSet) -> None:
+    from loopguard.classifier.text.quotes import before_quotes, cut_author_part
+
+    # The regex engine takes dotless "ı" for "i": the line matches "Originalnachricht"
+    # without holding its anchor, which the first line supplies.
+    text = "Die Originalnachricht fehlt.\n-----Orıgınalnachricht-----\nalt"
+    assert cut_author_part(text, patterns).text == "Die Originalnachricht fehlt."
+    assert before_quotes(text, patterns) == "Die Originalnachricht fehlt."
+
+
+_HTML_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "<p>", "</p>", "<div>", "<br>", "text", " ", "&amp;", "&#x41;", "&lt", "x;", "<",
+            ">", "a < b", "<script>if (a<b) {}</script>", "<style>p{}</style>", "<!--", "-->",
+            "<blockquote>", "</blockquote>", '<div class="gmail_signature">', "</", "<!x",
+            "<a href='<x>'>", "\n",
+        ]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+def _one_feed(html: str) -> str:
+    from loopguard.mail.html import _defuse, _TextExtractor
+
+    parser = _TextExtractor()
+    try:
+        parser.feed(_defuse(html))
+        parser.close()
+    except Exception:  # html_to_text keeps the text before the damage too
+        pass
+    return parser.text()
+
+
+@settings(max_examples=300)
+@given(_HTML_PIECES, st.integers(min_value=0, max_value=120))
+def test_html_read_in_pieces_or_up_to_a_limit_is_the_same_text(html: str, limit: int) -> None:
+    from unittest import mock
+
+    from loopguard.mail import html as html_module
+
+    whole = _one_feed(html)
+    with mock.patch.object(html_module, "_CHUNK", 1):  # a piece before every "<"
+        assert html_to_text(html) == whole
+        limited = html_to_text(html, limit=limit)
+    assert limited[:limit] == whole[:limit]
+    assert (len(limited) > limit) == (len(whole) > limit)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "last"),
+    [
+        (r"[^\n]{0,200}?<[^\n]{0,200}?>\s*+[:：]", {":", "："}),
+        (r"wrote\s*+[:：]", {":", "："}),
+        (r"元のメッセージ", {"ジ"}),
+        (r"Original\s+Message", None),  # a letter: the case-insensitive match may end in "E"
+        (r"wrote:|Original", None),  # a top-level alternation ends in either
+        (r"wrote:?", None),
+        (r"", None),
+    ],
+)
+def test_markers_know_their_last_characters_only_when_the_regex_says_so(
+    pattern: str, last: set[str] | None
+) -> None:
+    import re
+
+    from loopguard.classifier.text.quotes import _last_characters
+
+    assert _last_characters(re.compile(pattern, re.I)) == last
+
+
+def _packaged_phrases() -> list[object]:
+    from loopguard.classifier.text.languages import default_patterns
+
+    vocabulary = "until out of the office i will be back see you i'll take a look"
+    return [
+        phrase
+        for found in default_patterns().phrases.values()
+        for phrase in found
+        if phrase.anchor in vocabulary
+    ]
+
+
+@settings(max_examples=400)
+@given(
+    st.sampled_from(_packaged_phrases()),
+    st.lists(
+        st.sampled_from(
+            ["until", "UNTIL", "untıl", "out of the office", "I will be back", "ſee you", " ",
+             "\n", "İ", "will", "back on", "Σ", "ς", "σ", "x", "-", "I'm", "ünd", "i", "\t",
+             "\xa0", "\u2028", "be", "I’ll", "ll", "i'll be back", "xI'll"]
+        ),
+        max_size=30,
+    ).map("".join),
+)  # fmt: skip
+def test_phrases_are_tried_where_their_first_letters_are_as_everywhere(
+    phrase: object, text: str
+) -> None:
+    from loopguard.classifier.text.patterns import fold, phrase_matches
+    from loopguard.classifier.text.phraseindex import CompiledPhrase
+
+    assert isinstance(phrase, CompiledPhrase)
+    everywhere = [(m.start(), m.end()) for m in phrase.regex.finditer(text)]
+    assert [
+        (m.start(), m.end()) for m in phrase_matches(phrase.regex, text, fold(text))
+    ] == everywhere
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet="ab:>-\n\r ", max_size=80),
+    st.sampled_from([":", ">", "--", "ab", "b"]),
+)
+def test_first_hits_are_each_lines_first_occurrence(text: str, needle: str) -> None:
+    from loopguard.classifier.text.quotes import _Lines
+
+    lines = _Lines(text)
+    expected = [
+        (number, line.find(needle)) for number, line in enumerate(lines.lines) if needle in line
+    ]
+    assert list(lines.first_hits(needle, lines.text)) == expected

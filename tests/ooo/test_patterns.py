@@ -276,3 +276,25 @@ def test_a_phrase_without_word_edges_matches_inside_runs_of_letters() -> None:
         languages=["xx"],
     )
     assert [match.start for match in patterns.find("return_phrases", "comeback on")] == [4]
+
+
+def _anchor_pieces() -> list[str]:
+    patterns = default_patterns()
+    anchors = {*patterns.line_index.by_anchor, *patterns.phrase_index.by_anchor}
+    return sorted(anchors | {anchor[:2] for anchor in anchors} | {anchor[1:] for anchor in anchors})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_anchor_pieces()) | st.sampled_from([" ", "\n", "\xa0", "™", "ı", "x"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_the_anchors_found_in_a_text_are_those_it_holds(text: str) -> None:
+    patterns = default_patterns()
+    folded = fold(text)
+    for index in (patterns.line_index, patterns.phrase_index):
+        held = {anchor for anchor in index.by_anchor if anchor in folded}
+        found = list(index._anchors_in(folded))
+        assert sorted(found) == sorted(held)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from loopguard.classifier.text.anyof import AnyOf
+from loopguard.classifier.text.patterns import has_case_twins
 from loopguard.mail.address import normalize_address
 from loopguard.mail.html import strip_tags
 from loopguard.mail.parts import Part
@@ -108,6 +109,17 @@ _ORIGINAL = re.compile(
     r"|[ \t]*unsent message (?:below|follows)|[ \t]*message headers follow"
     r"|(?:return-path|received):\s)",
     re.IGNORECASE | re.MULTILINE,
+)
+# Words (lower case) every match of _ORIGINAL holds one of, on the line it starts: "copy"
+# stands for "copy of" and "below this line is a copy".
+_ORIGINAL_WORDS = (
+    "original",
+    "returned message",
+    "unsent message",
+    "copy",
+    "message headers follow",
+    "return-path",
+    "received",
 )
 _ADDRESS = re.compile(r"[\w.+=-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
@@ -294,5 +306,27 @@ _BLOCK_END = re.compile(
 
 
 def _cut_original(text: str) -> str:
-    start = _ORIGINAL.search(text)
-    return text if start is None else text[: start.start()]
+    start = _original_start(text)
+    return text if start is None else text[:start]
+
+
+def _original_start(text: str) -> int | None:
+    """Where ``_ORIGINAL.search(text)`` matches: tried only at the starts of the lines that
+    hold one of its words (the search itself tries every position of up to 64 KB, about 1 ms
+    on 23 KB of newsletter text, for a match that is seldom there)."""
+    lowered = text.lower()
+    if len(lowered) != len(text) or has_case_twins(lowered, "".join(_ORIGINAL_WORDS)):
+        found = _ORIGINAL.search(text)  # folding moved offsets or hides a match
+        return None if found is None else found.start()
+    for start in sorted({lowered.rfind("\n", 0, hit) + 1 for hit in _hits(lowered)}):
+        if _ORIGINAL.match(text, start):
+            return start
+    return None
+
+
+def _hits(lowered: str) -> Iterator[int]:
+    for word in _ORIGINAL_WORDS:
+        hit = lowered.find(word)
+        while hit != -1:
+            yield hit
+            hit = lowered.find(word, hit + 1)

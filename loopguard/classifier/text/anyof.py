@@ -3,7 +3,8 @@
 Python's regex engine tries every alternative of a large ``a|b|c...`` pattern at every
 position of the text (hundreds of µs on a 12 KB body). Most alternatives begin with a
 literal word, and ``str`` containment is a C-level scan: an alternative whose leading
-literal does not occur in the text is never run.
+literal, or the longest literal every match of it holds, does not occur in the text is
+never run ("(?:to|on) my [^\n]{0,30}guest list" needs "guest list").
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from loopguard.classifier.text.patterns import regex_items
 
 __all__ = ["AnyOf"]
 
@@ -22,6 +25,7 @@ _MIN_KEY = 3
 class _Branch:
     key: str
     pattern: re.Pattern[str]
+    needs: str
 
 
 class AnyOf:
@@ -31,7 +35,8 @@ class AnyOf:
     """
 
     def __init__(self, branches: Iterable[str]) -> None:
-        self._branches = tuple(_Branch(_literal_key(b), re.compile(b)) for b in branches)
+        compiled = [(_literal_key(b), re.compile(b)) for b in branches]
+        self._branches = tuple(_Branch(key, regex, _needed(regex)) for key, regex in compiled)
 
     def search(self, lowered: str, start: int = 0) -> re.Match[str] | None:
         """The match that starts first (at or after ``start``), among branches whose
@@ -39,6 +44,8 @@ class AnyOf:
         best: re.Match[str] | None = None
         for branch in self._branches:
             if branch.key and lowered.find(branch.key, start) == -1:
+                continue
+            if branch.needs and lowered.find(branch.needs, start) == -1:
                 continue
             end = best.start() + 1 if best else len(lowered)
             match = branch.pattern.search(lowered, start, end)
@@ -50,7 +57,7 @@ class AnyOf:
         """Start offsets of the matches of every branch (at most ``limit``), sorted."""
         found: list[int] = []
         for branch in self._branches:
-            if branch.key and branch.key not in lowered:
+            if (branch.key and branch.key not in lowered) or branch.needs not in lowered:
                 continue
             for count, match in enumerate(branch.pattern.finditer(lowered)):
                 if count == limit:
@@ -73,3 +80,15 @@ def _literal_key(branch: str) -> str:
         key.append(char)
     text = "".join(key)
     return text if len(text) >= _MIN_KEY else ""
+
+
+def _needed(branch: re.Pattern[str]) -> str:
+    """The longest run of characters at the top level of ``branch``'s parse, which every
+    match holds ("" when shorter than a key or when the parse is not known)."""
+    if branch.flags & re.IGNORECASE:
+        return ""
+    best = run = ""
+    for op, value in regex_items(branch) or ():
+        run = run + chr(value) if op == "LITERAL" else ""
+        best = max(best, run, key=len)
+    return best if len(best) >= _MIN_KEY else ""

@@ -76,7 +76,7 @@ def author_text(
     if not decoded.strip() and html is not None:
         # No text/plain, or an empty one beside the real HTML body (some clients send that).
         markup, codec = html.text()
-        decoded = html_to_text(markup[: max_chars * 4])
+        decoded = html_to_text(markup[: max_chars * 4], limit=max_chars)
         html_only = True
     truncated = len(decoded) > max_chars
     # Composed accents, as the phrases are written: Windows-1258 Vietnamese and some Mac

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 from loopguard.classifier.text.patterns import (
     LINE_KINDS,
     PHRASE_KINDS,
-    WORD,
-    CompiledPhrase,
     LineKind,
     PatternSet,
     PhraseKind,
     fold,
 )
+from loopguard.classifier.text.phraseindex import WORD, CompiledPhrase
 
 if TYPE_CHECKING:
     from loopguard.classifier.text.languages import LanguageData

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,7 +24,8 @@ from loopguard.classifier.text.compiler import (
     compile_phrase_list,
     compile_prefixes,
 )
-from loopguard.classifier.text.patterns import WORD, CompiledPhrase, PatternSet, PhraseIndex, fold
+from loopguard.classifier.text.patterns import PatternSet, fold, phrase_matches
+from loopguard.classifier.text.phraseindex import PhraseIndex
 from loopguard.classifier.verdict import Reason
 from loopguard.mail.address import local_part_of
 
@@ -98,14 +98,11 @@ class NoticeMatch:
 
 @dataclass(frozen=True, slots=True)
 class Searchable:
-    """A text prepared once for the phrase lists: folded, with its words and characters, so
-    that each list meets only the phrases whose anchors occur (one pass over the text, not
-    one per anchor)."""
+    """A text prepared once for the phrase lists: folded once; the phrase index looks it up
+    once for every list (its words and characters are kept for the last few texts)."""
 
     text: str
     folded: str
-    words: frozenset[str]
-    chars: frozenset[str]
 
     @classmethod
     def of(cls, text: str) -> Searchable:
@@ -113,22 +110,10 @@ class Searchable:
         scores read the same subject and text)."""
         return _prepared(text)
 
-    def candidates(self, index: PhraseIndex) -> Iterator[CompiledPhrase]:
-        """The phrases of ``index`` whose complete words and anchor occur in the text."""
-        for word in self.words & index.by_word.keys():
-            for phrase in index.by_word[word]:
-                if phrase.words <= self.words and phrase.anchor in self.folded:
-                    yield phrase
-        for char in self.chars & index.by_anchor.keys():
-            for anchor, found in index.by_anchor[char].items():
-                if anchor in self.folded:
-                    yield from found
-
 
 @functools.lru_cache(maxsize=4)
 def _prepared(text: str) -> Searchable:
-    folded = fold(text)
-    return Searchable(text, folded, frozenset(WORD.findall(folded)), frozenset(folded))
+    return Searchable(text, fold(text))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -137,7 +122,8 @@ class NoticePatterns:
 
     read_receipt_subject: re.Pattern[str]
     notification_sender: re.Pattern[str]
-    index: Mapping[EvidenceKind, PhraseIndex]
+    index: PhraseIndex
+    """Every evidence list in one index: a text is looked up once for all of them."""
     greeting: re.Pattern[str]
     generic_addressees: frozenset[str]
     """Words after a salutation that name nobody ("Sir", "Kunde", "Madame", "team")."""
@@ -147,8 +133,8 @@ class NoticePatterns:
         hits = sorted(
             (
                 NoticeMatch(kind, phrase.language, match.group(), match.start())
-                for phrase in text.candidates(self.index[kind])
-                for match in phrase.regex.finditer(text.text)
+                for phrase in self.index.candidates(text.folded).get(kind, ())
+                for match in phrase_matches(phrase.regex, text.text, text.folded)
             ),
             key=lambda hit: (hit.start, -len(hit.text)),
         )
@@ -201,7 +187,7 @@ def notice_patterns(patterns: PatternSet) -> NoticePatterns:
     return NoticePatterns(
         read_receipt_subject=compile_prefixes(languages, "read_receipt_subjects"),
         notification_sender=compile_address_words(languages, "notification_senders"),
-        index={kind: PhraseIndex.build(compile_phrase_list(languages, kind)) for kind in _KINDS},
+        index=PhraseIndex.build((kind, compile_phrase_list(languages, kind)) for kind in _KINDS),
         greeting=compile_greetings(languages),
         generic_addressees=frozenset(
             word.casefold() for data in languages for word in data.generic_addressees
