@@ -22,7 +22,7 @@ from loopguard.classifier.text.patterns import (
 from loopguard.classifier.text.phraseindex import WORD, CompiledPhrase
 
 if TYPE_CHECKING:
-    from loopguard.classifier.text.languages import LanguageData
+    from loopguard.classifier.text.languagedata import LanguageData
 
 __all__ = [
     "compile_address_words",

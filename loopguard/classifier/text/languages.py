@@ -25,12 +25,13 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from loopguard.classifier.text.compiler import compile_languages
+from loopguard.classifier.text.languagedata import LanguageData
 from loopguard.classifier.text.patterns import LINE_KINDS, PHRASE_KINDS, PatternSet
 from loopguard.errors import ConfigurationError
 
@@ -75,39 +76,6 @@ _NOREPLY_ENTRY = re.compile(r"[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*")
 _MAX_STARS = 2
 _MAX_ENTRY_CHARS = 200
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*")
-
-
-@dataclass(frozen=True, slots=True)
-class LanguageData:
-    """The phrase lists of one language, as read from its TOML file (validated, uncompiled)."""
-
-    language: str
-    name: str
-    word_boundaries: bool = True
-    reply_prefixes: tuple[str, ...] = ()
-    autoreply_subjects: tuple[str, ...] = ()
-    autoreply_subject_suffixes: tuple[str, ...] = ()
-    sender_fields: tuple[str, ...] = ()
-    header_fields: tuple[str, ...] = ()
-    noreply_senders: tuple[str, ...] = ()
-    autoreply_statements: tuple[str, ...] = ()
-    absence_phrases: tuple[str, ...] = ()
-    return_phrases: tuple[str, ...] = ()
-    ack_phrases: tuple[str, ...] = ()
-    person_phrases: tuple[str, ...] = ()
-    quote_markers: tuple[str, ...] = ()
-    forward_markers: tuple[str, ...] = ()
-    signature_markers: tuple[str, ...] = ()
-    read_receipt_subjects: tuple[str, ...] = ()
-    read_receipt_statements: tuple[str, ...] = ()
-    request_acknowledgements: tuple[str, ...] = ()
-    notification_phrases: tuple[str, ...] = ()
-    automatic_notices: tuple[str, ...] = ()
-    contact_phrases: tuple[str, ...] = ()
-    newsletter_phrases: tuple[str, ...] = ()
-    notification_senders: tuple[str, ...] = ()
-    greetings: tuple[str, ...] = ()
-    generic_addressees: tuple[str, ...] = ()
 
 
 def load_patterns(

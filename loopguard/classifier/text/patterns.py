@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from loopguard.classifier.text.phraseindex import CompiledPhrase, PhraseIndex, non_ascii_characters
 
 if TYPE_CHECKING:
-    from loopguard.classifier.text.languages import LanguageData
+    from loopguard.classifier.text.languagedata import LanguageData
 
 __all__ = [
     "CASE_TWINS",
