@@ -191,6 +191,42 @@ def machine_display_name(self: Rule, view: MessageView, _: RuleSettings) -> Reas
     return self.hit(f"From: {view.get('from')}") if _MACHINE_NAMES.search(name) else None
 
 
+# Mail programs people write with (X-Mailer, User-Agent), never a notification service's or
+# a help desk's. Names at the start of the value or after "Mozilla/... ": whole names only.
+_PERSONAL_CLIENTS = re.compile(
+    r"\s*(?:Mozilla/\S{1,40}[^\n]{0,200}?\b(?=Thunderbird|SeaMonkey))?"
+    r"(?:Apple Mail|iPhone Mail|iPad Mail|Microsoft Outlook(?! Express)|Microsoft-MacOutlook"
+    r"|Outlook-(?:iOS|Android)"
+    r"|Thunderbird|SeaMonkey|K-9 Mail|FairEmail|Evolution|KMail|NeoMutt|Mutt|Claws Mail"
+    r"|Roundcube Webmail|SquirrelMail|Horde|Airmail|Spark|Postbox|Mailbird|eM Client"
+    r"|The Bat!|Sylpheed|Alpine|Gnus|Geary|Mailspring|MailMate|BlackBerry)\b",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "personal-mail-client",
+    None,
+    0.3,
+    evidence="X-Mailer or User-Agent names a mail program people write with (Apple Mail, "
+    "Microsoft Outlook, Thunderbird, K-9 Mail, Mutt, Roundcube ...): a sign of a person, "
+    "weaker than a question; with another one it outweighs weak machine evidence (a "
+    "no-reply sender), never a mark or a report's structure",
+    source="the mail programs' own X-Mailer/User-Agent values; Zammad's and RT's "
+    "agent-detection of mail clients",
+    false_positives="a script sending through a desktop client's automation (Outlook COM): "
+    "alone it decides nothing",
+    headers=("x-mailer", "user-agent"),
+    roles=(Role.PERSON,),
+)
+def personal_mail_client(self: Rule, view: MessageView, _: RuleSettings) -> Reason | None:
+    for header in ("x-mailer", "user-agent"):
+        value = (view.get(header) or "")[:300]
+        if value and _PERSONAL_CLIENTS.match(value):
+            return self.hit(f"{header.title()}: {value}")
+    return None
+
+
 SENDER_RULES: tuple[Rule, ...] = (
     null_return_path,
     mailer_daemon_sender,
@@ -198,4 +234,5 @@ SENDER_RULES: tuple[Rule, ...] = (
     system_account_sender,
     list_admin_sender,
     machine_display_name,
+    personal_mail_client,
 )
