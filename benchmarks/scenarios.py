@@ -31,10 +31,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import email.message
-import email.utils
 import functools
-import itertools
 import json
 import os
 import random
@@ -44,309 +41,43 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from email.parser import BytesHeaderParser, BytesParser
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol
 
 import loopguard
 from loopguard.testing import FakeClock
 
-HELP = "help@desk.example"
-SECRET = b"scenario lab secret"
-TRIGGER = "acknowledge"
-HOUR = 3_600.0
-DAY = 24 * HOUR
-#: Each side answers half a minute after a message reaches it: one round a minute.
-HOP = 30.0
-#: Issue 12: every loop is cut "at or below the first rung of the default ladder (<= 10
-#: messages in the day)".
-LOOP_PROMISE = 10
-#: The simulated day starts at FakeClock's epoch, read as 08:00 local time.
-EPOCH = FakeClock().now
-OFFICE_HOURS = 12 * HOUR
-
-Kind = Literal["loop", "human"]
-PROMISES: dict[Kind, str] = {"loop": f"<= {LOOP_PROMISE}", "human": "100%"}
-T = TypeVar("T")
-
-
-# -- results and the registry --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one scenario measured, against its promise."""
-
-    measured: str
-    value: float | None
-    promise: str
-    passed: bool
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table."""
-
-    name: str
-    kind: Kind
-    measured: str
-    value: float | None
-    promise: str
-    passed: bool
-    note: str
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A registered scenario; ``fast`` ones make the subset CI runs."""
-
-    name: str
-    kind: Kind
-    fast: bool
-    #: Runs the scenario; the argument asks a loop to stop once it has broken its promise.
-    run: Callable[[bool], Outcome]
-
-
-SCENARIOS: dict[str, Scenario] = {}
-#: Rows that break their promise today, and why: the table shows them as
-#: "BROKEN (known)" and tests/guard/test_scenarios.py expects them to fail (strictly, so a
-#: fix shows up). docs/reliability.md describes each gap and the fix proposed.
-KNOWN_BROKEN: dict[str, str] = {
-    "shared-mailbox-team": (
-        "48 answers a day to one undeclared shared mailbox pass the 40/day pair rung "
-        "(declared in Policy.shared_mailboxes: shared-mailbox-declared)"
-    ),
-}
-LoopScenario = Callable[[bool], Outcome]
-HumanScenario = Callable[[], Outcome]
-
-
-#: The classifier of the desks a scenario builds (None: the stock one).
-DESK_CLASSIFIER: ContextVar[loopguard.Classifier | None] = ContextVar("desk", default=None)
-#: A classifier that reads headers only: an unmarked responder is a person to it.
-HEADERS_ONLY = loopguard.Classifier(text_heuristics=False, body_rules=())
-BLIND = "/headers-only"
-
-
-def loop_scenario(name: str, *, fast: bool = True) -> Callable[[LoopScenario], LoopScenario]:
-    """Register a loop, and its twin against a guard whose classifier reads headers only;
-    ``fast`` ones make the subset CI runs."""
-
-    def register(run: LoopScenario) -> LoopScenario:
-        SCENARIOS[name] = Scenario(name, "loop", fast, run)
-        SCENARIOS[name + BLIND] = Scenario(name + BLIND, "loop", fast, headers_only(run))
-        return run
-
-    return register
-
-
-def headers_only(run: LoopScenario) -> LoopScenario:
-    """``run`` with every desk's guard classifying by the headers alone."""
-
-    def blind(stop_early: bool) -> Outcome:
-        token = DESK_CLASSIFIER.set(HEADERS_ONLY)
-        try:
-            return run(stop_early)
-        finally:
-            DESK_CLASSIFIER.reset(token)
-
-    return blind
-
-
-def human_scenario(name: str, *, fast: bool = True) -> Callable[[HumanScenario], HumanScenario]:
-    """Register a human flow; ``fast`` ones make the subset CI runs."""
-
-    def register(run: HumanScenario) -> HumanScenario:
-        SCENARIOS[name] = Scenario(name, "human", fast, lambda _stop_early: run())
-        return run
-
-    return register
-
-
-class MissingFeatureError(Exception):
-    """The scenario calls the guard the way issue 12 says users will, and it cannot yet."""
-
-
-def new_api(build: Callable[[], T]) -> T:
-    """``build()``; its TypeError means a keyword issue 12 asks for does not exist yet."""
-    try:
-        return build()
-    except TypeError as exc:
-        raise MissingFeatureError(str(exc)) from exc
-
-
-def run_scenario(chosen: Scenario, *, stop_early: bool = False) -> Row:
-    """Run one scenario; a missing feature or a crash becomes a failed row, never an exit."""
-    started = time.perf_counter()
-    try:
-        outcome = chosen.run(stop_early)
-    except MissingFeatureError as missing:
-        outcome = Outcome("n/a (feature missing)", None, PROMISES[chosen.kind], False, str(missing))
-    except Exception as exc:  # one broken scenario must not hide the others' numbers
-        failure = f"error: {type(exc).__name__}"
-        outcome = Outcome(failure, None, PROMISES[chosen.kind], False, str(exc))
-    seconds = round(time.perf_counter() - started, 2)
-    return Row(name=chosen.name, kind=chosen.kind, seconds=seconds, **asdict(outcome))
-
-
-def fast_names() -> list[str]:
-    return [name for name, chosen in SCENARIOS.items() if chosen.fast]
-
-
-def never() -> bool:
-    return False
-
-
-# -- mail ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mail:
-    """A message as it travels: its bytes and the SMTP ``MAIL FROM``."""
-
-    raw: bytes
-    envelope_sender: str
-
-
-def compose(headers: Iterable[tuple[str, str]], body: str, *, content_type: str = "") -> bytes:
-    """The raw bytes of a message, CRLF line ends as on the wire."""
-    lines = [f"{name}: {value}" for name, value in headers]
-    lines += ["MIME-Version: 1.0", f"Content-Type: {content_type or 'text/plain; charset=utf-8'}"]
-    return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
-
-
-def wire_bytes(message: email.message.Message) -> bytes:
-    """A single-part message we built, as sent: header lines, blank line, encoded text.
-
-    (email's generator refolds every header through the default policy's registry, which
-    costs more than the guard's whole decision.)
-    """
-    head = "".join(f"{name}: {value}\r\n" for name, value in message.items())
-    body = str(message.get_payload()).replace("\r\n", "\n").replace("\n", "\r\n")
-    return (head + "\r\n" + body).encode()  # SMTPUTF8 when an address is not ASCII
-
-
-def new_message_id(rng: random.Random, domain: str) -> str:
-    return f"<{rng.getrandbits(80):020x}@{domain}>"
-
-
-def date_at(now: float) -> str:
-    return email.utils.formatdate(now)
-
-
-def headers_of(raw: bytes) -> email.message.Message:
-    # compat32: the lab reads plain ASCII headers it wrote itself, and the default
-    # policy's header registry would cost more than the guard's whole decision.
-    return BytesHeaderParser().parsebytes(raw)
-
-
-def header(message: email.message.Message, *names: str) -> str:
-    """The first of ``names`` present, unfolded (compat32 keeps the line breaks)."""
-    for name in names:
-        value = message.get(name)
-        if value:
-            return " ".join(str(value).split())
-    return ""
-
-
-def text_of(raw: bytes) -> str:
-    payload = BytesParser().parsebytes(raw).get_payload(decode=True)
-    return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-
-
-def delivered(mail: Mail, mailbox: str) -> bytes:
-    """The message as the mailbox stores it: the MTA adds the envelope as headers."""
-    trace = f"Return-Path: <{mail.envelope_sender}>\r\nDelivered-To: {mailbox}\r\n"
-    return trace.encode() + mail.raw
-
-
-# -- the help desk -------------------------------------------------------------------------
-
-#: How the desk hands mail to the guard (docs/recipes.md): an SMTP front end or webhook
-#: passes the envelope sender; an IMAP poller sees the stored message and no envelope.
-Recipe = Literal["smtp", "imap"]
-
-
-def desk_guard(
-    clock: FakeClock,
-    *,
-    own: Sequence[str] = (HELP,),
-    secret: bytes = SECRET,
-    policy: loopguard.Policy | None = None,
-    store: loopguard.MemoryStore | loopguard.SQLiteStore | loopguard.RedisStore | None = None,
-) -> loopguard.Guard:
-    """A guard as docs/guard.md builds it: default ladder, our addresses, a secret (and the
-    scenario's classifier, see ``DESK_CLASSIFIER``)."""
-    return loopguard.Guard(
-        loopguard.DEFAULT_LIMITS,
-        store=store if store is not None else loopguard.MemoryStore(),
-        own_addresses=own,
-        secret=secret,
-        policy=policy,
-        clock=clock,
-        classifier=DESK_CLASSIFIER.get(),
-    )
-
-
-@dataclass
-class Desk:
-    """A help desk that acknowledges every message the guard allows, stamped."""
-
-    guard: loopguard.Guard
-    address: str = HELP
-    recipe: Recipe = "smtp"
-    pass_recipient: bool = True
-    trigger: str = TRIGGER
-    #: The address our answers come from, when not the one that received the mail.
-    sends_from: str = ""
-    acks: int = 0
-    suppressed: Counter[str] = field(default_factory=Counter)
-    tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1001))
-
-    def answer(self, mail: Mail) -> Mail | None:
-        """Our acknowledgement of ``mail``, or None when the guard suppresses it."""
-        decision = self.decide(mail)
-        if not decision.allowed:
-            self.suppressed[deciding(decision)] += 1
-            return None
-        self.acks += 1
-        return self.acknowledgement(mail)
-
-    def decide(self, mail: Mail) -> loopguard.Decision:
-        recipient = self.address if self.pass_recipient else None
-        if self.recipe == "imap":
-            raw = delivered(mail, self.address)
-            return self.guard.check(raw, recipient=recipient, trigger=self.trigger)
-        return self.guard.check(
-            mail.raw,
-            recipient=recipient,
-            envelope_sender=mail.envelope_sender,
-            trigger=self.trigger,
-        )
-
-    def acknowledgement(self, mail: Mail) -> Mail:
-        """As examples/aiosmtpd_gateway.py writes it: to Reply-To or From, subject kept."""
-        incoming = headers_of(mail.raw)
-        ack = email.message.Message()
-        ack["From"] = f"Help Desk <{self.sends_from or self.address}>"
-        ack["To"] = header(incoming, "Reply-To", "From") or mail.envelope_sender
-        ack["Subject"] = f"[Ticket#{next(self.tickets)}] {header(incoming, 'Subject')[:150]}"
-        ack["Date"] = date_at(self.guard.clock())
-        ack.set_payload("Thank you for your message. We will answer as soon as we can.\n", "utf-8")
-        self.guard.stamp(ack, replying_to=mail.raw)
-        return Mail(wire_bytes(ack), self.sends_from or self.address)
-
-
-def deciding(decision: loopguard.Decision) -> str:
-    """The rule that suppressed, with the rung of a limit (``rate-limit/pair``)."""
-    rung = getattr(decision, "rung", None)  # the lab also measures guards without rungs
-    return f"{decision.rule or '?'}/{rung}" if rung else decision.rule or "?"
-
+# Run as a script, Python puts this folder first on the path; loaded by path (the tests), not.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
+
+from scenariolab.core import (
+    BLIND,  # noqa: F401 (the tests read it here)
+    DAY,
+    EPOCH,
+    HELP,
+    HOP,
+    HOUR,
+    KNOWN_BROKEN,
+    LOOP_PROMISE,
+    OFFICE_HOURS,
+    PROMISES,
+    SCENARIOS,
+    TRIGGER,
+    Outcome,
+    Row,
+    Scenario,  # noqa: F401 (the tests read it here)
+    fast_names,
+    human_scenario,
+    loop_scenario,
+    never,
+    new_api,
+    run_scenario,
+)
+from scenariolab.desk import Desk, Recipe, desk_guard
+from scenariolab.mail import Mail, compose, date_at, header, headers_of, new_message_id, text_of
 
 # -- loops ---------------------------------------------------------------------------------
 

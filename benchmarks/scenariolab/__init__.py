@@ -1,0 +1,1 @@
+"""The scenario lab (benchmarks/scenarios.py), one module per part."""
