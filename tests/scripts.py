@@ -2,10 +2,13 @@
 
 They are not part of the package, so they are loaded by path; each is loaded once and
 registered in ``sys.modules`` (dataclasses look their module up while a class is built).
+A script's package (benchmarks/scenariolab/) is imported from its folder, added at the end
+of ``sys.path`` so that the folder's scripts never shadow the tests' own modules.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -26,3 +29,11 @@ def load_script(relative: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_package(relative: str) -> ModuleType:
+    """The package at ``ROOT / relative``, e.g. ``load_package("benchmarks/scenariolab")``."""
+    folder = str((ROOT / relative).parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module(Path(relative).name)

@@ -1,4 +1,4 @@
-"""Issue 12's promises, measured by the scenario lab's fast subset (benchmarks/scenarios.py).
+"""Issue 12's promises, measured by the scenario lab's fast subset (benchmarks/scenariolab/).
 
 Every loop is cut at or below the first rung of the default ladder (<= 10 acknowledgements
 in the day) and every person is answered. Every loop runs twice: against the stock guard,
@@ -13,9 +13,11 @@ import json
 from typing import Any
 
 import pytest
-from scripts import load_script
+from scripts import load_package
 
-LAB = load_script("benchmarks/scenarios.py")
+import loopguard
+
+LAB = load_package("benchmarks/scenariolab")
 
 #: The issue's table, row by row, and its combinations: all must run in CI.
 ISSUE_ROWS = (
@@ -107,7 +109,7 @@ def test_known_broken_rows_exist_and_show_as_known(rows: dict[str, Any]) -> None
 
 def test_a_missing_feature_is_a_failed_row_not_a_crash() -> None:
     def needs_a_new_keyword() -> Any:
-        return LAB.new_api(lambda: LAB.loopguard.Policy(no_such_option=True))
+        return LAB.new_api(lambda: loopguard.Policy(no_such_option=True))
 
     scenario = LAB.Scenario("needs-new-api", "human", True, lambda _stop: needs_a_new_keyword())
     row = LAB.run_scenario(scenario)
