@@ -4,8 +4,21 @@ loader (:mod:`loopguard.classifier.text.languages`) fills and the compiler reads
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-__all__ = ["LanguageData"]
+__all__ = ["EVIDENCE_KINDS", "EvidenceKind", "LanguageData"]
+
+#: Phrase lists that say which kind of machine wrote a text (compiled by
+#: :mod:`loopguard.classifier.text.notices`): searched like the body phrases.
+EvidenceKind = Literal[
+    "read_receipt_statements",
+    "request_acknowledgements",
+    "notification_phrases",
+    "automatic_notices",
+    "contact_phrases",
+    "newsletter_phrases",
+]
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = get_args(EvidenceKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from loopguard.classifier.text.compiler import compile_languages
-from loopguard.classifier.text.languagedata import LanguageData
+from loopguard.classifier.text.languagedata import EVIDENCE_KINDS, LanguageData
 from loopguard.classifier.text.patterns import LINE_KINDS, PHRASE_KINDS, PatternSet
 from loopguard.errors import ConfigurationError
 
@@ -59,16 +59,6 @@ LITERAL_KINDS = (
 )
 #: Address-word lists: local-part words, ASCII, as in ``noreply_senders``.
 ADDRESS_KINDS = ("noreply_senders", "notification_senders")
-#: Phrase lists that say which kind of machine wrote a text (compiled by
-#: :mod:`loopguard.classifier.text.notices`): searched like the body phrases.
-EVIDENCE_KINDS = (
-    "read_receipt_statements",
-    "request_acknowledgements",
-    "notification_phrases",
-    "automatic_notices",
-    "contact_phrases",
-    "newsletter_phrases",
-)
 _PHRASE_LISTS = PHRASE_KINDS + EVIDENCE_KINDS
 _LIST_FIELDS = LITERAL_KINDS + _PHRASE_LISTS + LINE_KINDS
 _SCALAR_FIELDS = ("language", "name", "word_boundaries", "mode")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from loopguard.classifier.text.compiler import (
     compile_address_words,
@@ -24,6 +23,7 @@ from loopguard.classifier.text.compiler import (
     compile_phrase_list,
     compile_prefixes,
 )
+from loopguard.classifier.text.languagedata import EVIDENCE_KINDS, EvidenceKind
 from loopguard.classifier.text.patterns import PatternSet, fold, phrase_matches
 from loopguard.classifier.text.phraseindex import PhraseIndex
 from loopguard.classifier.verdict import Reason
@@ -41,22 +41,6 @@ __all__ = [
     "notice_patterns",
 ]
 
-EvidenceKind = Literal[
-    "read_receipt_statements",
-    "request_acknowledgements",
-    "notification_phrases",
-    "automatic_notices",
-    "contact_phrases",
-    "newsletter_phrases",
-]
-_KINDS: tuple[EvidenceKind, ...] = (
-    "read_receipt_statements",
-    "request_acknowledgements",
-    "notification_phrases",
-    "automatic_notices",
-    "contact_phrases",
-    "newsletter_phrases",
-)
 #: A notification score at or above this names ``auto_generated``.
 NOTICE_THRESHOLD = 0.6
 #: Machines state their business at the top: acknowledgements and notifications are looked
@@ -187,7 +171,9 @@ def notice_patterns(patterns: PatternSet) -> NoticePatterns:
     return NoticePatterns(
         read_receipt_subject=compile_prefixes(languages, "read_receipt_subjects"),
         notification_sender=compile_address_words(languages, "notification_senders"),
-        index=PhraseIndex.build((kind, compile_phrase_list(languages, kind)) for kind in _KINDS),
+        index=PhraseIndex.build(
+            (kind, compile_phrase_list(languages, kind)) for kind in EVIDENCE_KINDS
+        ),
         greeting=compile_greetings(languages),
         generic_addressees=frozenset(
             word.casefold() for data in languages for word in data.generic_addressees
