@@ -110,3 +110,26 @@ def test_the_needed_literal_skips_only_branches_that_cannot_match(text: str, sta
     ours, reference = filtered.search(text, start), unfiltered.search(text, start)
     assert (ours and ours.span()) == (reference and reference.span())
     assert filtered.starts(text) == unfiltered.starts(text)
+
+
+OVERLAPPING = (
+    r"be delivered(?: now)?",
+    r"could ?n[o']t be delivered",
+    "not be",
+    r"it [^\n]{0,20}now",
+)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["it ", "could ", "not ", "be ", "delivered ", "now ", "x", "\n"]),
+        max_size=20,
+    ).map("".join),
+    st.permutations(OVERLAPPING),
+)
+def test_the_earliest_start_whatever_the_branch_order(text: str, order: list[str]) -> None:
+    # A branch tried later may match earlier and run past the best start so far ("could
+    # not be delivered" behind "be delivered"): it must still win.
+    found = AnyOf(order).search(text)
+    starts = [m.start() for m in (re.search(branch, text) for branch in order) if m]
+    assert (found.start() if found else None) == (min(starts) if starts else None)

@@ -19,6 +19,8 @@ __all__ = ["AnyOf"]
 
 _META = set("\\.^$*+?{}[]()|")
 _MIN_KEY = 3
+# Characters past a match's end that a trailing assertion ("\b", "(?!\d{2})") may read.
+_LOOK_AHEAD = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class _Branch:
     key: str
     pattern: re.Pattern[str]
     needs: str
+    longest: int | None
+    """The longest match the branch can make, or ``None`` when unbounded or not known."""
 
 
 class AnyOf:
@@ -36,7 +40,9 @@ class AnyOf:
 
     def __init__(self, branches: Iterable[str]) -> None:
         compiled = [(_literal_key(b), re.compile(b)) for b in branches]
-        self._branches = tuple(_Branch(key, regex, _needed(regex)) for key, regex in compiled)
+        self._branches = tuple(
+            _Branch(key, regex, _needed(regex), _longest(regex)) for key, regex in compiled
+        )
 
     def search(self, lowered: str, start: int = 0) -> re.Match[str] | None:
         """The match that starts first (at or after ``start``), among branches whose
@@ -47,7 +53,12 @@ class AnyOf:
                 continue
             if branch.needs and lowered.find(branch.needs, start) == -1:
                 continue
-            end = best.start() + 1 if best else len(lowered)
+            # Only a match starting before the best so far can win; one that starts there
+            # ends at most its longest match later (plus what a trailing assertion may look
+            # at), so the search need not read further.
+            end = len(lowered)
+            if best is not None and branch.longest is not None:
+                end = min(end, best.start() + branch.longest + _LOOK_AHEAD)
             match = branch.pattern.search(lowered, start, end)
             if match is not None and (best is None or match.start() < best.start()):
                 best = match
@@ -80,6 +91,18 @@ def _literal_key(branch: str) -> str:
         key.append(char)
     text = "".join(key)
     return text if len(text) >= _MIN_KEY else ""
+
+
+def _longest(branch: re.Pattern[str]) -> int | None:
+    """The longest match of ``branch``, or ``None`` when unbounded or not known (the
+    stdlib's regex parser is a private module: any surprise from it means "not known")."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        width = int(_parser.parse(branch.pattern, branch.flags).getwidth()[1])
+    except Exception:
+        return None
+    return width if width < _parser.MAXREPEAT - 1 else None
 
 
 def _needed(branch: re.Pattern[str]) -> str:
