@@ -390,4 +390,5 @@ _POLICY_FIELDS: Final[Mapping[str, Callable[[Any, str], object]]] = {
     "subaddress_separators": separators_field,
     "free_mail_domains": _string_set,
     "own_list_ids": _string_set,
+    "shared_mailboxes": _string_set,
 }

@@ -149,6 +149,7 @@ def test_the_identity_settings_from_a_file(tmp_path: Path) -> None:
         'subaddress_separators = "+-"\n'
         'free_mail_domains = ["gmail.com", "Example-Mail.COM"]\n'
         'own_list_ids = ["Support <support.example.org>"]\n'
+        'shared_mailboxes = ["Orders@Reseller.example"]\n'
         'repeat_limits = ["3/1h sender", "10/1h domain", "20/1h recipient"]\n'
     )
     policy = load_config(path).policy
@@ -159,9 +160,15 @@ def test_the_identity_settings_from_a_file(tmp_path: Path) -> None:
     assert policy.is_own_list("<SUPPORT.example.org>")
     assert not policy.is_own_list("<news.example.org>")
     assert [limit.key for limit in policy.repeat_limits] == ["sender", "domain", "recipient"]
+    assert policy.shared_mailboxes == frozenset({"orders@reseller.example"})
     ini = tmp_path / "guard.ini"
-    ini.write_text("[policy]\nown_list_ids = <a.example.org>, <b.example.org>\n")
-    assert load_config(ini).policy.own_list_ids == frozenset({"a.example.org", "b.example.org"})
+    ini.write_text(
+        "[policy]\nown_list_ids = <a.example.org>, <b.example.org>\n"
+        "shared_mailboxes = orders@reseller.example, buying@reseller.example\n"
+    )
+    loaded = load_config(ini).policy
+    assert loaded.own_list_ids == frozenset({"a.example.org", "b.example.org"})
+    assert loaded.shared_mailboxes == {"orders@reseller.example", "buying@reseller.example"}
 
 
 def test_bad_files(tmp_path: Path) -> None:
