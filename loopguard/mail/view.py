@@ -120,12 +120,13 @@ class MessageView:
 
     @cached_property
     def from_address(self) -> str | None:
-        """The normalized address of the From header; a display name the address parser
-        cannot read (``Adler, Ann <a@example.com>`` unquoted) does not hide its address."""
+        """The normalized address of the From header: the bracketed one that mail programs
+        answer, whatever the display name before it (``Adler, Ann <a@example.com>`` unquoted,
+        or an address posing as a name: ``victim@example.net <a@example.com>``)."""
         value = self.get("from")
         parsed = normalize_address(value)
-        if parsed is not None and value is not None and parsed in value.lower():
-            return parsed  # (nearly every From: the address as written)
+        if value is None or "<" not in value or f"<{parsed}>" in value.lower():
+            return parsed  # (nearly every From: a bare address, or "Name <address>")
         return _bracketed_address(value) or parsed
 
     @cached_property

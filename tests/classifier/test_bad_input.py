@@ -178,6 +178,7 @@ def test_the_mail_layer_reads_lone_surrogates_as_replacement_characters() -> Non
         "Support; Partner <cases@partner.example>",
         "X @ ACME <cases@partner.example>",
         "<<cases@partner.example>>",
+        "victim@example.net <cases@partner.example>",
     ],
 )
 def test_a_display_name_the_parser_rejects_does_not_hide_the_from_address(value: str) -> None:
