@@ -96,9 +96,15 @@ def needs_bounce_step(view: MessageView, reasons: list[Reason], roles: RoleIndex
     """Whether the evidence hints at a report whose body may name failed recipients."""
     if any(r.confidence >= MARK_CONFIDENCE and Role.NOT_A_BOUNCE in roles.of(r) for r in reasons):
         return False  # a typed feedback report or a receipt is not a bounce, whoever sent it
-    if roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT):
+    if _hinted(reasons, roles):
         return True
     return _subject_only(reasons, roles) and _returned_original(view)
+
+
+def _hinted(reasons: list[Reason], roles: RoleIndex) -> bool:
+    """Whether some evidence hints at a report (a null sender, a DSN's type, a no-reply
+    sender ...), strongly or weakly."""
+    return roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT)
 
 
 def _subject_only(reasons: list[Reason], roles: RoleIndex) -> bool:
@@ -111,9 +117,8 @@ def bounce_step(
     view: MessageView, reasons: list[Reason], roles: RoleIndex, patterns: PatternSet
 ) -> tuple[list[Reason], Bounce | None]:
     """The reasons with what the body says added, and the failed recipients it names."""
-    hinted = roles.any(reasons, Role.BOUNCE_HINT) or roles.any(reasons, Role.WEAK_BOUNCE_HINT)
     report = _read_bounce(view, thorough=roles.any(reasons, Role.BOUNCE_HINT))
-    if not hinted and not (report.failure and names_mail(report.failure)):
+    if not _hinted(reasons, roles) and not (report.failure and names_mail(report.failure)):
         # Only the subject spoke for a report: its text must state a failure of mail
         # ("could not be delivered to one or more of its recipients"), not of a parcel.
         return reasons, None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from loopguard.classifier.text.patterns import regex_items
+from loopguard.classifier.text.patterns import regex_items, regex_width
 
 __all__ = ["AnyOf"]
 
@@ -41,7 +41,7 @@ class AnyOf:
     def __init__(self, branches: Iterable[str]) -> None:
         compiled = [(_literal_key(b), re.compile(b)) for b in branches]
         self._branches = tuple(
-            _Branch(key, regex, _needed(regex), _longest(regex)) for key, regex in compiled
+            _Branch(key, regex, _needed(regex), regex_width(regex)) for key, regex in compiled
         )
 
     def search(self, lowered: str, start: int = 0) -> re.Match[str] | None:
@@ -91,18 +91,6 @@ def _literal_key(branch: str) -> str:
         key.append(char)
     text = "".join(key)
     return text if len(text) >= _MIN_KEY else ""
-
-
-def _longest(branch: re.Pattern[str]) -> int | None:
-    """The longest match of ``branch``, or ``None`` when unbounded or not known (the
-    stdlib's regex parser is a private module: any surprise from it means "not known")."""
-    try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        width = int(_parser.parse(branch.pattern, branch.flags).getwidth()[1])
-    except Exception:
-        return None
-    return width if width < _parser.MAXREPEAT - 1 else None
 
 
 def _needed(branch: re.Pattern[str]) -> str:

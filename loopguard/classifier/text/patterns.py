@@ -33,6 +33,7 @@ __all__ = [
     "language_of",
     "phrase_matches",
     "regex_items",
+    "regex_width",
 ]
 
 #: Body phrase lists, searched anywhere in the author's text.
@@ -252,6 +253,19 @@ def regex_items(regex: re.Pattern[str]) -> list[tuple[str, Any]] | None:
         return [(str(op), _named(value)) for op, value in _parser.parse(regex.pattern, regex.flags)]
     except Exception:
         return None
+
+
+def regex_width(regex: re.Pattern[str]) -> int | None:
+    """The longest match of ``regex``, or ``None`` when unbounded or when the stdlib's
+    regex parser (a private module) cannot tell."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        width = int(_parser.parse(regex.pattern, regex.flags).getwidth()[1])
+        unbounded = int(_parser.MAXREPEAT) - 1
+    except Exception:
+        return None
+    return width if width < unbounded else None
 
 
 def _named(value: Any) -> Any:
